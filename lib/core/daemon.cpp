@@ -1,0 +1,141 @@
+#include "core/daemon.hpp"
+
+#include "core/client.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+#include <grp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+namespace sr {
+
+void add_daemon_options(CLI::App& app, DaemonOptions& o, const std::string& daemon) {
+    app.set_config("-c,--config", "", "Read options from this file (TOML or INI: key = value)");
+    app.set_version_flag("-V,--version", std::string("sr-") + daemon + " " + SR_VERSION);
+    app.add_flag("-n,--check", o.check, "Validate the configuration, print it and exit");
+    app.add_flag("-v,--verbose", o.verbose, "Log more (debug)");
+    app.add_flag("-q,--quiet", o.quiet, "Log only warnings and errors");
+    app.add_option("--runtime-dir", o.runtime_dir, "Directory of the control sockets")
+        ->envname("SR_RUNTIME_DIR");
+    app.add_option("--socket", o.socket, "Control socket path (default RUNTIME_DIR/" + daemon + ".sock)");
+    app.add_option("--state-dir", o.state_dir, "Directory for persistent state")->envname("SR_STATE_DIR");
+    app.add_option("--ready-fd", o.ready_fd, "Write a newline to this fd when ready, then close it")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--group", o.group, "Members of this group may call mutating methods");
+}
+
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::cout << app.help();
+        return 0;
+    } catch (const CLI::CallForVersion&) {
+        std::cout << app.version() << "\n";
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        std::cerr << app.get_name() << ": " << e.what() << "\n"
+                  << "Run with --help for usage.\n";
+        return 64;
+    }
+    return std::nullopt;
+}
+
+void make_directory(const std::string& dir, unsigned mode) {
+    std::string path;
+    std::size_t pos = 0;
+    while (pos != std::string::npos) {
+        pos = dir.find('/', pos + 1);
+        path = dir.substr(0, pos);
+        if (path.empty()) continue;
+        if (::mkdir(path.c_str(), pos == std::string::npos ? mode : 0755) != 0 && errno != EEXIST)
+            throw Error("config", "cannot create directory " + path + ": " + std::strerror(errno));
+    }
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw Error("config", dir + " is not a directory");
+}
+
+Daemon::Daemon(std::string name, const DaemonOptions& opts)
+    : name_(std::move(name)), opts_(opts), registry_("sr-" + name_, counters_), server_(loop_, registry_, counters_) {
+    log::set_program("sr-" + name_);
+    log::set_level(opts.quiet ? log::Level::warn : opts.verbose ? log::Level::debug : log::Level::info);
+    ::signal(SIGPIPE, SIG_IGN);
+    runtime_dir_ = resolve_runtime_dir(opts.runtime_dir);
+    socket_path_ = opts.socket.empty() ? socket_path(runtime_dir_, name_) : opts.socket;
+    if (!opts.group.empty()) {
+        group* g = ::getgrnam(opts.group.c_str());
+        if (!g) throw Error("config", "no such group: " + opts.group);
+        registry_.allow_group(g->gr_gid);
+    }
+    auto stop = [this] {
+        if (stopping_) {
+            log::warn("second stop signal: exiting now");
+            std::_Exit(1);
+        }
+        stopping_ = true;
+        log::info("stopping");
+        sd_notify("STOPPING=1");
+        if (on_stop) on_stop();
+        else finish_stop();
+    };
+    sigterm_ = std::make_unique<SignalWatch>(loop_, SIGTERM, stop);
+    sigint_ = std::make_unique<SignalWatch>(loop_, SIGINT, stop);
+    sighup_ = std::make_unique<SignalWatch>(loop_, SIGHUP, [this] {
+        log::info("reloading on SIGHUP");
+        if (on_reload) on_reload();
+    });
+}
+
+Daemon::~Daemon() { server_.close(); }
+
+void Daemon::listen() {
+    make_directory(runtime_dir_);
+    server_.listen(socket_path_);
+    log::info("control socket ", socket_path_);
+}
+
+void Daemon::ready(const std::string& status_line) {
+    if (opts_.ready_fd >= 0) {
+        // s6 convention: a newline, then close.
+        (void)!::write(opts_.ready_fd, "\n", 1);
+        ::close(opts_.ready_fd);
+        opts_.ready_fd = -1;
+    }
+    sd_notify("READY=1" + (status_line.empty() ? "" : "\nSTATUS=" + status_line));
+}
+
+void Daemon::status(const std::string& line) { sd_notify("STATUS=" + line); }
+
+void Daemon::sd_notify(const std::string& msg) {
+    const char* path = std::getenv("NOTIFY_SOCKET");
+    if (!path || !*path) return;
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    std::size_t len = std::strlen(path);
+    if (len >= sizeof sun.sun_path) return;
+    std::memcpy(sun.sun_path, path, len);
+    if (sun.sun_path[0] == '@') sun.sun_path[0] = '\0';  // abstract namespace
+    int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    ::sendto(fd, msg.data(), msg.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&sun),
+             static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
+    ::close(fd);
+}
+
+void Daemon::run() { loop_.run(); }
+
+void Daemon::finish_stop() {
+    server_.close();
+    loop_.stop();
+}
+
+}  // namespace sr

@@ -1,0 +1,82 @@
+// What every sr daemon shares (DESIGN §4): its common options, the runtime
+// directory and control socket, readiness notification, and signals.
+//
+//   DaemonOptions + add_daemon_options()  -c -n -V -v -q --runtime-dir
+//                                          --socket --state-dir --ready-fd --group
+//   parse_command_line()                   CLI11 with its errors mapped to 64
+//   Daemon                                 loop, counters, registry, server;
+//                                          SIGTERM/SIGINT -> on_stop, SIGHUP -> on_reload,
+//                                          ready() -> newline on --ready-fd and
+//                                          READY=1 to $NOTIFY_SOCKET
+#pragma once
+
+#include "core/loop.hpp"
+#include "core/rpc.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace sr {
+
+struct DaemonOptions {
+    bool check = false;
+    std::string runtime_dir;
+    std::string socket;
+    std::string state_dir;
+    int ready_fd = -1;
+    int verbose = 0;
+    bool quiet = false;
+    std::string group;
+};
+
+void add_daemon_options(CLI::App& app, DaemonOptions& opts, const std::string& daemon);
+
+// Parses argv. Returns an exit status to end with (0 after --help or
+// --version, 64 on a usage error, with CLI11's message on stderr), or
+// nullopt to go on.
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
+
+// Creates dir and its parents (mode 0750 for the last). Throws Error("config").
+void make_directory(const std::string& dir, unsigned mode = 0750);
+
+class Daemon {
+  public:
+    // name: "dhtd", "proxd", ... (the socket is RUNTIME_DIR/NAME.sock).
+    Daemon(std::string name, const DaemonOptions& opts);
+    ~Daemon();
+
+    Loop& loop() { return loop_; }
+    rpc::Counters& counters() { return counters_; }
+    rpc::Registry& registry() { return registry_; }
+    const std::string& runtime_dir() const { return runtime_dir_; }
+    const std::string& socket() const { return socket_path_; }
+
+    std::function<void()> on_stop;    // SIGTERM/SIGINT: finish, persist, then call finish_stop()
+    std::function<void()> on_reload;  // SIGHUP
+
+    void listen();                    // bind the control socket
+    void ready(const std::string& status = "");
+    void status(const std::string& status);
+    void run();                       // the loop, until the daemon stops
+    void finish_stop();               // close the socket and leave run()
+
+  private:
+    void sd_notify(const std::string& msg);
+
+    std::string name_;
+    DaemonOptions opts_;
+    Loop loop_;
+    rpc::Counters counters_;
+    rpc::Registry registry_;
+    rpc::Server server_;
+    std::string runtime_dir_;
+    std::string socket_path_;
+    std::unique_ptr<SignalWatch> sigterm_, sigint_, sighup_;
+    bool stopping_ = false;
+};
+
+}  // namespace sr

@@ -1,0 +1,377 @@
+#include "core/rpc.hpp"
+
+#include "core/error.hpp"
+#include "core/id.hpp"
+#include "core/log.hpp"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace sr::rpc {
+
+Value Counters::to_value() const {
+    Value out = Value::object();
+    for (const auto& [k, v] : values_) out[k] = v;
+    return out;
+}
+
+// ---- Connection ----------------------------------------------------------
+
+static std::uint64_t next_connection_id = 1;
+
+Connection::Connection(Loop& loop, int fd, const Limits& limits, Counters& counters)
+    : loop_(loop), limits_(limits), counters_(counters), reader_(limits.max_frame), id_(next_connection_id++),
+      idle_(loop, [this] {
+          if (!pending_.empty() || long_lived_) return arm_idle();
+          log::debug("connection ", id_, ": idle, closing");
+          close();
+      }) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) peer_ = {cred.pid, cred.uid, cred.gid};
+    bev_ = bufferevent_socket_new(loop.base(), fd, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(bev_, &Connection::read_cb, nullptr, &Connection::event_cb, this);
+    bufferevent_enable(bev_, EV_READ | EV_WRITE);
+    arm_idle();
+}
+
+std::shared_ptr<Connection> Connection::adopt(Loop& loop, int fd, const Limits& limits, Counters& counters) {
+    return std::shared_ptr<Connection>(new Connection(loop, fd, limits, counters));
+}
+
+Connection::~Connection() { close(); }
+
+void Connection::arm_idle() {
+    if (limits_.idle_timeout_us > 0) idle_.arm_in(limits_.idle_timeout_us);
+}
+
+void Connection::read_cb(bufferevent*, void* self) { static_cast<Connection*>(self)->on_readable(); }
+
+void Connection::event_cb(bufferevent*, short what, void* self) {
+    auto c = static_cast<Connection*>(self)->shared_from_this();
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) c->close();
+}
+
+void Connection::on_readable() {
+    auto keep = shared_from_this();  // a handler may drop the owner's reference
+    evbuffer* in = bufferevent_get_input(bev_);
+    arm_idle();
+    try {
+        while (bev_ && evbuffer_get_length(in) > 0) {
+            char chunk[16384];
+            int n = evbuffer_remove(in, chunk, sizeof chunk);
+            if (n <= 0) break;
+            reader_.feed(chunk, static_cast<std::size_t>(n));
+            msgpack::object_handle oh;
+            while (bev_ && reader_.next(oh)) {
+                std::optional<std::uint32_t> msgid;
+                Message msg;
+                try {
+                    msg = decode_message(oh.get(), &msgid);
+                } catch (const DecodeError& e) {
+                    // The stream is still in step: answer what can be answered and go on.
+                    ++counters_["rpc.invalid_messages"];
+                    if (msgid) respond(*msgid, error_value("invalid_request", e.what()), nullptr);
+                    else notify("sys.error", error_value("invalid_request", e.what()));
+                    continue;
+                }
+                if (msg.kind == Kind::response) {
+                    auto it = pending_.find(msg.msgid);
+                    if (it == pending_.end()) {
+                        ++counters_["rpc.unexpected_responses"];
+                        continue;
+                    }
+                    auto fn = std::move(it->second);
+                    pending_.erase(it);
+                    fn(msg.error, msg.result);
+                } else if (msg.kind == Kind::request) {
+                    if (on_request) on_request(*this, msg);
+                } else if (on_notification) {
+                    on_notification(*this, msg);
+                }
+            }
+        }
+    } catch (const DecodeError& e) {
+        // Invalid msgpack or an oversized frame: the stream cannot be resynchronised.
+        ++counters_["rpc.bad_frames"];
+        log::warn("connection ", id_, " (pid ", peer_.pid, "): ", e.what(), "; closing it");
+        notify("sys.error", error_value("bad_frame", e.what()));
+        bufferevent_flush(bev_, EV_WRITE, BEV_FLUSH);
+        close();
+    }
+}
+
+void Connection::send(const std::string& bytes) {
+    if (!bev_) return;
+    evbuffer* out = bufferevent_get_output(bev_);
+    if (evbuffer_get_length(out) + bytes.size() > limits_.max_output) {
+        ++counters_["rpc.slow_clients_cut"];
+        log::warn("connection ", id_, " (pid ", peer_.pid, "): not reading its output; closing it");
+        close();
+        return;
+    }
+    evbuffer_add(out, bytes.data(), bytes.size());
+}
+
+void Connection::call(std::string_view method, const Value& params, ResponseFn on_response) {
+    if (!bev_) {
+        on_response(error_value("unavailable", "connection closed"), nullptr);
+        return;
+    }
+    std::uint32_t id = next_msgid_++;
+    pending_[id] = std::move(on_response);
+    send(encode_request(id, method, params));
+}
+
+void Connection::notify(std::string_view method, const Value& params) { send(encode_notification(method, params)); }
+
+void Connection::respond(std::uint32_t msgid, const Value& error, const Value& result) {
+    send(encode_response(msgid, error, result));
+}
+
+void Connection::close() {
+    if (!bev_) return;
+    auto* bev = bev_;
+    bev_ = nullptr;
+    idle_.cancel();
+    // Flush what is queued (an error notice) as far as the socket takes it.
+    evbuffer* out = bufferevent_get_output(bev);
+    if (evbuffer_get_length(out) > 0) evbuffer_write(out, bufferevent_getfd(bev));
+    bufferevent_free(bev);
+    auto pending = std::move(pending_);
+    pending_.clear();
+    for (auto& [id, fn] : pending) fn(error_value("unavailable", "connection closed"), nullptr);
+    auto hooks = std::move(close_hooks_);
+    close_hooks_.clear();
+    for (auto& fn : hooks) fn();
+}
+
+// ---- Call ----------------------------------------------------------------
+
+Call::Call(std::shared_ptr<Connection> conn, std::uint32_t msgid, Value params)
+    : conn_(std::move(conn)), msgid_(msgid), params_(std::move(params)), done_(std::make_shared<bool>(false)) {}
+
+void Call::reply(const Value& result) const {
+    if (*done_) return;
+    *done_ = true;
+    conn_->respond(msgid_, nullptr, result);
+}
+
+void Call::fail(std::string_view code, std::string_view message) const {
+    if (*done_) return;
+    *done_ = true;
+    conn_->respond(msgid_, error_value(code, message), nullptr);
+}
+
+// ---- Registry ------------------------------------------------------------
+
+static const char* type_name(Type t) {
+    switch (t) {
+    case Type::str: return "str";
+    case Type::bytes: return "bytes";
+    case Type::uint: return "uint";
+    case Type::integer: return "int";
+    case Type::number: return "number";
+    case Type::boolean: return "bool";
+    case Type::map: return "map";
+    case Type::array: return "array";
+    case Type::id: return "id";
+    case Type::any: return "any";
+    }
+    return "?";
+}
+
+static bool type_ok(Type t, const Value& v) {
+    switch (t) {
+    case Type::str: return v.is_string();
+    case Type::bytes: return v.is_binary() || v.is_string();
+    case Type::uint: return v.is_number_unsigned();
+    case Type::integer: return v.is_number_integer();
+    case Type::number: return v.is_number();
+    case Type::boolean: return v.is_boolean();
+    case Type::map: return v.is_object();
+    case Type::array: return v.is_array();
+    case Type::id:
+        return (v.is_string() && Id::from_hex(v.get<std::string>())) || (v.is_binary() && v.get_binary().size() == 16);
+    case Type::any: return true;
+    }
+    return false;
+}
+
+Registry::Registry(std::string daemon_name, Counters& counters)
+    : daemon_(std::move(daemon_name)), counters_(counters), started_us_(Loop::now_us()) {
+    add_sys_methods();
+}
+
+void Registry::add(Method m) {
+    auto name = m.name;
+    methods_[name] = std::move(m);
+}
+
+void Registry::add_sync(std::string name, std::string doc, std::vector<Field> fields, bool mutates,
+                        std::function<Value(const Value&, Call&)> fn) {
+    add(Method{std::move(name), std::move(doc), std::move(fields), mutates,
+               [fn = std::move(fn)](Call& call) { call.reply(fn(call.params(), call)); }});
+}
+
+bool Registry::permitted(const PeerCred& peer) const {
+    return peer.uid == 0 || peer.uid == geteuid() || (group_ && peer.gid == *group_);
+}
+
+void Registry::dispatch(Connection& conn, Message& msg) {
+    ++counters_["rpc.requests"];
+    Call call(conn.shared_from_this(), msg.msgid, std::move(msg.params));
+    auto it = methods_.find(msg.method);
+    if (it == methods_.end()) {
+        ++counters_["rpc.errors"];
+        return call.fail("unknown_method", "no method '" + msg.method + "' in " + daemon_ + " (see sys.api)");
+    }
+    const Method& m = it->second;
+    for (auto f = call.params().begin(); f != call.params().end(); ++f) {
+        bool known = false;
+        for (const auto& field : m.fields) known = known || field.name == f.key();
+        if (!known) return call.fail("invalid_params", m.name + ": unknown field '" + f.key() + "'");
+    }
+    for (const auto& field : m.fields) {
+        auto f = call.params().find(field.name);
+        if (f == call.params().end() || f->is_null()) {
+            if (field.required) return call.fail("invalid_params", m.name + ": missing field '" + field.name + "'");
+            continue;
+        }
+        if (!type_ok(field.type, *f))
+            return call.fail("invalid_params",
+                             m.name + ": field '" + field.name + "' must be of type " + type_name(field.type));
+    }
+    if (m.mutates && !permitted(conn.peer())) {
+        ++counters_["rpc.denied"];
+        return call.fail("permission", m.name + " changes state; uid " + std::to_string(conn.peer().uid) +
+                                           " is not allowed (root, the daemon's user or its group)");
+    }
+    try {
+        m.handler(call);
+    } catch (const Error& e) {
+        ++counters_["rpc.errors"];
+        call.fail(e.code, e.what());
+    } catch (const std::exception& e) {
+        ++counters_["rpc.internal_errors"];
+        log::error(m.name, ": ", e.what());
+        call.fail("internal", e.what());
+    }
+}
+
+Value Registry::api() const {
+    Value methods = Value::array();
+    for (const auto& [name, m] : methods_) {
+        Value fields = Value::array();
+        for (const auto& f : m.fields)
+            fields.push_back({{"name", f.name}, {"type", type_name(f.type)}, {"required", f.required}, {"doc", f.doc}});
+        methods.push_back({{"name", name}, {"doc", m.doc}, {"mutates", m.mutates}, {"fields", fields}});
+    }
+    return {{"name", daemon_}, {"version", SR_VERSION}, {"api_level", api_level}, {"methods", methods}};
+}
+
+void Registry::add_sys_methods() {
+    add_sync("sys.ping", "Answers {pong: true}: the daemon is alive and serving.", {}, false,
+             [](const Value&, Call&) { return Value{{"pong", true}}; });
+    add_sync("sys.version", "Name, version and API level.", {}, false, [this](const Value&, Call&) {
+        return Value{{"name", daemon_}, {"version", SR_VERSION}, {"api_level", api_level}};
+    });
+    add_sync("sys.api", "Every method with its fields and whether it mutates state.", {}, false,
+             [this](const Value&, Call&) { return api(); });
+    add_sync("sys.status", "Name, pid, version, uptime and health, for sr-ctl status.", {}, false,
+             [this](const Value&, Call&) {
+                 Value v{{"name", daemon_},
+                         {"pid", static_cast<std::int64_t>(getpid())},
+                         {"version", SR_VERSION},
+                         {"uptime_s", (Loop::now_us() - started_us_) / 1'000'000},
+                         {"health", "ok"}};
+                 if (health_) v.update(health_());
+                 return v;
+             });
+    add_sync("sys.stats", "Counters of the daemon and its modules.", {}, false, [this](const Value&, Call&) {
+        Value v = counters_.to_value();
+        if (stats_source_) v.update(stats_source_());
+        v["uptime_s"] = (Loop::now_us() - started_us_) / 1'000'000;
+        return v;
+    });
+}
+
+// ---- Server --------------------------------------------------------------
+
+Server::Server(Loop& loop, Registry& registry, Counters& counters, Limits limits)
+    : loop_(loop), registry_(registry), counters_(counters), limits_(limits) {}
+
+Server::~Server() { close(); }
+
+static sockaddr_un unix_address(const std::string& path) {
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    if (path.size() >= sizeof sun.sun_path) throw Error("config", "socket path too long: " + path);
+    std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
+    return sun;
+}
+
+void Server::listen(const std::string& path) {
+    sockaddr_un sun = unix_address(path);
+    // A socket file left by a crash is replaced; a live daemon's is not.
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool live = ::connect(probe, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0;
+    ::close(probe);
+    if (live) throw Error("busy", "another daemon is serving " + path);
+    ::unlink(path.c_str());
+    mode_t old = umask(0117);  // socket 0660
+    listener_ = evconnlistener_new_bind(loop_.base(), &Server::accept_cb, this,
+                                        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 64,
+                                        reinterpret_cast<sockaddr*>(&sun), sizeof sun);
+    umask(old);
+    if (!listener_) throw Error("config", "cannot listen on " + path + ": " + std::strerror(errno));
+    path_ = path;
+}
+
+void Server::accept_cb(evconnlistener*, int fd, sockaddr*, int, void* arg) {
+    auto* self = static_cast<Server*>(arg);
+    auto conn = Connection::adopt(self->loop_, fd, self->limits_, self->counters_);
+    ++self->counters_["rpc.connections"];
+    conn->on_request = [self](Connection& c, Message& m) { self->registry_.dispatch(c, m); };
+    auto id = conn->id();
+    conn->on_close([self, id] { self->conns_.erase(id); });
+    self->conns_[id] = conn;
+}
+
+void Server::close() {
+    if (listener_) {
+        evconnlistener_free(listener_);
+        listener_ = nullptr;
+    }
+    auto conns = std::move(conns_);
+    conns_.clear();
+    for (auto& [id, c] : conns) c->close();
+    if (!path_.empty()) {
+        ::unlink(path_.c_str());
+        path_.clear();
+    }
+}
+
+std::shared_ptr<Connection> connect_unix(Loop& loop, const std::string& path, Counters& counters,
+                                         const Limits& limits) {
+    sockaddr_un sun = unix_address(path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
+        std::string why = std::strerror(errno);
+        if (fd >= 0) ::close(fd);
+        throw Error("unavailable", "cannot connect to " + path + ": " + why);
+    }
+    evutil_make_socket_nonblocking(fd);
+    return Connection::adopt(loop, fd, limits, counters);
+}
+
+}  // namespace sr::rpc

@@ -1,0 +1,201 @@
+// msgpack-RPC over SOCK_STREAM Unix sockets, both ends (DESIGN §3).
+//
+// Connection: one socket in a bufferevent. It reads frames through a
+// FrameReader and hands each message to its owner; it can also send requests
+// of its own and match their responses, because the protocol is symmetric:
+// sr-dhtd calls a registered application's `app.forward` over the socket the
+// application opened. Output is bounded: a peer that does not read is cut off
+// rather than allowed to grow the daemon's memory.
+//
+// Registry: the method table. Each method declares its fields (name, type,
+// required) and whether it mutates state; the registry validates params,
+// checks the caller's credentials for mutating methods (SO_PEERCRED: root,
+// the daemon's own user, or a configured group), runs the handler and turns
+// a thrown sr::Error into the response's error map. It also answers the
+// sys.* methods every daemon has.
+//
+// Server: listens on a path, accepts connections and dispatches through a
+// Registry.
+#pragma once
+
+#include "core/loop.hpp"
+#include "core/rpc_wire.hpp"
+#include "core/value.hpp"
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+struct bufferevent;
+struct evconnlistener;
+
+namespace sr::rpc {
+
+struct Limits {
+    std::size_t max_frame = 4 << 20;      // bytes in one message
+    std::size_t max_output = 32 << 20;    // queued output before the peer is cut off
+    std::int64_t idle_timeout_us = 600'000'000;  // no traffic and nothing pending
+};
+
+struct PeerCred {
+    pid_t pid = -1;
+    uid_t uid = static_cast<uid_t>(-1);
+    gid_t gid = static_cast<gid_t>(-1);
+};
+
+// Counters by name, shared by a daemon's modules, reported by sys.stats.
+class Counters {
+  public:
+    std::uint64_t& operator[](const std::string& name) { return values_[name]; }
+    Value to_value() const;
+
+  private:
+    std::map<std::string, std::uint64_t> values_;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+  public:
+    using ResponseFn = std::function<void(const Value& error, const Value& result)>;
+
+    static std::shared_ptr<Connection> adopt(Loop& loop, int fd, const Limits& limits, Counters& counters);
+    ~Connection();
+
+    void call(std::string_view method, const Value& params, ResponseFn on_response);
+    void notify(std::string_view method, const Value& params);
+    void respond(std::uint32_t msgid, const Value& error, const Value& result);
+    void close();
+    bool closed() const { return bev_ == nullptr; }
+    const PeerCred& peer() const { return peer_; }
+    std::uint64_t id() const { return id_; }
+
+    // Set by the owner.
+    std::function<void(Connection&, Message&)> on_request;
+    std::function<void(Connection&, Message&)> on_notification;
+    // Run once when the connection closes, whoever closes it: subscriptions
+    // and registrations tied to this connection remove themselves here.
+    void on_close(std::function<void()> fn) { close_hooks_.push_back(std::move(fn)); }
+    // While a connection holds a subscription it is never idle.
+    void set_long_lived(bool v) { long_lived_ = v; }
+
+  private:
+    Connection(Loop& loop, int fd, const Limits& limits, Counters& counters);
+    static void read_cb(bufferevent*, void*);
+    static void event_cb(bufferevent*, short, void*);
+    void on_readable();
+    void send(const std::string& bytes);
+    void arm_idle();
+
+    Loop& loop_;
+    bufferevent* bev_ = nullptr;
+    Limits limits_;
+    Counters& counters_;
+    FrameReader reader_;
+    PeerCred peer_;
+    std::uint64_t id_;
+    std::uint32_t next_msgid_ = 1;
+    std::unordered_map<std::uint32_t, ResponseFn> pending_;
+    std::vector<std::function<void()>> close_hooks_;
+    bool long_lived_ = false;
+    Timer idle_;
+};
+
+// One incoming request. Copyable; reply() or fail() exactly once, now or
+// later (a reply to a closed connection is dropped).
+class Call {
+  public:
+    Call(std::shared_ptr<Connection> conn, std::uint32_t msgid, Value params);
+    const Value& params() const { return params_; }
+    Value& params() { return params_; }
+    Connection& connection() const { return *conn_; }
+    std::shared_ptr<Connection> connection_ptr() const { return conn_; }
+    void reply(const Value& result) const;
+    void fail(std::string_view code, std::string_view message) const;
+
+  private:
+    std::shared_ptr<Connection> conn_;
+    std::uint32_t msgid_;
+    Value params_;
+    std::shared_ptr<bool> done_;
+};
+
+enum class Type { str, bytes, uint, integer, number, boolean, map, array, id, any };
+
+struct Field {
+    std::string name;
+    Type type;
+    bool required = false;
+    std::string doc;
+};
+
+struct Method {
+    std::string name;
+    std::string doc;
+    std::vector<Field> fields;
+    bool mutates = false;
+    std::function<void(Call&)> handler;
+};
+
+class Registry {
+  public:
+    Registry(std::string daemon_name, Counters& counters);
+
+    void add(Method m);
+    // A handler that answers at once with its return value.
+    void add_sync(std::string name, std::string doc, std::vector<Field> fields, bool mutates,
+                  std::function<Value(const Value& params, Call& call)> fn);
+    void dispatch(Connection& conn, Message& msg);
+
+    // Callers of mutating methods must be root, this process's user, or in this group.
+    void allow_group(gid_t gid) { group_ = gid; }
+    // Extra counters for sys.stats, e.g. from a protocol core.
+    void stats_source(std::function<Value()> fn) { stats_source_ = std::move(fn); }
+    void set_health(std::function<Value()> fn) { health_ = std::move(fn); }
+    Value api() const;
+
+    static constexpr int api_level = 1;
+
+  private:
+    void add_sys_methods();
+    bool permitted(const PeerCred& peer) const;
+
+    std::string daemon_;
+    Counters& counters_;
+    std::map<std::string, Method> methods_;
+    std::optional<gid_t> group_;
+    std::function<Value()> stats_source_;
+    std::function<Value()> health_;
+    std::int64_t started_us_;
+};
+
+class Server {
+  public:
+    Server(Loop& loop, Registry& registry, Counters& counters, Limits limits = {});
+    ~Server();
+    // Binds path (replacing a stale socket, refusing a live one), mode 0660.
+    void listen(const std::string& path);
+    void close();  // stop accepting, close connections, unlink the socket
+    std::size_t connections() const { return conns_.size(); }
+
+  private:
+    static void accept_cb(evconnlistener*, int fd, struct sockaddr*, int, void* self);
+    Loop& loop_;
+    Registry& registry_;
+    Counters& counters_;
+    Limits limits_;
+    evconnlistener* listener_ = nullptr;
+    std::string path_;
+    std::map<std::uint64_t, std::shared_ptr<Connection>> conns_;
+};
+
+// Connects to a Unix socket path without blocking the loop for long (local
+// sockets connect at once). Throws sr::Error("unavailable") on failure.
+std::shared_ptr<Connection> connect_unix(Loop& loop, const std::string& path, Counters& counters,
+                                         const Limits& limits = {});
+
+}  // namespace sr::rpc
