@@ -123,7 +123,9 @@ bool FrameReader::next(msgpack::object_handle& out) {
     } catch (const std::exception& e) {
         throw DecodeError(std::string("invalid msgpack: ") + e.what());
     }
-    if (!got && unpacker_.nonparsed_size() > max_frame_)
+    // message_size(): the pending object's bytes, parsed so far or not (the
+    // streaming parser consumes a partial object as it goes).
+    if (!got && unpacker_.message_size() > max_frame_)
         throw DecodeError("frame larger than " + std::to_string(max_frame_) + " bytes");
     return got;
 }

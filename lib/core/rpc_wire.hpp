@@ -46,7 +46,7 @@ class FrameReader {
     void feed(const char* data, std::size_t len);
     // The next complete object, if any. Throws DecodeError on invalid msgpack.
     bool next(msgpack::object_handle& out);
-    std::size_t pending() const { return unpacker_.nonparsed_size(); }
+    std::size_t pending() const { return unpacker_.message_size(); }
 
   private:
     std::size_t max_frame_;
