@@ -1,0 +1,221 @@
+// DHT value store of sr-dhtd: records, TTL, quota with fair per-writer
+// eviction, removal by secret with tombstones (DESIGN §6).
+//
+// What. A sans-IO container of DHT records. It never reads a clock: every
+// call takes `now`, microseconds of the daemon's monotonic clock, and every
+// expiry is absolute in that clock. Records from other nodes arrive with a
+// remaining TTL (record_wire.hpp) and are converted at the boundary.
+//
+// Identity and versions. A value is identified by (key, writer, vid). A put
+// for an existing identity replaces it when it is newer: higher seq, or the
+// same seq and the newcomer is a tombstone (a removal of version s beats the
+// live version s). Anything else is "stale" and ignored, which is what makes
+// hand-over idempotent and keeps re-delivered old copies from resurrecting
+// removed values: a removed value stays as a value-less tombstone until its
+// original expiry.
+//
+// Data structures.
+//   keys_      map key -> map (writer, vid) -> Record. Ordered, so get() pages
+//              in a stable order with a cursor naming the last (writer, vid).
+//   expiry_    set (expires_us, key, writer, vid): the next expiry in O(1),
+//              expire() pops from the front.
+//   writers_   writer -> {bytes, records, victims}; victims is a set ordered
+//              (tombstone, expires_us, key, vid): live values expiring soonest
+//              come first, tombstones last (evicting one could let a stale
+//              copy come back, so they go only when nothing else is left).
+//   usage_     set (bytes, writer): the writer using the most bytes.
+// Every record is charged to its writer: value + type + remove_hash +
+// kRecordOverhead (the index nodes), so tombstones are not free either.
+//
+// Quota and fairness. When a put would push the total past quota_bytes the
+// store first purges expired records, then plans evictions on a copy of the
+// accounting: repeatedly the writer using the most bytes among the others
+// loses its victim at the front, as long as that writer would still use more
+// than the putting writer after the put. If the putting writer is (or would
+// become) the largest user the put is refused with "over_quota" and nothing
+// is evicted. Over time every writer converges to an equal share. The same
+// rule in counts applies to max_values_per_key within one key.
+//
+// Events. The store keeps no listeners; the daemon compares. expire(now)
+// returns the live records that expired since the last call (including those
+// a put purged early to make room, kept in a bounded queue) and drops them;
+// expired tombstones go silently. next_expiry() says when to call it next.
+#pragma once
+
+#include "core/id.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+namespace sr::dht {
+
+inline constexpr std::size_t kMaxTypeBytes = 64;
+inline constexpr std::size_t kRemoveHashBytes = 32;  // SHA-256
+inline constexpr std::size_t kRecordOverhead = 160;  // bytes charged per record for indexes
+inline constexpr std::int64_t kUsPerSecond = 1'000'000;
+
+struct Record {
+    Id key;
+    std::uint64_t vid = 0;       // chosen by the writer; (key, writer, vid) names the value
+    Id writer;                   // node id of the writer
+    std::uint64_t seq = 0;       // higher replaces
+    std::string type;            // namespace: "kv", "svc", "obj"; 1..64 printable ASCII bytes
+    std::string value;           // bytes; empty in a tombstone
+    std::int64_t expires_us = 0; // absolute, in the store's monotonic clock
+    std::string remove_hash;     // SHA-256(secret) (32 bytes), or empty = not removable
+    bool tombstone = false;
+
+    bool operator==(const Record&) const = default;
+};
+
+// SHA-256 of a removal secret, as stored in Record::remove_hash.
+std::string remove_hash_of(std::string_view secret);
+
+struct Limits {
+    std::size_t max_value = 65536;
+    std::int64_t max_ttl_us = 7 * 24 * 3600 * kUsPerSecond;
+    std::size_t quota_bytes = 64u << 20;
+    std::size_t max_values_per_key = 1024;
+    // Expired records a put purged before the daemon called expire():
+    // beyond this many the oldest events are dropped (stats.events_dropped).
+    std::size_t max_pending_events = 65536;
+};
+
+enum class PutOutcome { stored, replaced, stale };
+
+struct GetPage {
+    std::vector<Record> values;
+    std::string next_cursor;  // empty: no more values
+};
+
+struct KeyInfo {
+    Id key;
+    std::size_t values = 0;     // live values
+    std::size_t bytes = 0;      // their value bytes
+    std::int64_t min_ttl_us = 0;  // smallest remaining TTL among them
+};
+
+struct StoreStats {
+    std::size_t keys = 0;
+    std::size_t values = 0;      // live records (not tombstones; may include not yet purged expired ones)
+    std::size_t tombstones = 0;
+    std::size_t bytes = 0;       // charged bytes, compared with quota_bytes
+    std::size_t writers = 0;
+    std::uint64_t puts = 0;      // accepted puts (stored + replaced)
+    std::uint64_t replaced = 0;
+    std::uint64_t stale = 0;
+    std::uint64_t removed = 0;   // values turned into tombstones by remove()
+    std::uint64_t expired = 0;   // live values dropped at expiry
+    std::uint64_t evictions = 0;
+    std::uint64_t events_dropped = 0;
+    std::map<std::string, std::uint64_t> rejects;  // by error code
+};
+
+class Store {
+public:
+    explicit Store(Limits limits = {});
+
+    const Limits& limits() const { return limits_; }
+
+    // Validates and stores r. Throws sr::Error with code
+    //   "invalid"    type empty, longer than 64 bytes or not printable ASCII;
+    //                remove_hash neither empty nor 32 bytes
+    //   "too_large"  value longer than max_value
+    //   "bad_ttl"    expires_us - now <= 0 or > max_ttl_us
+    //   "over_quota" no room without evicting a writer using less than the putter,
+    //                or max_values_per_key reached in the same way
+    // A tombstone's value is dropped. Stale versions are ignored (PutOutcome::stale).
+    PutOutcome put(Record r, std::int64_t now);
+
+    // Live (non-tombstone, unexpired) values of key ordered by (writer, vid),
+    // at most limit (>= 1) of them from cursor ("" = from the start). The
+    // cursor stays valid across puts and removals. Throws Error("invalid") on
+    // a malformed cursor.
+    GetPage get(const Id& key, std::int64_t now, std::string_view cursor = {}, std::size_t limit = 256) const;
+
+    // Turns the live values of key whose remove_hash is SHA-256(secret) into
+    // tombstones kept until their expiry; returns how many. Returns 0 when the
+    // key has no live values (the caller answers not_found); throws
+    // Error("forbidden") when it has some but none matches.
+    std::size_t remove(const Id& key, std::string_view secret, std::int64_t now);
+
+    // Drops the records that expired (expires_us <= now) and returns the live
+    // ones among them, plus those a put purged early, oldest expiry first.
+    std::vector<Record> expire(std::int64_t now);
+    // When expire() next has work to do (may be in the past), or nullopt.
+    std::optional<std::int64_t> next_expiry() const;
+
+    // Per key with live values: count, value bytes, min remaining TTL. Keys in
+    // order, starting after `after` when given, at most limit of them.
+    std::vector<KeyInfo> keys(std::int64_t now, std::optional<Id> after = std::nullopt,
+                              std::size_t limit = SIZE_MAX) const;
+    StoreStats stats() const;
+
+    // Hand-over and persistence: everything, tombstones and not yet purged
+    // expired records included.
+    std::vector<Id> key_ids() const;
+    std::vector<Record> records(const Id& key) const;
+    void for_each(const std::function<void(const Record&)>& fn) const;
+    bool contains(const Id& key) const { return keys_.count(key) != 0; }
+    // True when key has a record (tombstones included) not yet expired at now.
+    bool holds(const Id& key, std::int64_t now) const;
+    // Forgets every record of key (after pushing it to the new replicas).
+    // Returns how many were dropped. No events.
+    std::size_t drop_key(const Id& key);
+
+    std::size_t size() const { return records_; }
+    std::size_t bytes() const { return bytes_; }
+    std::size_t bytes_of(const Id& writer) const;
+
+private:
+    struct Vk {  // value identity within a key
+        Id writer;
+        std::uint64_t vid;
+        auto operator<=>(const Vk&) const = default;
+    };
+    using ExpiryKey = std::tuple<std::int64_t, Id, Id, std::uint64_t>;      // expires, key, writer, vid
+    using VictimKey = std::tuple<bool, std::int64_t, Id, std::uint64_t>;    // tombstone, expires, key, vid
+    struct Writer {
+        std::size_t bytes = 0;
+        std::size_t records = 0;
+        std::set<VictimKey> victims;
+    };
+
+    static std::size_t charge(const Record& r);
+    void validate(Record& r, std::int64_t now);
+    [[noreturn]] void reject(const std::string& code, const std::string& message);
+    void insert(Record r);
+    // Erases keys_[key][vk], updates every index; returns the record.
+    Record erase(const Id& key, const Vk& vk);
+    // Drops expired records; the live ones wait in pending_ for expire().
+    void purge_expired(std::int64_t now);
+    void push_pending(Record r);
+    // Evictions needed to admit `need` more bytes for writer w, or nullopt when
+    // fairness says refuse.
+    std::optional<std::vector<std::pair<Id, Vk>>> plan_quota(const Id& w, std::size_t w_after, std::size_t need,
+                                                              const std::vector<std::pair<Id, Vk>>& skip) const;
+    std::optional<Vk> plan_key_slot(const Id& key, const Id& w) const;
+
+    Limits limits_;
+    std::map<Id, std::map<Vk, Record>> keys_;
+    std::set<ExpiryKey> expiry_;
+    std::unordered_map<Id, Writer, IdHash> writers_;
+    std::set<std::pair<std::size_t, Id>> usage_;
+    std::deque<Record> pending_;  // purged early, not yet returned by expire()
+    std::size_t records_ = 0;
+    std::size_t tombstones_ = 0;
+    std::size_t bytes_ = 0;
+    StoreStats counters_;
+};
+
+}  // namespace sr::dht
