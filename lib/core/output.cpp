@@ -8,7 +8,7 @@ Output::Output(OutputOptions opts, std::vector<std::string> columns, std::FILE* 
 std::string tsv_field(const Value& v) {
     if (v.is_null()) return "-";
     Value p = printable(v);
-    std::string raw = p.is_string() ? p.get<std::string>() : p.dump();
+    std::string raw = p.is_string() ? p.get<std::string>() : p.dump(-1, ' ', false, Value::error_handler_t::replace);
     std::string out;
     out.reserve(raw.size());
     for (char c : raw) {
