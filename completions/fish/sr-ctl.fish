@@ -1,0 +1,65 @@
+# fish completion for sr-ctl(8)
+
+set -l commands status call dht
+
+function __sr_ctl_call_args
+    # The operands after "call" on the command line so far.
+    set -l tokens (commandline -opc)
+    set -l seen 0
+    set -l args
+    for t in $tokens[2..-1]
+        if test $seen -eq 1
+            string match -q -- '-*' $t; or set -a args $t
+        else if test "$t" = call
+            set seen 1
+        end
+    end
+    printf '%s\n' $args
+end
+
+function __sr_ctl_call_nargs
+    test (count (__sr_ctl_call_args)) -eq $argv[1]
+end
+
+function __sr_ctl_methods
+    set -l daemon (__sr_ctl_call_args)[1]
+    set -l tokens (commandline -opc)
+    set -l rundir
+    set -l i (contains -i -- --runtime-dir $tokens)
+    and set rundir --runtime-dir $tokens[(math $i + 1)]
+    if command -q jq; and command -q sr-ctl
+        set -l live (sr-ctl $rundir --timeout 1000 -j call $daemon sys.api 2>/dev/null | jq -r '.methods[].name' 2>/dev/null)
+        if test (count $live) -gt 0
+            printf '%s\n' $live
+            return
+        end
+    end
+    printf '%s\n' sys.ping sys.version sys.api sys.status sys.stats
+    switch $daemon
+        case dht dhtd sr-dhtd '*/dhtd.sock'
+            printf '%s\n' dht.put dht.get dht.remove dht.trace dht.listen dht.app_register dht.route \
+                dht.info dht.leafset dht.routes dht.keys
+    end
+end
+
+complete -c sr-ctl -f
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -s j -l json -d 'Print JSON Lines instead of TSV'
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -s H -l header -d 'Print a header line before TSV records'
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -l timeout -x -d 'Milliseconds to wait for an answer'
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -l runtime-dir -x -a '(__fish_complete_directories)' -d 'Directory of the daemons\' sockets'
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -s V -l version -d 'Print the version and exit'
+complete -c sr-ctl -s h -l help -d 'Print help and exit'
+
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a status -d 'Show every daemon found in the runtime directory'
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a call -d 'Call any RPC method'
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a dht -d 'Show the state of sr-dhtd'
+
+complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a info -d 'This node: id, address, sizes'
+complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a leafset -d 'The leaf set'
+complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a routes -d 'The routing table'
+complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a keys -d 'Stored keys'
+
+complete -c sr-ctl -n "__fish_seen_subcommand_from call; and __sr_ctl_call_nargs 0" -a 'dhtd proxd cached streamd eventd' -d 'Daemon'
+complete -c sr-ctl -n "__fish_seen_subcommand_from call; and __sr_ctl_call_nargs 0" -F
+complete -c sr-ctl -n "__fish_seen_subcommand_from call; and __sr_ctl_call_nargs 1" -a '(__sr_ctl_methods)' -d 'Method'
+complete -c sr-ctl -n "__fish_seen_subcommand_from call; and __sr_ctl_call_nargs 2" -a '- {}' -d 'JSON params'
