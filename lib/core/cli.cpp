@@ -1,0 +1,73 @@
+#include "core/cli.hpp"
+
+#include "core/error.hpp"
+#include "core/exit.hpp"
+
+#include <iostream>
+#include <iterator>
+
+namespace sr {
+
+void add_client_options(CLI::App& app, ClientOptions& o) {
+    app.fallthrough();  // -j and friends also after the subcommand
+    app.add_option("--runtime-dir", o.runtime_dir, "Directory of the daemons' sockets")->envname("SR_RUNTIME_DIR");
+    app.add_flag("-j,--json", o.json, "Print JSON Lines instead of TSV");
+    app.add_flag("-H,--header", o.header, "Print a header line before TSV records");
+    app.add_option("--timeout", o.timeout_ms, "Milliseconds to wait for an answer")->check(CLI::PositiveNumber);
+}
+
+int run_client(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
+    std::string prog = app.get_name();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::cout << app.help();
+        return exit_ok;
+    } catch (const CLI::CallForAllHelp&) {
+        std::cout << app.help("", CLI::AppFormatMode::All);
+        return exit_ok;
+    } catch (const CLI::CallForVersion&) {
+        std::cout << app.version() << "\n";
+        return exit_ok;
+    } catch (const CLI::ParseError& e) {
+        std::cerr << prog << ": " << e.what() << "\nRun '" << prog << " --help' for usage.\n";
+        return exit_usage;
+    }
+    try {
+        return body();
+    } catch (const ClientError& e) {
+        std::cerr << prog << ": " << e.what() << "\n";
+        return e.exit_code;
+    } catch (const Error& e) {
+        std::cerr << prog << ": " << e.what() << "\n";
+        return exit_for_error_code(e.code);
+    } catch (const std::exception& e) {
+        std::cerr << prog << ": internal error: " << e.what() << "\n";
+        return exit_software;
+    }
+}
+
+int run_parsed(const Commands& commands) {
+    for (const auto& c : commands)
+        if (c.sub->parsed()) return c.run();
+    throw ClientError(exit_usage, "", "no command given; see --help");
+}
+
+void for_each_operand(const std::vector<std::string>& given, const std::function<void(const std::string&)>& fn) {
+    if (!given.empty()) {
+        for (const auto& g : given) fn(g);
+        return;
+    }
+    std::string line;
+    while (std::getline(std::cin, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (!line.empty()) fn(line);
+    }
+}
+
+std::string read_stdin() {
+    std::cin >> std::noskipws;
+    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+}
+
+}  // namespace sr

@@ -1,0 +1,16 @@
+// sr-ctl's daemon-independent commands (sr-ctl(8)):
+//   status                       every daemon with a socket in the runtime dir
+//   call DAEMON METHOD [JSON]    any RPC method, JSON in and out
+#pragma once
+
+#include "core/cli.hpp"
+
+namespace sr {
+
+void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& commands);
+
+// The socket of DAEMON: a path when it contains '/', else "dhtd", "sr-dhtd"
+// or "dht" all name RUNTIME_DIR/dhtd.sock.
+std::string daemon_socket(const ClientOptions& opts, const std::string& daemon);
+
+}  // namespace sr

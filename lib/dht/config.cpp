@@ -1,0 +1,70 @@
+#include "dht/config.hpp"
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace sr::dht {
+
+void add_dht_options(CLI::App& app, DhtOptions& o) {
+    app.add_option("-l,--listen", o.listen, "Overlay address, IP:PORT or [IPv6]:PORT")
+        ->envname("SR_DHT_LISTEN")
+        ->capture_default_str();
+    app.add_option("--join", o.join, "Bootstrap node HOST:PORT (repeatable; tried in order)");
+    app.add_option("--overlay-key-file", o.overlay_key_file,
+                   "Pre-shared key: authenticate every overlay message (closed membership)");
+    app.add_option("--id", o.id, "Node id, 32 hex digits (default: kept in --state-dir, else random)");
+    app.add_option("-k,--replicas", o.replicas, "Copies of each key (root + k-1)")
+        ->check(CLI::Range(1, 8))
+        ->capture_default_str();
+    app.add_option("--leaf-set-size", o.leaf_set_size, "Leaf set size |L| (even)")
+        ->check(CLI::Range(2, 64))
+        ->capture_default_str();
+    app.add_option("--max-value", o.max_value, "Largest value in bytes")->check(CLI::Range(1, 65536))->capture_default_str();
+    app.add_option("--max-ttl", o.max_ttl, "Longest TTL in seconds")->check(CLI::PositiveNumber)->capture_default_str();
+    app.add_option("--quota", o.quota, "Store quota in bytes")->check(CLI::PositiveNumber)->capture_default_str();
+    app.add_option("--heartbeat", o.heartbeat, "Seconds between leaf-set heartbeats")
+        ->check(CLI::Range(0.05, 60.0))
+        ->capture_default_str();
+}
+
+static std::string read_key_file(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw Error("config", "overlay key file " + path + ": cannot read it");
+    if (st.st_mode & 0077) log::warn("overlay key file ", path, " is readable by others: chmod 600 it");
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    std::string key = ss.str();
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    if (key.size() < 16) throw Error("config", "overlay key file " + path + ": the key must have at least 16 bytes");
+    return key;
+}
+
+NodeConfig make_node_config(const DhtOptions& o, const DaemonOptions& common) {
+    NodeConfig cfg;
+    cfg.transport.listen = o.listen;
+    if (!o.overlay_key_file.empty()) cfg.transport.key = read_key_file(o.overlay_key_file);
+    cfg.join = o.join;
+    if (o.leaf_set_size % 2) throw Error("config", "--leaf-set-size must be even");
+    cfg.pastry.leaf_set_size = o.leaf_set_size;
+    cfg.pastry.heartbeat_us = static_cast<std::int64_t>(o.heartbeat * 1e6);
+    cfg.replicas = o.replicas;
+    if (cfg.replicas > o.leaf_set_size / 2 + 1)
+        throw Error("config", "--replicas must be at most leaf-set-size/2 + 1");
+    cfg.limits.max_value = o.max_value;
+    cfg.limits.max_ttl_us = static_cast<std::int64_t>(o.max_ttl) * 1'000'000;
+    cfg.limits.quota_bytes = o.quota;
+    if (!o.id.empty()) {
+        cfg.fixed_id = Id::from_hex(o.id);
+        if (!cfg.fixed_id) throw Error("config", "--id must be 32 hex digits");
+    }
+    cfg.state_dir = common.state_dir;
+    return cfg;
+}
+
+}  // namespace sr::dht

@@ -1,0 +1,32 @@
+// sr-dhtd's options (-c file, flags, environment) and their translation
+// into a NodeConfig, validated, so that -n can check a configuration.
+#pragma once
+
+#include "core/daemon.hpp"
+#include "dht/node.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace sr::dht {
+
+struct DhtOptions {
+    std::string listen = "127.0.0.1:4100";
+    std::vector<std::string> join;
+    std::string overlay_key_file;
+    std::string id;
+    int replicas = 4;
+    int leaf_set_size = 16;
+    std::uint64_t max_value = 65536;
+    std::uint64_t max_ttl = 7 * 24 * 3600;
+    std::uint64_t quota = 64ull << 20;
+    double heartbeat = 1.0;
+};
+
+void add_dht_options(CLI::App& app, DhtOptions& o);
+// Throws Error("config") naming what is wrong.
+NodeConfig make_node_config(const DhtOptions& o, const DaemonOptions& common);
+
+}  // namespace sr::dht

@@ -1,0 +1,85 @@
+// The DHT's overlay messages and the envelope shared with Pastry's.
+//
+// Every overlay frame payload starts with one byte naming its family:
+// 'P' a Pastry maintenance message (pastry_wire), 'D' a DHT message below.
+// DHT messages are msgpack arrays whose first element is the type:
+//
+//   Routed     travels hop by hop to the root of `key`: a DHT operation
+//              (put, get, remove, trace, listen) or an application's
+//              message (op app), with its origin so the root can answer
+//              directly, and the hops so far when tracing.
+//   Reply      the root's answer to a Routed request, sent straight to the
+//              origin: an error code or a result map (the same map the
+//              origin returns to its RPC client).
+//   Replicate  records pushed to a replica (after a put, a remove, or a
+//              leaf-set change); acknowledged with ReplicateAck when req != 0.
+//   Event      a listen notification from the root to a subscriber's node.
+//
+// Decoders validate every field and throw DecodeError.
+#pragma once
+
+#include "core/id.hpp"
+#include "core/value.hpp"
+#include "dht/pastry_types.hpp"
+#include "dht/store.hpp"
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace sr::dht {
+
+inline constexpr char kFamilyPastry = 'P';
+inline constexpr char kFamilyDht = 'D';
+inline constexpr std::size_t kMaxPathHops = 64;
+
+using Peer = pastry::NodeRef;
+
+enum class Op : std::uint8_t { put = 1, get = 2, remove = 3, trace = 4, listen = 5, app = 6 };
+
+struct Routed {
+    Id key;
+    Peer origin;
+    std::uint64_t req = 0;  // origin's request id; 0 = no reply wanted
+    Op op = Op::get;
+    std::string app;        // op app: the application's name
+    std::uint8_t hops = 0;
+    bool tracing = false;
+    std::vector<Peer> path;  // when tracing: every node passed so far
+    Value body;              // op-specific fields (records as bin via record_wire)
+};
+
+struct Reply {
+    std::uint64_t req = 0;
+    std::string error_code;  // empty: success
+    std::string error_message;
+    Value result;
+};
+
+struct Replicate {
+    Peer from;
+    std::uint64_t req = 0;  // 0: no ack wanted
+    std::vector<Record> records;
+};
+
+struct ReplicateAck {
+    Peer from;
+    std::uint64_t req = 0;
+    std::uint32_t stored = 0;
+};
+
+struct Event {
+    std::uint64_t listen_id = 0;
+    Id key;
+    bool expired = false;
+    Record record;
+};
+
+using DhtMessage = std::variant<Routed, Reply, Replicate, ReplicateAck, Event>;
+
+// Full frame payloads, family byte included.
+std::string encode_dht(const DhtMessage& m, std::int64_t now);
+DhtMessage decode_dht(std::string_view payload, std::int64_t now);  // payload after the family byte
+
+}  // namespace sr::dht

@@ -1,0 +1,644 @@
+#include "dht/node.hpp"
+
+#include "core/daemon.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "dht/pastry_wire.hpp"
+#include "dht/record_wire.hpp"
+#include "dht/replication.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace sr::dht {
+
+namespace {
+
+constexpr std::size_t kMaxReplicateBytes = 192 << 10;  // per Replicate message, under the frame limit
+constexpr int kMaxHops = 64;
+
+Value peer_value(const pastry::NodeRef& n) { return Value{{"id", n.id.hex()}, {"addr", n.addr}}; }
+
+std::optional<std::string> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Writes path atomically: a crash leaves the old file or the new one, never half of one.
+void write_file_atomic(const std::string& path, const std::string& data) {
+    std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) throw Error("io", "cannot write " + tmp + ": " + std::strerror(errno));
+    std::size_t off = 0;
+    while (off < data.size()) {
+        ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            ::close(fd);
+            throw Error("io", "cannot write " + tmp + ": " + std::strerror(errno));
+        }
+        off += static_cast<std::size_t>(n);
+    }
+    ::fsync(fd);
+    ::close(fd);
+    if (::rename(tmp.c_str(), path.c_str()) != 0)
+        throw Error("io", "cannot rename " + tmp + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+Node::Node(Loop& loop, NodeConfig cfg, rpc::Counters& counters)
+    : loop_(loop), cfg_(std::move(cfg)), counters_(counters), transport_(loop, cfg_.transport, counters),
+      store_(cfg_.limits), core_timer_(loop, [this] { apply(core_->tick(Loop::now_us())); }),
+      expiry_timer_(loop, [this] { expire_store(); }),
+      snapshot_timer_(loop, [this] {
+          save_state();
+          snapshot_timer_.arm_in(cfg_.snapshot_every_us);
+      }),
+      anti_entropy_timer_(loop, [this] {
+          anti_entropy();
+          anti_entropy_timer_.arm_in(cfg_.anti_entropy_every_us);
+      }),
+      started_us_(Loop::now_us()) {}
+
+Node::~Node() = default;
+
+// ---- lifecycle -------------------------------------------------------------
+
+void Node::load_state() {
+    if (cfg_.fixed_id) self_.id = *cfg_.fixed_id;
+    if (cfg_.state_dir.empty()) {
+        if (!cfg_.fixed_id) self_.id = Id::random();
+        return;
+    }
+    make_directory(cfg_.state_dir, 0700);
+    std::string id_path = cfg_.state_dir + "/node-id";
+    if (auto text = read_file(id_path); text && !cfg_.fixed_id) {
+        std::string hex = text->substr(0, text->find_first_of(" \n"));
+        auto id = Id::from_hex(hex);
+        if (!id) throw Error("config", id_path + ": not a 32-hex-digit node id");
+        self_.id = *id;
+    } else if (!cfg_.fixed_id) {
+        self_.id = Id::random();
+    }
+    write_file_atomic(id_path, self_.id.hex() + "\n");
+
+    std::string values_path = cfg_.state_dir + "/values.msgpack";
+    if (auto blob = read_file(values_path)) {
+        try {
+            auto r = import_store(store_, *blob, Loop::now_us(), Loop::wall_now_us());
+            log::info("restored ", r.loaded, " values from ", values_path, " (", r.expired, " had expired, ",
+                      r.rejected, " refused by the limits)");
+        } catch (const DecodeError& e) {
+            // Keep the evidence and start empty rather than refuse to start:
+            // the replicas still hold the values.
+            std::string bad = values_path + ".corrupt";
+            ::rename(values_path.c_str(), bad.c_str());
+            log::error(values_path, ": ", e.what(), "; moved to ", bad, ", starting with an empty store");
+        }
+    }
+}
+
+void Node::save_state() {
+    if (cfg_.state_dir.empty()) return;
+    try {
+        write_file_atomic(cfg_.state_dir + "/values.msgpack",
+                          export_store(store_, Loop::now_us(), Loop::wall_now_us()));
+    } catch (const Error& e) {
+        log::error("saving state: ", e.what());
+    }
+}
+
+void Node::start(std::function<void()> on_ready) {
+    on_ready_ = std::move(on_ready);
+    load_state();
+    transport_.on_message = [this](const std::string& p) { on_frame(p); };
+    transport_.on_unreachable = [this](const std::string& addr) {
+        if (core_) apply(core_->peer_unreachable(pastry::NodeRef{Id{}, addr}, Loop::now_us()));
+    };
+    transport_.start();
+    self_.addr = transport_.local_address();
+    core_ = std::make_unique<pastry::Node>(self_, cfg_.pastry, Loop::now_us());
+    log::info("node ", self_.id.hex(), " on ", self_.addr);
+    if (!cfg_.transport.key)
+        log::warn("the overlay is open: any host that reaches ", self_.addr,
+                  " can join it (use --overlay-key-file for closed membership)");
+    apply(core_->bootstrap(cfg_.join, Loop::now_us()));
+    if (!cfg_.state_dir.empty()) snapshot_timer_.arm_in(cfg_.snapshot_every_us);
+    anti_entropy_timer_.arm_in(cfg_.anti_entropy_every_us);
+    expire_store();
+}
+
+void Node::stop() {
+    save_state();
+    transport_.stop();
+}
+
+// ---- effects of the core -------------------------------------------------
+
+void Node::apply(std::vector<pastry::Effect> effects) {
+    for (auto& e : effects) {
+        if (auto* s = std::get_if<pastry::Send>(&e)) {
+            std::string payload(1, kFamilyPastry);
+            payload += pastry::encode(s->msg);
+            transport_.send(s->to.addr, payload);
+        } else if (std::holds_alternative<pastry::Joined>(e)) {
+            log::info("joined the overlay; leaf set has ", core_->leaf_set().size(), " nodes");
+            leafs_ = core_->leaf_set();
+            if (on_ready_) std::exchange(on_ready_, nullptr)();
+        } else if (auto* c = std::get_if<pastry::LeafSetChanged>(&e)) {
+            for (const auto& n : c->added) log::debug("leaf set + ", n.id.hex(), " ", n.addr);
+            for (const auto& n : c->removed) log::debug("leaf set - ", n.id.hex(), " ", n.addr);
+            auto old = std::exchange(leafs_, core_->leaf_set());
+            handover(old);
+            Value update{{"added", Value::array()}, {"removed", Value::array()}};
+            for (const auto& n : c->added) update["added"].push_back(peer_value(n));
+            for (const auto& n : c->removed) update["removed"].push_back(peer_value(n));
+            for (auto& [name, weak] : apps_)
+                if (auto conn = weak.lock()) {
+                    update["app"] = name;
+                    conn->notify("app.update", update);
+                }
+        } else if (auto* d = std::get_if<pastry::PeerDead>(&e)) {
+            log::info("peer ", d->peer.id.hex(), " ", d->peer.addr, " declared dead");
+            transport_.drop_peer(d->peer.addr);
+        }
+    }
+    arm_core_timer();
+}
+
+void Node::arm_core_timer() { core_timer_.arm_at(core_->next_wakeup()); }
+
+void Node::on_frame(const std::string& payload) {
+    std::int64_t now = Loop::now_us();
+    try {
+        if (payload.empty()) throw DecodeError("empty overlay message");
+        if (payload[0] == kFamilyPastry) {
+            auto msg = pastry::decode(std::string_view(payload).substr(1));
+            apply(core_->receive(msg, now));
+        } else if (payload[0] == kFamilyDht) {
+            on_dht(decode_dht(std::string_view(payload).substr(1), now));
+        } else {
+            throw DecodeError("unknown message family");
+        }
+    } catch (const DecodeError& e) {
+        ++counters_["overlay.malformed"];
+        log::debug("malformed overlay message dropped: ", e.what());
+    }
+}
+
+void Node::send_dht(const pastry::NodeRef& to, const DhtMessage& m) {
+    if (to.id == self_.id) return on_dht(m);  // a node can be its own replica or origin
+    transport_.send(to.addr, encode_dht(m, Loop::now_us()));
+}
+
+void Node::on_dht(DhtMessage m) {
+    if (auto* r = std::get_if<Routed>(&m)) return route(std::move(*r));
+    if (auto* r = std::get_if<Reply>(&m)) {
+        auto it = pending_.find(r->req);
+        if (it == pending_.end()) return;  // answered already, or given up
+        auto done = std::move(it->second.done);
+        pending_.erase(it);
+        return done(*r);
+    }
+    if (auto* r = std::get_if<Replicate>(&m)) return on_replicate(*r);
+    if (auto* a = std::get_if<ReplicateAck>(&m)) {
+        auto it = ack_waits_.find(a->req);
+        if (it == ack_waits_.end()) return;
+        if (a->stored > 0 && ++it->second.acks >= it->second.expected) {
+            auto done = std::move(it->second.done);
+            auto acks = it->second.acks;
+            ack_waits_.erase(it);
+            done(acks);
+        }
+        return;
+    }
+    if (auto* ev = std::get_if<Event>(&m)) {
+        auto it = listens_.find(ev->listen_id);
+        if (it != listens_.end() && it->second.key == ev->key) it->second.fn(*ev);
+    }
+}
+
+// ---- routing -------------------------------------------------------------
+
+void Node::request(const Id& key, Op op, Value body, ReplyFn done, bool tracing, std::string app) {
+    if (!joined()) {
+        Reply r;
+        r.error_code = "not_ready";
+        r.error_message = "the node has not joined the overlay yet";
+        return done(r);
+    }
+    std::uint64_t req = new_request_id();
+    Routed m;
+    m.key = key;
+    m.origin = self_;
+    m.req = req;
+    m.op = op;
+    m.app = std::move(app);
+    m.tracing = tracing;
+    m.body = std::move(body);
+    auto& p = pending_[req];
+    p.msg = std::move(m);
+    p.done = std::move(done);
+    p.attempts_left = cfg_.attempts;
+    p.timer = std::make_unique<Timer>(loop_, [this, req] { send_attempt(req); });
+    send_attempt(req);
+}
+
+void Node::send_attempt(std::uint64_t req) {
+    auto it = pending_.find(req);
+    if (it == pending_.end()) return;
+    Pending& p = it->second;
+    if (p.attempts_left-- <= 0) {
+        ++counters_["dht.requests_timed_out"];
+        auto done = std::move(p.done);
+        pending_.erase(it);
+        Reply r;
+        r.req = req;
+        r.error_code = "timeout";
+        r.error_message = "no answer from the key's root after " + std::to_string(cfg_.attempts) + " attempts";
+        return done(r);
+    }
+    if (p.attempts_left + 1 < cfg_.attempts) ++counters_["dht.requests_retried"];
+    p.timer->arm_in(cfg_.request_timeout_us);
+    route(p.msg);
+}
+
+void Node::route(Routed m) {
+    if (!joined()) {
+        ++counters_["dht.dropped_not_joined"];
+        return;
+    }
+    if (m.tracing && m.path.size() < kMaxPathHops) m.path.push_back(self_);
+    auto next = core_->next_hop(m.key);
+    if (!next) return deliver(std::move(m));
+    if (m.hops >= kMaxHops) {
+        ++counters_["dht.dropped_hop_limit"];
+        return;
+    }
+    ++m.hops;
+    if (m.op == Op::app) {
+        auto app = apps_.find(m.app);
+        if (app != apps_.end()) {
+            if (auto conn = app->second.lock()) {
+                // The application sees the message on its way and may change or stop it.
+                Value args{{"app", m.app},       {"key", m.key.hex()},          {"payload", m.body["payload"]},
+                           {"origin", peer_value(m.origin)}, {"next_hop", peer_value(*next)}, {"hops", m.hops}};
+                auto shared = std::make_shared<Routed>(std::move(m));
+                auto next_hop = *next;
+                conn->call("app.forward", args, [this, shared, next_hop](const Value& err, const Value& res) {
+                    if (err.is_null() && res.is_object()) {
+                        if (res.value("action", "forward") == "drop") {
+                            ++counters_["dht.app_dropped"];
+                            return;
+                        }
+                        if (res.contains("payload")) shared->body["payload"] = res["payload"];
+                    }
+                    ++counters_["dht.app_forwarded"];
+                    forward(std::move(*shared), next_hop);
+                });
+                return;
+            }
+        }
+    }
+    forward(std::move(m), *next);
+}
+
+void Node::forward(Routed m, const pastry::NodeRef& next) {
+    ++counters_["dht.forwarded"];
+    send_dht(next, m);
+}
+
+void Node::send_reply(const Routed& m, Reply r) {
+    if (m.req == 0) return;
+    r.req = m.req;
+    send_dht(m.origin, r);
+}
+
+void Node::deliver(Routed m) {
+    std::int64_t now = Loop::now_us();
+    ++counters_["dht.delivered"];
+    Reply reply;
+    try {
+        switch (m.op) {
+        case Op::put: {
+            Record rec = decode_record(value_bytes(m.body.at("record")), now);
+            PutOutcome outcome = store_.put(rec, now);
+            if (outcome == PutOutcome::stale) {
+                reply.result = {{"replicas", 0}, {"stale", true}};
+                break;
+            }
+            notify_subscribers(rec, false);
+            auto shared = std::make_shared<Routed>(std::move(m));
+            replicate(rec.key, {rec}, [this, shared](std::uint32_t acks) {
+                Reply r;
+                r.result = {{"replicas", 1 + acks}, {"root", peer_value(self_)}};
+                send_reply(*shared, r);
+            });
+            return;
+        }
+        case Op::get: {
+            std::string cursor = m.body.value("cursor", "");
+            std::size_t limit = std::clamp<std::size_t>(m.body.value("limit", 256u), 1, 1024);
+            GetPage page = store_.get(m.key, now, cursor, limit);
+            Value values = Value::array();
+            for (const auto& r : page.values)
+                values.push_back({{"value", bytes_value(r.value)},
+                                  {"type", r.type},
+                                  {"ttl", (r.expires_us - now + 999'999) / 1'000'000},
+                                  {"seq", r.seq},
+                                  {"vid", r.vid},
+                                  {"writer", r.writer.hex()}});
+            reply.result = {{"values", values}, {"next_cursor", page.next_cursor}, {"root", peer_value(self_)}};
+            break;
+        }
+        case Op::remove: {
+            std::size_t n = store_.remove(m.key, value_bytes(m.body.at("secret")), now);
+            if (n == 0) throw Error("not_found", "no values under key " + m.key.hex());
+            std::vector<Record> tombs;
+            for (auto& r : store_.records(m.key))
+                if (r.tombstone) tombs.push_back(r);
+            replicate(m.key, tombs, [](std::uint32_t) {});
+            reply.result = {{"removed", n}};
+            break;
+        }
+        case Op::trace: {
+            Value hops = Value::array();
+            for (const auto& p : m.path) hops.push_back(peer_value(p));
+            reply.result = {{"hops", hops}, {"root", peer_value(self_)}};
+            break;
+        }
+        case Op::listen: {
+            std::uint64_t listen_id = m.body.at("listen_id").get<std::uint64_t>();
+            std::int64_t ttl_us = m.body.value("ttl_ms", 90'000) * 1000;
+            bool found = false;
+            auto range = subscriptions_.equal_range(m.key);
+            for (auto it = range.first; it != range.second; ++it)
+                if (it->second.node.id == m.origin.id && it->second.listen_id == listen_id) {
+                    it->second.expires_us = now + ttl_us;
+                    found = true;
+                }
+            if (!found) subscriptions_.emplace(m.key, Subscription{m.origin, listen_id, now + ttl_us});
+            reply.result = {{"subscribed", true}, {"root", peer_value(self_)}};
+            break;
+        }
+        case Op::app: {
+            auto app = apps_.find(m.app);
+            auto conn = app == apps_.end() ? nullptr : app->second.lock();
+            if (!conn) {
+                ++counters_["dht.app_undeliverable"];
+                throw Error("not_found", "no application '" + m.app + "' registered at the root");
+            }
+            conn->notify("app.deliver", {{"app", m.app},
+                                         {"key", m.key.hex()},
+                                         {"payload", m.body.value("payload", Value::binary({}))},
+                                         {"origin", peer_value(m.origin)},
+                                         {"hops", m.hops}});
+            reply.result = {{"delivered", true}};
+            break;
+        }
+        }
+    } catch (const Error& e) {
+        reply.error_code = e.code;
+        reply.error_message = e.what();
+    } catch (const DecodeError& e) {
+        reply.error_code = "invalid_params";
+        reply.error_message = e.what();
+    } catch (const Value::exception& e) {
+        reply.error_code = "invalid_params";
+        reply.error_message = e.what();
+    }
+    send_reply(m, std::move(reply));
+}
+
+// ---- replication -----------------------------------------------------------
+
+void Node::replicate(const Id& key, std::vector<Record> records, std::function<void(std::uint32_t)> done) {
+    std::vector<pastry::NodeRef> targets;
+    for (auto& n : core_->replica_set(key, cfg_.replicas))
+        if (n.id != self_.id) targets.push_back(n);
+    if (targets.empty()) return done(0);
+    std::uint64_t req = new_request_id();
+    auto& wait = ack_waits_[req];
+    wait.expected = targets.size();
+    wait.done = std::move(done);
+    wait.timer = std::make_unique<Timer>(loop_, [this, req] {
+        auto it = ack_waits_.find(req);
+        if (it == ack_waits_.end()) return;
+        auto fn = std::move(it->second.done);
+        auto acks = it->second.acks;
+        ack_waits_.erase(it);
+        fn(acks);
+    });
+    wait.timer->arm_in(cfg_.replica_ack_wait_us);
+    for (const auto& t : targets) send_dht(t, Replicate{self_, req, records});
+}
+
+void Node::on_replicate(const Replicate& m) {
+    std::int64_t now = Loop::now_us();
+    std::uint32_t stored = 0;
+    for (const auto& r : m.records) {
+        try {
+            auto outcome = store_.put(r, now);
+            if (outcome != PutOutcome::stale) ++counters_["dht.replicas_stored"];
+            ++stored;  // a stale copy means we hold this version already
+        } catch (const Error& e) {
+            ++counters_["dht.replicas_refused." + e.code];
+        }
+    }
+    if (m.req != 0) send_dht(m.from, ReplicateAck{self_, m.req, stored});
+    if (!expiry_timer_.armed()) expire_store();
+}
+
+void Node::handover(const std::vector<pastry::NodeRef>& old_leafs) {
+    std::int64_t now = Loop::now_us();
+    auto plan = plan_handover(store_, self_, old_leafs, leafs_, cfg_.replicas, now);
+    for (const auto& [peer, keys] : plan.pushes) {
+        Replicate batch{self_, 0, {}};
+        std::size_t bytes = 0;
+        for (const auto& key : keys)
+            for (auto& r : store_.records(key)) {
+                bytes += r.value.size() + 200;
+                batch.records.push_back(std::move(r));
+                if (bytes > kMaxReplicateBytes || batch.records.size() >= 1024) {
+                    send_dht(peer, batch);
+                    batch.records.clear();
+                    bytes = 0;
+                }
+            }
+        if (!batch.records.empty()) send_dht(peer, batch);
+        counters_["dht.handover_keys"] += keys.size();
+    }
+    for (const auto& key : plan.drop_after_push) store_.drop_key(key);
+}
+
+void Node::anti_entropy() {
+    if (!joined()) return;
+    std::int64_t now = Loop::now_us();
+    std::map<Id, std::vector<Id>> by_peer;  // peer id -> keys
+    std::map<Id, pastry::NodeRef> peers;
+    for (const auto& key : store_.key_ids()) {
+        if (!store_.holds(key, now)) continue;
+        auto set = core_->replica_set(key, cfg_.replicas);
+        if (set.empty() || set.front().id != self_.id) continue;  // only the root repairs
+        for (std::size_t i = 1; i < set.size(); ++i) {
+            by_peer[set[i].id].push_back(key);
+            peers[set[i].id] = set[i];
+        }
+    }
+    for (const auto& [id, keys] : by_peer) {
+        Replicate batch{self_, 0, {}};
+        std::size_t bytes = 0;
+        for (const auto& key : keys)
+            for (auto& r : store_.records(key)) {
+                bytes += r.value.size() + 200;
+                batch.records.push_back(std::move(r));
+                if (bytes > kMaxReplicateBytes || batch.records.size() >= 1024) {
+                    send_dht(peers[id], batch);
+                    batch.records.clear();
+                    bytes = 0;
+                }
+            }
+        if (!batch.records.empty()) send_dht(peers[id], batch);
+    }
+}
+
+// ---- expiry and listen -----------------------------------------------------
+
+void Node::expire_store() {
+    std::int64_t now = Loop::now_us();
+    for (const auto& r : store_.expire(now)) notify_subscribers(r, true);
+    for (auto it = subscriptions_.begin(); it != subscriptions_.end();)
+        it = it->second.expires_us <= now ? subscriptions_.erase(it) : std::next(it);
+    auto next = store_.next_expiry();
+    std::int64_t at = next ? std::max(*next, now + 1000) : now + 10'000'000;
+    expiry_timer_.arm_at(at);
+}
+
+void Node::notify_subscribers(const Record& r, bool expired) {
+    auto range = subscriptions_.equal_range(r.key);
+    std::int64_t now = Loop::now_us();
+    for (auto it = range.first; it != range.second; ++it) {
+        if (it->second.expires_us <= now) continue;
+        Record copy = r;
+        if (expired) copy.expires_us = now + 1'000;  // the wire carries a remaining TTL; keep it positive
+        send_dht(it->second.node, Event{it->second.listen_id, r.key, expired, copy});
+    }
+}
+
+std::uint64_t Node::listen(const Id& key, std::function<void(const Event&)> fn, ReplyFn first) {
+    std::uint64_t id = new_request_id();
+    auto& l = listens_[id];
+    l.key = key;
+    l.fn = std::move(fn);
+    auto subscribe = [this, id, key](ReplyFn done) {
+        request(key, Op::listen,
+                {{"listen_id", id}, {"ttl_ms", 3 * cfg_.listen_refresh_us / 1000}}, std::move(done));
+    };
+    l.refresh = std::make_unique<Timer>(loop_, [this, id, subscribe] {
+        if (!listens_.count(id)) return;
+        subscribe([](const Reply&) {});
+        listens_[id].refresh->arm_in(cfg_.listen_refresh_us);
+    });
+    l.refresh->arm_in(cfg_.listen_refresh_us);
+    subscribe(std::move(first));
+    return id;
+}
+
+void Node::cancel_listen(std::uint64_t id) { listens_.erase(id); }
+
+// ---- applications ------------------------------------------------------------
+
+void Node::register_app(const std::string& name, std::shared_ptr<rpc::Connection> conn) {
+    if (auto old = apps_.find(name); old != apps_.end() && !old->second.expired())
+        throw Error("busy", "application '" + name + "' is already registered on another connection");
+    apps_[name] = conn;
+    std::weak_ptr<rpc::Connection> weak = conn;
+    conn->set_long_lived(true);
+    conn->on_close([this, name, weak] {
+        auto it = apps_.find(name);
+        if (it != apps_.end() && it->second.lock() == nullptr) apps_.erase(it);
+    });
+    log::info("application '", name, "' registered");
+}
+
+void Node::route_app(const std::string& app, const Id& key, const std::string& payload) {
+    if (!joined()) throw Error("not_ready", "the node has not joined the overlay yet");
+    Routed m;
+    m.key = key;
+    m.origin = self_;
+    m.req = 0;
+    m.op = Op::app;
+    m.app = app;
+    m.body = {{"payload", bytes_value(payload)}};
+    route(std::move(m));
+}
+
+// ---- introspection -----------------------------------------------------------
+
+Value Node::info() const {
+    auto st = store_.stats();
+    return {{"id", self_.id.hex()},
+            {"address", self_.addr},
+            {"joined", joined()},
+            {"uptime_s", (Loop::now_us() - started_us_) / 1'000'000},
+            {"leafset", core_ ? core_->leaf_set().size() : 0},
+            {"routes", core_ ? core_->routing_table().size() : 0},
+            {"keys", st.keys},
+            {"values", st.values},
+            {"bytes", st.bytes},
+            {"replicas", cfg_.replicas},
+            {"overlay", cfg_.transport.key ? "closed" : "open"},
+            {"pending_requests", pending_.size()},
+            {"subscriptions", subscriptions_.size()},
+            {"applications", apps_.size()}};
+}
+
+}  // namespace sr::dht
+
+namespace sr::dht {
+
+Value Node::counters_value() const {
+    Value v = Value::object();
+    if (!core_) return v;
+    const auto& c = core_->counters();
+    for (std::size_t k = 0; k < pastry::kMessageKinds; ++k) {
+        v[std::string("pastry.in.") + pastry::message_name(k)] = c.msgs_in[k];
+        v[std::string("pastry.out.") + pastry::message_name(k)] = c.msgs_out[k];
+    }
+    v["pastry.ignored"] = c.ignored;
+    v["pastry.peers_dead"] = c.peers_dead;
+    v["pastry.peers_departed"] = c.peers_departed;
+    v["pastry.leaf_repairs"] = c.leaf_repairs;
+    v["pastry.rt_repairs"] = c.rt_repairs;
+    v["pastry.probes"] = c.probes;
+    v["pastry.probe_timeouts"] = c.probe_timeouts;
+    v["pastry.joins_forwarded"] = c.joins_forwarded;
+    v["pastry.joins_answered"] = c.joins_answered;
+    v["pastry.known_peers"] = core_->known_peers();
+    auto st = store_.stats();
+    v["store.keys"] = st.keys;
+    v["store.values"] = st.values;
+    v["store.tombstones"] = st.tombstones;
+    v["store.bytes"] = st.bytes;
+    v["store.writers"] = st.writers;
+    v["store.puts"] = st.puts;
+    v["store.stale"] = st.stale;
+    v["store.removed"] = st.removed;
+    v["store.expired"] = st.expired;
+    v["store.evictions"] = st.evictions;
+    for (const auto& [code, n] : st.rejects) v["store.rejected." + code] = n;
+    return v;
+}
+
+}  // namespace sr::dht

@@ -1,0 +1,155 @@
+// sr-dhtd's node: binds the Pastry core, the store and the overlay transport
+// to the event loop, and carries out their effects. The only dht file with I/O.
+//
+// Flow of a request (DESIGN §2): an RPC method (methods.cpp) calls request(),
+// which wraps the operation in a Routed message with a fresh request id and
+// routes it: at every node next_hop() picks the next node, or, at the root,
+// deliver() runs the operation on the local store and sends a Reply straight
+// back to the origin. The origin matches the reply to its pending request
+// and answers the RPC client. A request whose reply does not come within
+// the timeout is sent again (the route may have changed after a failure),
+// up to `attempts` times, then fails with "timeout".
+//
+// Replication: the root of a put pushes the record to the other k-1 nodes
+// of the key's replica set and waits (briefly) for their acks, so a put
+// reports how many copies exist. When the leaf set changes, plan_handover()
+// says which keys move to which newcomer. Every minute each node also
+// pushes the keys it is root for to their replica set (anti-entropy), so a
+// missed hand-over heals.
+//
+// Applications (the common API of Dabek et al.): a local program registers
+// a name on its control connection; messages routed with that name call it
+// with app.forward (it may change or drop them) on the way and app.deliver at
+// the root; leaf-set changes reach it as app.update notifications.
+#pragma once
+
+#include "core/loop.hpp"
+#include "core/rpc.hpp"
+#include "dht/dht_wire.hpp"
+#include "dht/pastry.hpp"
+#include "dht/store.hpp"
+#include "dht/transport.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sr::dht {
+
+struct NodeConfig {
+    TransportConfig transport;
+    std::vector<std::string> join;  // bootstrap addresses
+    pastry::Config pastry;
+    Limits limits;
+    int replicas = 4;  // k
+    std::string state_dir;  // empty: nothing persists
+    std::optional<Id> fixed_id;
+    std::int64_t request_timeout_us = 1'000'000;
+    int attempts = 3;
+    std::int64_t replica_ack_wait_us = 300'000;
+    std::int64_t listen_refresh_us = 30'000'000;
+    std::int64_t snapshot_every_us = 60'000'000;
+    std::int64_t anti_entropy_every_us = 60'000'000;
+};
+
+using ReplyFn = std::function<void(const Reply&)>;
+
+class Node {
+  public:
+    Node(Loop& loop, NodeConfig cfg, rpc::Counters& counters);
+    ~Node();
+
+    // Loads state, binds the overlay port, starts joining. on_ready runs
+    // once the node has joined (at once when it has no --join).
+    void start(std::function<void()> on_ready);
+    // Persists state and closes the overlay.
+    void stop();
+
+    bool joined() const { return core_ && core_->joined(); }
+    const pastry::NodeRef& self() const { return self_; }
+    pastry::Node& core() { return *core_; }
+    Store& store() { return store_; }
+    const NodeConfig& config() const { return cfg_; }
+
+    // Routes an operation to the root of key and calls done with its reply.
+    void request(const Id& key, Op op, Value body, ReplyFn done, bool tracing = false, std::string app = {});
+
+    // Local subscriptions of dht.listen: events for key go to fn until the
+    // returned id is cancelled.
+    std::uint64_t listen(const Id& key, std::function<void(const Event&)> fn, ReplyFn first);
+    void cancel_listen(std::uint64_t id);
+
+    // Applications registered on control connections.
+    void register_app(const std::string& name, std::shared_ptr<rpc::Connection> conn);
+    void route_app(const std::string& app, const Id& key, const std::string& payload);
+
+    Value info() const;
+    Value counters_value() const;
+
+  private:
+    struct Pending {
+        Routed msg;
+        ReplyFn done;
+        int attempts_left;
+        std::unique_ptr<Timer> timer;
+    };
+    struct Subscription {  // at the root
+        pastry::NodeRef node;
+        std::uint64_t listen_id;
+        std::int64_t expires_us;
+    };
+    struct LocalListen {
+        Id key;
+        std::function<void(const Event&)> fn;
+        std::unique_ptr<Timer> refresh;
+    };
+    struct AckWait {
+        std::uint32_t acks = 0;
+        std::function<void(std::uint32_t)> done;
+        std::unique_ptr<Timer> timer;
+        std::size_t expected = 0;
+    };
+
+    void load_state();
+    void save_state();
+    void apply(std::vector<pastry::Effect> effects);
+    void arm_core_timer();
+    void on_frame(const std::string& payload);
+    void on_dht(DhtMessage m);
+    void route(Routed m);
+    void forward(Routed m, const pastry::NodeRef& next);
+    void deliver(Routed m);
+    void send_reply(const Routed& m, Reply r);
+    void send_dht(const pastry::NodeRef& to, const DhtMessage& m);
+    void replicate(const Id& key, std::vector<Record> records, std::function<void(std::uint32_t)> done);
+    void on_replicate(const Replicate& m);
+    void handover(const std::vector<pastry::NodeRef>& old_leafs);
+    void anti_entropy();
+    void notify_subscribers(const Record& r, bool expired);
+    void expire_store();
+    void send_attempt(std::uint64_t req);
+    std::uint64_t new_request_id() { return next_req_++; }
+
+    Loop& loop_;
+    NodeConfig cfg_;
+    rpc::Counters& counters_;
+    Transport transport_;
+    Store store_;
+    pastry::NodeRef self_;
+    std::unique_ptr<pastry::Node> core_;
+    std::vector<pastry::NodeRef> leafs_;  // the leaf set at the last change
+    std::function<void()> on_ready_;
+    std::uint64_t next_req_ = 1;
+    std::map<std::uint64_t, Pending> pending_;
+    std::map<std::uint64_t, AckWait> ack_waits_;
+    std::multimap<Id, Subscription> subscriptions_;
+    std::map<std::uint64_t, LocalListen> listens_;
+    std::map<std::string, std::weak_ptr<rpc::Connection>> apps_;
+    Timer core_timer_, expiry_timer_, snapshot_timer_, anti_entropy_timer_;
+    std::int64_t started_us_;
+};
+
+}  // namespace sr::dht

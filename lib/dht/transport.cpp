@@ -1,0 +1,329 @@
+#include "dht/transport.hpp"
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <deque>
+
+namespace sr::dht {
+
+namespace {
+constexpr char magic[4] = {'S', 'R', 'O', '1'};
+constexpr std::size_t nonce_size = 16;
+constexpr std::size_t hello_size = sizeof magic + nonce_size;
+constexpr std::size_t header_size = 5;
+constexpr std::size_t mac_size = 32;
+constexpr std::uint8_t flag_mac = 1;
+
+void put_u32(char* p, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (24 - 8 * i));
+}
+std::uint32_t get_u32(const unsigned char* p) {
+    return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+}
+
+std::string address_of(const sockaddr* sa) {
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        auto* sin = reinterpret_cast<const sockaddr_in*>(sa);
+        evutil_inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+        port = ntohs(sin->sin_port);
+        return std::string(host) + ":" + std::to_string(port);
+    }
+    auto* sin6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    evutil_inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+    port = ntohs(sin6->sin6_port);
+    return "[" + std::string(host) + "]:" + std::to_string(port);
+}
+}  // namespace
+
+struct Transport::Outbound {
+    Transport* owner;
+    std::string addr;
+    bufferevent* bev = nullptr;
+    bool have_hello = false;
+    std::string nonce;
+    std::uint64_t seq = 0;
+    std::deque<std::string> waiting;  // frames queued before the hello
+    std::size_t waiting_bytes = 0;
+    std::unique_ptr<Timer> idle;
+};
+
+struct Transport::Inbound {
+    Transport* owner;
+    bufferevent* bev = nullptr;
+    std::string nonce;
+    std::uint64_t seq = 0;
+    std::string peer;
+    std::unique_ptr<Timer> idle;
+};
+
+Transport::Transport(Loop& loop, TransportConfig cfg, rpc::Counters& counters)
+    : loop_(loop), cfg_(std::move(cfg)), counters_(counters) {}
+
+Transport::~Transport() { stop(); }
+
+bool Transport::parse_address(const std::string& addr, sockaddr* out, int* out_len) {
+    // Require an explicit port: evutil would otherwise accept "host" alone.
+    auto colon = addr.rfind(':');
+    if (colon == std::string::npos || colon + 1 == addr.size()) return false;
+    if (addr.find(':') != colon && addr.front() != '[') return false;  // bare IPv6 needs brackets
+    return evutil_parse_sockaddr_port(addr.c_str(), out, out_len) == 0;
+}
+
+void Transport::start() {
+    sockaddr_storage ss{};
+    int len = sizeof ss;
+    if (!parse_address(cfg_.listen, reinterpret_cast<sockaddr*>(&ss), &len))
+        throw Error("config", "bad --listen address '" + cfg_.listen + "' (want IP:PORT or [IPv6]:PORT)");
+    listener_ = evconnlistener_new_bind(loop_.base(), &Transport::accept_cb, this,
+                                        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 128,
+                                        reinterpret_cast<sockaddr*>(&ss), len);
+    if (!listener_) throw Error("config", "cannot listen on " + cfg_.listen + ": " + std::strerror(errno));
+    sockaddr_storage bound{};
+    socklen_t blen = sizeof bound;
+    getsockname(evconnlistener_get_fd(listener_), reinterpret_cast<sockaddr*>(&bound), &blen);
+    local_ = address_of(reinterpret_cast<sockaddr*>(&bound));
+}
+
+void Transport::stop() {
+    if (listener_) {
+        evconnlistener_free(listener_);
+        listener_ = nullptr;
+    }
+    // Push out what is queued as far as the sockets take it right now.
+    for (auto& [addr, out] : out_) {
+        if (out->bev && out->have_hello) evbuffer_write(bufferevent_get_output(out->bev), bufferevent_getfd(out->bev));
+        if (out->bev) bufferevent_free(out->bev);
+    }
+    out_.clear();
+    for (auto& [p, in] : in_) bufferevent_free(in->bev);
+    in_.clear();
+}
+
+std::string Transport::local_address() const { return local_; }
+
+std::string Transport::mac(const std::string& nonce, std::uint64_t seq, const char* data, std::size_t len) const {
+    EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(hmac);
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                           OSSL_PARAM_construct_end()};
+    EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(cfg_.key->data()), cfg_.key->size(), params);
+    unsigned char seqb[8];
+    for (int i = 0; i < 8; ++i) seqb[i] = static_cast<unsigned char>(seq >> (56 - 8 * i));
+    EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(nonce.data()), nonce.size());
+    EVP_MAC_update(ctx, seqb, sizeof seqb);
+    EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data), len);
+    std::string out(mac_size, '\0');
+    std::size_t outlen = 0;
+    EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &outlen, out.size());
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(hmac);
+    return out;
+}
+
+// ---- outbound ------------------------------------------------------------
+
+void Transport::send(const std::string& addr, const std::string& payload) {
+    if (payload.size() > cfg_.max_frame) {
+        ++counters_["overlay.frames_too_large"];
+        log::warn("not sending a ", payload.size(), "-byte overlay message to ", addr, ": over the frame limit");
+        return;
+    }
+    auto it = out_.find(addr);
+    if (it == out_.end()) {
+        sockaddr_storage ss{};
+        int len = sizeof ss;
+        if (!parse_address(addr, reinterpret_cast<sockaddr*>(&ss), &len)) {
+            ++counters_["overlay.bad_addresses"];
+            if (on_unreachable) on_unreachable(addr);
+            return;
+        }
+        auto out = std::make_unique<Outbound>();
+        out->owner = this;
+        out->addr = addr;
+        out->bev = bufferevent_socket_new(loop_.base(), -1, BEV_OPT_CLOSE_ON_FREE);
+        auto read_cb = [](bufferevent* bev, void* arg) {
+            auto* o = static_cast<Outbound*>(arg);
+            evbuffer* in = bufferevent_get_input(bev);
+            if (o->have_hello) {  // the acceptor never sends more than its hello
+                evbuffer_drain(in, evbuffer_get_length(in));
+                return;
+            }
+            if (evbuffer_get_length(in) < hello_size) return;
+            unsigned char hello[hello_size];
+            evbuffer_remove(in, hello, hello_size);
+            if (std::memcmp(hello, magic, sizeof magic) != 0) {
+                ++o->owner->counters_["overlay.bad_hello"];
+                return o->owner->close_outbound(o->addr, true);
+            }
+            o->nonce.assign(reinterpret_cast<char*>(hello) + sizeof magic, nonce_size);
+            o->have_hello = true;
+            bufferevent_set_timeouts(bev, nullptr, nullptr);
+            o->owner->flush_outbound(*o);
+        };
+        auto event_cb = [](bufferevent*, short what, void* arg) {
+            auto* o = static_cast<Outbound*>(arg);
+            if (what & BEV_EVENT_CONNECTED) {
+                int one = 1;
+                setsockopt(bufferevent_getfd(o->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                return;
+            }
+            if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+                ++o->owner->counters_[what & BEV_EVENT_EOF ? "overlay.closed_by_peer" : "overlay.connect_failures"];
+                o->owner->close_outbound(o->addr, true);
+            }
+        };
+        bufferevent_setcb(out->bev, read_cb, nullptr, event_cb, out.get());
+        timeval tv{static_cast<time_t>(cfg_.connect_timeout_us / 1'000'000),
+                   static_cast<suseconds_t>(cfg_.connect_timeout_us % 1'000'000)};
+        bufferevent_set_timeouts(out->bev, &tv, nullptr);  // until the hello arrives
+        bufferevent_enable(out->bev, EV_READ | EV_WRITE);
+        Outbound* raw = out.get();
+        out->idle = std::make_unique<Timer>(loop_, [this, raw] {
+            ++counters_["overlay.idle_closed"];
+            close_outbound(raw->addr, false);
+        });
+        it = out_.emplace(addr, std::move(out)).first;
+        if (bufferevent_socket_connect(raw->bev, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+            ++counters_["overlay.connect_failures"];
+            close_outbound(addr, true);
+            return;
+        }
+        ++counters_["overlay.connections_opened"];
+    }
+    Outbound& out = *it->second;
+    out.idle->arm_in(cfg_.idle_timeout_us);
+    if (out.waiting_bytes + payload.size() > cfg_.max_queue ||
+        (out.have_hello && evbuffer_get_length(bufferevent_get_output(out.bev)) > cfg_.max_queue)) {
+        ++counters_["overlay.dropped_queue_full"];
+        return;
+    }
+    out.waiting.push_back(payload);
+    out.waiting_bytes += payload.size();
+    if (out.have_hello) flush_outbound(out);
+}
+
+void Transport::flush_outbound(Outbound& out) {
+    evbuffer* buf = bufferevent_get_output(out.bev);
+    while (!out.waiting.empty()) {
+        const std::string& p = out.waiting.front();
+        char header[header_size];
+        put_u32(header, static_cast<std::uint32_t>(p.size()));
+        header[4] = cfg_.key ? flag_mac : 0;
+        evbuffer_add(buf, header, sizeof header);
+        evbuffer_add(buf, p.data(), p.size());
+        if (cfg_.key) {
+            std::string m = mac(out.nonce, ++out.seq, p.data(), p.size());
+            evbuffer_add(buf, m.data(), m.size());
+        }
+        ++counters_["overlay.frames_out"];
+        out.waiting_bytes -= p.size();
+        out.waiting.pop_front();
+    }
+}
+
+void Transport::close_outbound(const std::string& addr, bool report) {
+    auto it = out_.find(addr);
+    if (it == out_.end()) return;
+    auto out = std::move(it->second);
+    out_.erase(it);
+    bufferevent_free(out->bev);
+    if (report && on_unreachable) on_unreachable(addr);
+}
+
+void Transport::drop_peer(const std::string& addr) { close_outbound(addr, false); }
+
+// ---- inbound -------------------------------------------------------------
+
+void Transport::accept_cb(evconnlistener*, int fd, sockaddr* sa, int, void* arg) {
+    auto* self = static_cast<Transport*>(arg);
+    auto in = std::make_unique<Inbound>();
+    in->owner = self;
+    in->peer = address_of(sa);
+    in->nonce.resize(nonce_size);
+    RAND_bytes(reinterpret_cast<unsigned char*>(in->nonce.data()), nonce_size);
+    in->bev = bufferevent_socket_new(self->loop_.base(), fd, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(
+        in->bev, [](bufferevent*, void* a) { static_cast<Inbound*>(a)->owner->read_inbound(*static_cast<Inbound*>(a)); },
+        nullptr,
+        [](bufferevent*, short what, void* a) {
+            auto* i = static_cast<Inbound*>(a);
+            if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) i->owner->close_inbound(i);
+        },
+        in.get());
+    bufferevent_enable(in->bev, EV_READ | EV_WRITE);
+    evbuffer* out = bufferevent_get_output(in->bev);
+    evbuffer_add(out, magic, sizeof magic);
+    evbuffer_add(out, in->nonce.data(), in->nonce.size());
+    Inbound* raw = in.get();
+    in->idle = std::make_unique<Timer>(self->loop_, [self, raw] { self->close_inbound(raw); });
+    in->idle->arm_in(self->cfg_.idle_timeout_us);
+    ++self->counters_["overlay.connections_accepted"];
+    self->in_[raw] = std::move(in);
+}
+
+void Transport::read_inbound(Inbound& in) {
+    evbuffer* buf = bufferevent_get_input(in.bev);
+    in.idle->arm_in(cfg_.idle_timeout_us);
+    for (;;) {
+        std::size_t avail = evbuffer_get_length(buf);
+        if (avail < header_size) return;
+        unsigned char* h = evbuffer_pullup(buf, header_size);
+        std::uint32_t len = get_u32(h);
+        bool has_mac = h[4] & flag_mac;
+        if (len > cfg_.max_frame) {
+            ++counters_["overlay.frames_too_large"];
+            log::warn("overlay frame of ", len, " bytes from ", in.peer, ": over the limit; closing");
+            return close_inbound(&in);
+        }
+        std::size_t total = header_size + len + (has_mac ? mac_size : 0);
+        if (avail < total) return;
+        evbuffer_drain(buf, header_size);
+        std::string payload(len, '\0');
+        evbuffer_remove(buf, payload.data(), len);
+        std::string their_mac;
+        if (has_mac) {
+            their_mac.resize(mac_size);
+            evbuffer_remove(buf, their_mac.data(), mac_size);
+        }
+        ++in.seq;
+        if (cfg_.key) {
+            if (!has_mac || CRYPTO_memcmp(their_mac.data(), mac(in.nonce, in.seq, payload.data(), len).data(),
+                                          mac_size) != 0) {
+                ++counters_["overlay.auth_failures"];
+                log::warn("overlay frame from ", in.peer, " failed authentication; dropped, closing");
+                return close_inbound(&in);
+            }
+        }
+        ++counters_["overlay.frames_in"];
+        if (on_message) on_message(payload);
+        if (in_.find(&in) == in_.end()) return;  // closed by the handler
+    }
+}
+
+void Transport::close_inbound(Inbound* in) {
+    auto it = in_.find(in);
+    if (it == in_.end()) return;
+    auto owned = std::move(it->second);
+    in_.erase(it);
+    bufferevent_free(owned->bev);
+}
+
+}  // namespace sr::dht

@@ -1,0 +1,92 @@
+// The overlay transport of sr-dhtd: framed messages over TCP between nodes.
+//
+// Why TCP and not UDP: a value may be 64 KiB and a join reply carries whole
+// routing-table rows, both past what one UDP datagram safely carries (65,507
+// bytes at most, far less without IP fragmentation); TCP gives ordering and
+// flow control for free, and a connection reset on loopback or a LAN tells
+// us at once that a peer has died, which speeds up failure detection beside
+// the heartbeats of the Pastry core.
+//
+// Each node sends only on connections it opened itself (one per peer
+// address) and receives on connections others opened. A connection starts
+// with the acceptor's hello: magic "SRO1" and a fresh 16-byte nonce. Then the
+// opener sends frames:
+//
+//   u32 length | u8 flags | payload[length] | mac[32] if flags & 1
+//   mac = HMAC-SHA256(key, nonce | u64 sequence | payload)
+//
+// With an overlay key the acceptor requires a valid MAC on every frame and a
+// sequence number one above the last: a frame from a node without the key,
+// altered in flight, or replayed (on this or another connection, whose nonce
+// differs) fails the check, is counted and the connection is closed.
+// Without a key frames carry no MAC and the overlay is open.
+//
+// Outgoing frames queue while a connection is being opened and its hello
+// awaited; a peer that cannot be reached, or whose connection breaks,
+// is reported through on_unreachable so the Pastry core can repair.
+#pragma once
+
+#include "core/loop.hpp"
+#include "core/rpc.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+struct evconnlistener;
+struct bufferevent;
+struct sockaddr;
+
+namespace sr::dht {
+
+struct TransportConfig {
+    std::string listen;                 // "127.0.0.7:4100", "[::1]:4100"
+    std::optional<std::string> key;     // pre-shared overlay key
+    std::size_t max_frame = 256 << 10;  // one overlay message
+    std::size_t max_queue = 16 << 20;   // unsent bytes per peer before frames are dropped
+    std::int64_t connect_timeout_us = 3'000'000;
+    std::int64_t idle_timeout_us = 300'000'000;
+};
+
+class Transport {
+  public:
+    Transport(Loop& loop, TransportConfig cfg, rpc::Counters& counters);
+    ~Transport();
+
+    void start();                         // bind and listen; throws Error("config")
+    void stop();                          // close everything
+    std::string local_address() const;    // the bound address, "ip:port"
+
+    // Queues payload for addr, opening a connection when there is none.
+    void send(const std::string& addr, const std::string& payload);
+    void drop_peer(const std::string& addr);
+
+    std::function<void(const std::string& payload)> on_message;
+    std::function<void(const std::string& addr)> on_unreachable;
+
+    // Parses "host:port" or "[v6]:port"; false when malformed.
+    static bool parse_address(const std::string& addr, sockaddr* out, int* out_len);
+
+  private:
+    struct Outbound;
+    struct Inbound;
+    static void accept_cb(evconnlistener*, int fd, sockaddr*, int, void* self);
+    void close_outbound(const std::string& addr, bool report);
+    void close_inbound(Inbound* in);
+    void flush_outbound(Outbound& out);
+    void read_inbound(Inbound& in);
+    std::string mac(const std::string& nonce, std::uint64_t seq, const char* data, std::size_t len) const;
+
+    Loop& loop_;
+    TransportConfig cfg_;
+    rpc::Counters& counters_;
+    evconnlistener* listener_ = nullptr;
+    std::string local_;
+    std::map<std::string, std::unique_ptr<Outbound>> out_;
+    std::map<Inbound*, std::unique_ptr<Inbound>> in_;
+};
+
+}  // namespace sr::dht

@@ -1,0 +1,14 @@
+// sr-lookup: the scripting front end of the service routing layer. See sr-lookup(1).
+#include "core/cli.hpp"
+#include "dht/lookup_commands.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"sr-lookup: look up and store names in the overlay, for scripts and pipelines", "sr-lookup"};
+    app.set_version_flag("-V,--version", std::string("sr-lookup ") + SR_VERSION);
+    app.require_subcommand(1);
+    sr::ClientOptions opts;
+    sr::add_client_options(app, opts);
+    sr::Commands commands;
+    sr::dht::add_lookup_commands(app, opts, commands);
+    return sr::run_client(app, argc, argv, [&] { return sr::run_parsed(commands); });
+}
