@@ -144,8 +144,13 @@ void Connection::close() {
     bev_ = nullptr;
     idle_.cancel();
     // Flush what is queued (an error notice) as far as the socket takes it.
+    // A socket bufferevent freezes the start of its output buffer (only the
+    // bufferevent itself drains it), so unfreeze it or evbuffer_write fails.
     evbuffer* out = bufferevent_get_output(bev);
-    if (evbuffer_get_length(out) > 0) evbuffer_write(out, bufferevent_getfd(bev));
+    if (evbuffer_get_length(out) > 0) {
+        evbuffer_unfreeze(out, 1);
+        evbuffer_write(out, bufferevent_getfd(bev));
+    }
     bufferevent_free(bev);
     auto pending = std::move(pending_);
     pending_.clear();
