@@ -84,7 +84,7 @@ static Value unwrap(const rpc::Message& m) {
         std::string message = m.error.is_object() && m.error.contains("message") && m.error["message"].is_string()
                                   ? m.error["message"].get<std::string>()
                                   : m.error.dump();
-        throw ClientError(exit_for_error_code(code), code, message);
+        throw ClientError(exit_for_error_code(code), code, code + ": " + message);
     }
     return m.result;
 }
@@ -95,13 +95,19 @@ Value Client::call(const std::string& method, const Value& params) {
     for (;;) {
         rpc::Message m = read_message(timeout_ms_);
         if (m.kind == rpc::Kind::response && m.msgid == id) return unwrap(m);
-        if (m.kind == rpc::Kind::notification && m.method == "sys.error") unwrap({rpc::Kind::response, 0, "", {}, m.params, {}});
+        if (m.kind != rpc::Kind::notification) continue;
+        if (m.method == "sys.error") unwrap({rpc::Kind::response, 0, "", {}, m.params, {}});
+        if (early_.size() < 10'000) early_.push_back(std::move(m));  // for stream()
     }
 }
 
 Value Client::stream(const std::string& method, const Value& params,
-                     const std::function<bool(const std::string&, const Value&)>& on_note) {
+                     const std::function<bool(const std::string&, const Value&)>& on_note,
+                     const std::function<void(const Value&)>& on_first) {
     Value first = call(method, params);
+    if (on_first) on_first(first);
+    for (; !early_.empty(); early_.pop_front())
+        if (!on_note(early_.front().method, early_.front().params)) return first;
     for (;;) {
         rpc::Message m;
         try {

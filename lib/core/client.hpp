@@ -9,6 +9,7 @@
 #include "core/rpc_wire.hpp"
 #include "core/value.hpp"
 
+#include <deque>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -41,8 +42,10 @@ class Client {
     Value call(const std::string& method, const Value& params = Value::object());
     // Sends a request, then hands every notification to on_note until it
     // returns false or the connection ends. The response comes first.
+    // on_first sees the response before any notification.
     Value stream(const std::string& method, const Value& params,
-                 const std::function<bool(const std::string& method, const Value& params)>& on_note);
+                 const std::function<bool(const std::string& method, const Value& params)>& on_note,
+                 const std::function<void(const Value& first)>& on_first = nullptr);
     const std::string& path() const { return path_; }
 
   private:
@@ -54,6 +57,7 @@ class Client {
     int timeout_ms_;
     std::uint32_t next_id_ = 1;
     rpc::FrameReader reader_;
+    std::deque<rpc::Message> early_;  // notifications that came while call() waited
 };
 
 }  // namespace sr

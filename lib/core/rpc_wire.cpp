@@ -40,9 +40,9 @@ Message decode_message(const msgpack::object& obj, std::optional<std::uint32_t>*
     m.kind = static_cast<Kind>(e[0].via.u64);
     switch (m.kind) {
     case Kind::request:
-        if (n != 4) throw DecodeError("request must have 4 elements");
         m.msgid = msgid_of(e[1]);
-        if (msgid_out) *msgid_out = m.msgid;
+        if (msgid_out) *msgid_out = m.msgid;  // known from here on: the error can be answered
+        if (n != 4) throw DecodeError("request must have 4 elements");
         m.method = str_of(e[2], "method");
         m.params = params_of(e[3]);
         break;

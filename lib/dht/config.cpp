@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -48,6 +49,15 @@ static std::string read_key_file(const std::string& path) {
 NodeConfig make_node_config(const DhtOptions& o, const DaemonOptions& common) {
     NodeConfig cfg;
     cfg.transport.listen = o.listen;
+    sockaddr_storage ss{};
+    int len = sizeof ss;
+    if (!Transport::parse_address(o.listen, reinterpret_cast<sockaddr*>(&ss), &len))
+        throw Error("config", "--listen " + o.listen + ": want IP:PORT or [IPv6]:PORT");
+    for (const auto& j : o.join) {
+        len = sizeof ss;
+        if (!Transport::parse_address(j, reinterpret_cast<sockaddr*>(&ss), &len))
+            throw Error("config", "--join " + j + ": want IP:PORT or [IPv6]:PORT");
+    }
     if (!o.overlay_key_file.empty()) cfg.transport.key = read_key_file(o.overlay_key_file);
     cfg.join = o.join;
     if (o.leaf_set_size % 2) throw Error("config", "--leaf-set-size must be even");

@@ -177,6 +177,42 @@ void add_lookup_commands(CLI::App& app, const ClientOptions& opts, Commands& com
             return exit_ok;
         }});
     }
+    // listen
+    {
+        auto* sub = app.add_subcommand("listen", "Print NAME's values, then each new or expired one as it happens");
+        auto name = std::make_shared<std::string>();
+        auto key_hex = std::make_shared<std::string>();
+        auto ns = std::make_shared<std::string>("kv");
+        auto count = std::make_shared<int>(0);
+        sub->add_option("NAME", *name, "The name to watch");
+        sub->add_option("--key", *key_hex, "Use this 128-bit key (32 hex digits) instead of a name");
+        sub->add_option("--ns", *ns, "Namespace the name is hashed in")->capture_default_str();
+        sub->add_option("-n,--count", *count, "Exit after this many events (default: run until interrupted)");
+        commands.push_back({sub, [=, &opts] {
+            Value params{{"ns", *ns}};
+            if (!key_hex->empty()) params["key"] = *key_hex;
+            else if (!name->empty()) params["name"] = *name;
+            else throw ClientError(exit_usage, "", "listen needs a NAME or --key");
+            std::string label = key_hex->empty() ? *name : *key_hex;
+            Output out(opts.output(), {"event", "name", "value"});
+            Client c(opts.socket_for("dhtd"), opts.timeout_ms);
+            int seen = 0;
+            c.stream("dht.listen", params, [&](const std::string& method, const Value& p) {
+                if (method != "dht.value") return true;
+                Value row = p;
+                row["name"] = label;
+                out.row(row);
+                return *count == 0 || ++seen < *count;
+            }, [&](const Value& first) {
+                for (auto v : first["values"]) {
+                    v["event"] = "current";
+                    v["name"] = label;
+                    out.row(v);
+                }
+            });
+            return exit_ok;
+        }});
+    }
     // key
     {
         auto* sub = app.add_subcommand("key", "Print the 128-bit key of NAME (no daemon needed)");

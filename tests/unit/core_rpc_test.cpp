@@ -353,7 +353,7 @@ TEST_F(CoreRpc, HandlerErrorCodeIsPassedOn) {
             ADD_FAILURE() << "no error from test.missing";
         } catch (const sr::ClientError& e) {
             EXPECT_EQ(e.code, "not_found");
-            EXPECT_STREQ(e.what(), "no such thing");
+            EXPECT_STREQ(e.what(), "not_found: no such thing");  // the code leads the one-line message
             EXPECT_EQ(e.exit_code, sr::exit_no_result);
         }
         EXPECT_EQ(call_code(c, "test.crash"), "internal");
