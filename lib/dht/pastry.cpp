@@ -87,13 +87,6 @@ std::vector<Effect> Node::finish() {
         leaf_touch_.clear();
         if (!c.added.empty() || !c.removed.empty()) out_.push_back(std::move(c));
     }
-    // Drop answered probes from the top of the heap so next_wakeup() is exact.
-    while (!timers_.empty()) {
-        const Timer& t = timers_.top();
-        const Peer* p = find_peer(t.id);
-        if (p && p->nonce == t.nonce) break;
-        timers_.pop();
-    }
     std::vector<Effect> r;
     r.swap(out_);
     return r;
@@ -128,8 +121,12 @@ void Node::start_timers(std::int64_t now) {
     next_heartbeat_ = now + 1 + static_cast<std::int64_t>(random() % cfg_.heartbeat_us);
     std::int64_t sweep = std::max<std::int64_t>(1, cfg_.rt_probe_us / 4);
     next_rt_probe_ = now + sweep + static_cast<std::int64_t>(random() % sweep);
-    next_maintenance_ = now + cfg_.rt_maintenance_us / 2 + static_cast<std::int64_t>(random() % cfg_.rt_maintenance_us);
-    next_gc_ = now + 10 * cfg_.heartbeat_us;
+    // Routing-table maintenance starts at 1/8 of its period and backs off to
+    // the full period: a fresh table (built from the join path, in a ring
+    // that may still be growing) fills its empty slots quickly.
+    maintenance_period_ = std::max(cfg_.heartbeat_us, cfg_.rt_maintenance_us / 8);
+    next_maintenance_ = now + maintenance_period_ / 2 + static_cast<std::int64_t>(random() % maintenance_period_);
+    next_gc_ = now + gc_period();
 }
 
 void Node::on_join_request(const JoinRequest& m) {
@@ -283,10 +280,11 @@ void Node::on_pong(const Pong& m, std::int64_t now) {
     Peer* p = find_peer(m.from.id);
     if (p && p->ref.addr == m.from.addr && m.nonce != 0 && p->nonce == m.nonce) {
         rtt_sample(*p, static_cast<double>(now - p->sent), now);
+        drop_probe(p->nonce);
         p->nonce = 0;
     }
     bool new_leaf = false;
-    if (heard_from(m.from, now, &new_leaf) == Heard::Conflict) {
+    if (heard_from(m.from, now, &new_leaf, p) == Heard::Conflict) {
         ++counters_.ignored;
         return;
     }

@@ -19,7 +19,8 @@
 //   dead_         recently declared-dead ids: hearsay about them is ignored
 //                 for a while, so stale leaf sets cannot resurrect them (a
 //                 message straight from the node clears the mark).
-//   timers_       min-heap of probe deadlines (lazy deletion by nonce)
+//   probes_       the outstanding probes and their deadlines (a few dozen at
+//                 most; a flat vector beats a heap here)
 //
 // HOW EVENTS FLOW
 //   The host (lib/dht/node.cpp, tests/sim) feeds the core three inputs and
@@ -60,7 +61,8 @@
 //   the peer dead: it leaves every table (PeerDead, LeafSetChanged), the
 //   farthest live leaf on its side is asked for its leaf set, and another
 //   node of its routing-table row (else of a deeper row) for that row.
-//   Every rt_maintenance_us a random entry of each row is asked for its row.
+//   Every rt_maintenance_us (sooner while the node is new: the period starts
+//   at 1/8 and doubles) a random entry of each row is asked for its row.
 //   A node that adds a directly-heard node to its leaf set sends it its own
 //   leaf set, so neighbours learn of each other quickly.
 //
@@ -72,6 +74,7 @@
 //   and L leaves), and so are all tables, the RTT cache and the dead list.
 #pragma once
 
+#include "dht/flat_id_map.hpp"
 #include "dht/leafset.hpp"
 #include "dht/pastry_types.hpp"
 #include "dht/routing_table.hpp"
@@ -79,7 +82,6 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <queue>
 #include <string>
 #include <unordered_map>
 #include <variant>
@@ -274,14 +276,13 @@ class Node {
         std::int64_t sent = 0;
         std::int64_t last_heard = INT64_MIN / 4;
         bool in_leaf = false, in_rt = false, in_nbr = false;
-        bool rt_checked = false;   // lost a slot contest with both costs known
+        Id rt_lost_to;             // the slot holder it lost a contest to (zero: none)
         bool has_role() const { return in_leaf || in_rt || in_nbr; }
     };
-    struct Timer {
-        std::int64_t at;
+    struct Probe {
+        std::int64_t at;  // deadline
         Id id;
         std::uint64_t nonce;
-        bool operator>(const Timer& o) const { return at > o.at; }
     };
 
     // pastry.cpp: dispatch, join, routing
@@ -298,10 +299,11 @@ class Node {
 
     // pastry_maintenance.cpp: liveness, tables, repair
     enum class Heard { Ok, Conflict };
-    Heard heard_from(const NodeRef& n, std::int64_t now, bool* new_leaf);
+    Heard heard_from(const NodeRef& n, std::int64_t now, bool* new_leaf, Peer* known = nullptr);
     void consider_hearsay(const NodeRef& n, std::int64_t now);
     void place(Peer& p, std::int64_t now, bool* new_leaf);
     void try_routing_table(Peer& p, std::int64_t now);
+    bool lost_to_holder(const Peer& p) const;
     void update_neighbourhood(Peer& p);
     std::optional<double> cost(const Peer& p) const;
     Peer* find_peer(const Id& id);
@@ -310,6 +312,7 @@ class Node {
     enum class ProbeKind { Ping, PingWantLeaves, Announce };
     void probe(Peer& p, std::int64_t now, ProbeKind kind = ProbeKind::Ping);
     std::int64_t rto(const Peer& p) const;
+    void drop_probe(std::uint64_t nonce);
     void rtt_sample(Peer& p, double sample_us, std::int64_t now);
     void on_probe_timeout(Peer& p, std::int64_t now);
     void miss(Peer& p, std::int64_t now);
@@ -329,9 +332,9 @@ class Node {
     LeafSet leaf_;
     RoutingTable rt_;
     std::vector<Neighbour> nbr_;  // ascending cost
-    std::unordered_map<Id, Peer, IdHash> peers_;
+    FlatIdMap<Peer> peers_;
     std::unordered_map<Id, std::int64_t, IdHash> dead_;
-    std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+    std::vector<Probe> probes_;
     std::size_t peer_cap_;
 
     std::vector<std::string> seeds_;
@@ -340,11 +343,15 @@ class Node {
     std::int64_t next_heartbeat_ = INT64_MAX;
     std::int64_t next_rt_probe_ = INT64_MAX;
     std::int64_t next_maintenance_ = INT64_MAX;
+    std::int64_t maintenance_period_ = 0;
     std::int64_t next_gc_ = INT64_MAX;
     std::size_t exchange_idx_ = 0;
     std::uint64_t next_nonce_ = 1;
     std::uint64_t rng_;
-    bool installing_ = false;  // placing join state: no contest probes yet
+    bool installing_ = false;    // placing join state: no contest probes yet
+    // (slot holder, contender): contests waiting for the holder's first cost
+    std::vector<std::pair<Id, Id>> contenders_;
+    std::int64_t gc_period() const { return std::max(10 * cfg_.heartbeat_us, cfg_.rt_maintenance_us / 2); }
 
     // Effects of the call in progress.
     std::vector<Effect> out_;

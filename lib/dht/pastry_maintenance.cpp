@@ -17,20 +17,16 @@ void advance(std::int64_t& next, std::int64_t period, std::int64_t now) {
 // ---- peers -------------------------------------------------------------------------
 
 Node::Peer* Node::find_peer(const Id& id) {
-    auto it = peers_.find(id);
-    return it == peers_.end() ? nullptr : &it->second;
+    return peers_.find(id);
 }
 
-const Node::Peer* Node::find_peer(const Id& id) const {
-    auto it = peers_.find(id);
-    return it == peers_.end() ? nullptr : &it->second;
-}
+const Node::Peer* Node::find_peer(const Id& id) const { return peers_.find(id); }
 
 Node::Peer* Node::new_peer(const NodeRef& n) {
     if (peers_.size() >= peer_cap_) return nullptr;
-    auto [it, fresh] = peers_.try_emplace(n.id);
-    if (fresh) it->second.ref = n;
-    return &it->second;
+    auto [p, fresh] = peers_.try_emplace(n.id);
+    if (fresh) p->ref = n;
+    return p;
 }
 
 std::optional<double> Node::cost(const Peer& p) const {
@@ -40,8 +36,8 @@ std::optional<double> Node::cost(const Peer& p) const {
     return std::nullopt;
 }
 
-Node::Heard Node::heard_from(const NodeRef& n, std::int64_t now, bool* new_leaf) {
-    Peer* p = find_peer(n.id);
+Node::Heard Node::heard_from(const NodeRef& n, std::int64_t now, bool* new_leaf, Peer* known) {
+    Peer* p = known ? known : find_peer(n.id);
     if (p) {
         if (p->ref.addr != n.addr) return Heard::Conflict;
     } else {
@@ -62,7 +58,14 @@ void Node::place(Peer& p, std::int64_t now, bool* new_leaf) {
         add_leaf_delta(d);
         if (added && new_leaf) *new_leaf = true;
     }
-    if (!p.in_rt && !p.rt_checked) try_routing_table(p, now);
+    if (!p.in_rt && !lost_to_holder(p)) try_routing_table(p, now);
+}
+
+bool Node::lost_to_holder(const Peer& p) const {
+    if (p.rt_lost_to == Id{}) return false;
+    auto s = rt_.slot_for(p.ref.id);
+    const NodeRef* occ = s ? rt_.get(*s) : nullptr;
+    return occ && occ->id == p.rt_lost_to;
 }
 
 // Proximity neighbour selection: an empty slot takes any live candidate; an
@@ -89,7 +92,12 @@ void Node::try_routing_table(Peer& p, std::int64_t now) {
     }
     auto co = o ? cost(*o) : std::nullopt;
     if (!co) {
-        if (o && !o->nonce && !installing_) probe(*o, now);
+        if (o && !installing_) {
+            if (!o->nonce) probe(*o, now);
+            // Decide when the holder's cost arrives (bounded list).
+            if (contenders_.size() >= 64) contenders_.erase(contenders_.begin());
+            contenders_.emplace_back(o->ref.id, p.ref.id);
+        }
         return;
     }
     if (*cp < *co) {
@@ -97,10 +105,10 @@ void Node::try_routing_table(Peer& p, std::int64_t now) {
         p.in_rt = true;
         if (o) {
             o->in_rt = false;
-            o->rt_checked = true;
+            o->rt_lost_to = p.ref.id;
         }
     } else {
-        p.rt_checked = true;
+        p.rt_lost_to = o->ref.id;
     }
 }
 
@@ -124,11 +132,14 @@ void Node::update_neighbourhood(Peer& p) {
 
 void Node::consider_hearsay(const NodeRef& n, std::int64_t now) {
     if (!valid_peer(n) || n.id == self_.id) return;
+    // Leaf-set gossip names mostly our own leaves: already known and live,
+    // their routing-table candidacy settled when we heard from them.
+    if (leaf_.contains(n.id)) return;
     Peer* p = find_peer(n.id);
     if (p && p->ref.addr != n.addr) return;
     if (p && p->in_leaf && p->in_rt) return;
     bool want = leaf_.would_accept(n.id);
-    if (!want && !(p && (p->in_rt || p->rt_checked))) {
+    if (!want && !(p && (p->in_rt || lost_to_holder(*p)))) {
         if (auto s = rt_.slot_for(n.id)) {
             const NodeRef* occ = rt_.get(*s);
             if (!occ) {
@@ -164,12 +175,22 @@ std::int64_t Node::rto(const Peer& p) const {
 }
 
 void Node::probe(Peer& p, std::int64_t now, ProbeKind kind) {
+    if (p.nonce) drop_probe(p.nonce);  // superseded
     p.nonce = next_nonce_++;
     p.sent = now;
-    timers_.push(Timer{now + rto(p), p.ref.id, p.nonce});
+    probes_.push_back(Probe{now + rto(p), p.ref.id, p.nonce});
     ++counters_.probes;
     if (kind == ProbeKind::Announce) send(p.ref, Announce{self_, p.nonce});
     else send(p.ref, Ping{self_, p.nonce, kind == ProbeKind::PingWantLeaves});
+}
+
+void Node::drop_probe(std::uint64_t nonce) {
+    for (std::size_t i = 0; i < probes_.size(); ++i)
+        if (probes_[i].nonce == nonce) {
+            probes_[i] = probes_.back();
+            probes_.pop_back();
+            return;
+        }
 }
 
 void Node::rtt_sample(Peer& p, double s, std::int64_t now) {
@@ -178,18 +199,25 @@ void Node::rtt_sample(Peer& p, double s, std::int64_t now) {
         p.srtt = s;
         p.rttvar = s / 2;
         p.has_rtt = true;
+        p.rt_lost_to = Id{};  // contests lost on unknown cost are void
         // A slot holder's first cost: contenders measured while it was
         // unknown can be decided now.
-        if (p.in_rt) {
-            auto slot = rt_.slot_for(p.ref.id);
-            for (auto& [id, q] : peers_)
-                if (!q.in_rt && !q.rt_checked && q.has_rtt && rt_.slot_for(id) == slot) try_routing_table(q, now);
+        if (p.in_rt && !contenders_.empty()) {
+            std::vector<Id> ready;
+            for (auto it = contenders_.begin(); it != contenders_.end();)
+                if (it->first == p.ref.id) {
+                    ready.push_back(it->second);
+                    it = contenders_.erase(it);
+                } else {
+                    ++it;
+                }
+            for (const Id& id : ready)
+                if (Peer* q = find_peer(id); q && !q->in_rt && !lost_to_holder(*q)) try_routing_table(*q, now);
         }
     } else {
         p.rttvar = 0.75 * p.rttvar + 0.25 * std::abs(p.srtt - s);
         p.srtt = 0.875 * p.srtt + 0.125 * s;
     }
-    p.rt_checked = false;
     update_neighbourhood(p);
 }
 
@@ -230,14 +258,13 @@ std::vector<Effect> Node::peer_unreachable(const NodeRef& ref, std::int64_t now)
         p = find_peer(ref.id);
         if (p && p->ref.addr != ref.addr) p = nullptr;
     } else {
-        for (auto& [id, q] : peers_)
-            if (q.ref.addr == ref.addr) {
-                p = &q;
-                break;
-            }
+        peers_.for_each([&](const Id&, Peer& q) {
+            if (!p && q.ref.addr == ref.addr) p = &q;
+        });
     }
     if (p) {
-        p->nonce = 0;  // whatever we sent is lost
+        drop_probe(p->nonce);  // whatever we sent is lost
+        p->nonce = 0;
         miss(*p, now);
     }
     return finish();
@@ -258,6 +285,7 @@ void Node::declare_dead(const Id& id, std::int64_t now, bool departed) {
     if (p->in_nbr)
         nbr_.erase(std::remove_if(nbr_.begin(), nbr_.end(), [&](const Neighbour& x) { return x.node.id == id; }),
                    nbr_.end());
+    if (p->nonce) drop_probe(p->nonce);
     peers_.erase(id);
     dead_[id] = now;
     if (!departed) ++counters_.peers_dead;
@@ -313,19 +341,23 @@ void Node::repair_row(int row) {
 // ---- periodic work ----------------------------------------------------------------
 
 void Node::heartbeat(std::int64_t now) {
-    std::vector<NodeRef> members = leaf_.members();
-    // Periodic leaf-set exchange with one member, round robin.
-    if (!members.empty()) {
-        const NodeRef& t = members[exchange_idx_++ % members.size()];
+    const auto& left = leaf_.left();
+    const auto& right = leaf_.right();
+    // Periodic leaf-set exchange with one member, round robin over both halves.
+    if (std::size_t n = left.size() + right.size()) {
+        std::size_t k = exchange_idx_++ % n;
+        const NodeRef& t = k < right.size() ? right[k] : left[k - right.size()];
         Peer* p = find_peer(t.id);
         if (p && !p->nonce) probe(*p, now, ProbeKind::PingWantLeaves);
         else send(t, LeafSetRequest{self_});
     }
-    // Liveness: ping the leaves we have not heard from within the period.
-    for (const auto& n : members) {
-        Peer* p = find_peer(n.id);
-        if (p && !p->nonce && now - p->last_heard >= cfg_.heartbeat_us) probe(*p, now);
-    }
+    // Liveness: ping the leaves we have not heard from within the period
+    // (a member of both halves is probed once: the first probe sets nonce).
+    for (const auto* side : {&right, &left})
+        for (const auto& n : *side) {
+            Peer* p = find_peer(n.id);
+            if (p && !p->nonce && now - p->last_heard >= cfg_.heartbeat_us) probe(*p, now);
+        }
     // Periodic repair of a depleted half (the ring is larger than what we see).
     if (leaf_.empty() ? rt_.size() > 0 : !leaf_.wraps()) {
         for (auto s : {LeafSet::Side::Left, LeafSet::Side::Right})
@@ -351,11 +383,9 @@ void Node::maintain_routing_table() {
 }
 
 void Node::collect_garbage(std::int64_t now) {
-    for (auto it = peers_.begin(); it != peers_.end();) {
-        const Peer& p = it->second;
-        if (!p.has_role() && !p.nonce && now - p.last_heard > cfg_.rt_maintenance_us) it = peers_.erase(it);
-        else ++it;
-    }
+    peers_.erase_if([&](const Id&, const Peer& p) {
+        return !p.has_role() && !p.nonce && now - p.last_heard > cfg_.rt_maintenance_us;
+    });
     for (auto it = dead_.begin(); it != dead_.end();) {
         if (now - it->second > cfg_.rt_maintenance_us) it = dead_.erase(it);
         else ++it;
@@ -372,11 +402,22 @@ std::vector<Effect> Node::tick(std::int64_t now) {
         }
         return finish();
     }
-    while (!timers_.empty() && timers_.top().at <= now) {
-        Timer t = timers_.top();
-        timers_.pop();
-        Peer* p = find_peer(t.id);
-        if (p && p->nonce == t.nonce) on_probe_timeout(*p, now);
+    if (!probes_.empty()) {
+        std::vector<Probe> due;
+        for (std::size_t i = 0; i < probes_.size();) {
+            if (probes_[i].at <= now) {
+                due.push_back(probes_[i]);
+                probes_[i] = probes_.back();
+                probes_.pop_back();
+            } else {
+                ++i;
+            }
+        }
+        std::sort(due.begin(), due.end(), [](const Probe& a, const Probe& b) { return a.at < b.at; });
+        for (const auto& t : due) {
+            Peer* p = find_peer(t.id);
+            if (p && p->nonce == t.nonce) on_probe_timeout(*p, now);
+        }
     }
     if (now >= next_heartbeat_) {
         heartbeat(now);
@@ -388,11 +429,12 @@ std::vector<Effect> Node::tick(std::int64_t now) {
     }
     if (now >= next_maintenance_) {
         maintain_routing_table();
-        advance(next_maintenance_, cfg_.rt_maintenance_us, now);
+        advance(next_maintenance_, maintenance_period_, now);
+        maintenance_period_ = std::min(cfg_.rt_maintenance_us, 2 * maintenance_period_);
     }
     if (now >= next_gc_) {
         collect_garbage(now);
-        advance(next_gc_, 10 * cfg_.heartbeat_us, now);
+        advance(next_gc_, gc_period(), now);
     }
     return finish();
 }
@@ -401,7 +443,7 @@ std::int64_t Node::next_wakeup() const {
     if (state_ == State::Joining) return join_deadline_;
     if (state_ != State::Joined) return INT64_MAX;
     std::int64_t t = std::min({next_heartbeat_, next_rt_probe_, next_maintenance_, next_gc_});
-    if (!timers_.empty()) t = std::min(t, timers_.top().at);
+    for (const auto& pr : probes_) t = std::min(t, pr.at);
     return t;
 }
 

@@ -12,36 +12,34 @@ std::optional<RoutingTable::Slot> RoutingTable::slot_for(const Id& id) const {
 }
 
 const NodeRef* RoutingTable::get(Slot s) const {
-    if (s.row < 0 || s.row >= static_cast<int>(table_.size()) || s.col < 0 || s.col >= cols_n_) return nullptr;
-    const auto& e = table_[s.row][s.col];
-    return e ? &*e : nullptr;
+    if (s.row < 0 || s.row >= depth() || s.col < 0 || s.col >= cols_n_) return nullptr;
+    const NodeRef& e = cells_[static_cast<std::size_t>(s.row) * cols_n_ + s.col];
+    return occupied(e) ? &e : nullptr;
 }
 
 std::optional<NodeRef> RoutingTable::set(const NodeRef& n) {
     auto s = slot_for(n.id);
-    if (!s) return std::nullopt;
-    if (s->row >= static_cast<int>(table_.size())) table_.resize(s->row + 1, std::vector<std::optional<NodeRef>>(cols_n_));
-    auto& e = table_[s->row][s->col];
+    if (!s || !occupied(n)) return std::nullopt;
+    if (s->row >= depth()) cells_.resize(static_cast<std::size_t>(s->row + 1) * cols_n_);
+    NodeRef& e = cells_[static_cast<std::size_t>(s->row) * cols_n_ + s->col];
     std::optional<NodeRef> prev;
-    if (e && e->id != n.id) prev = std::move(*e);
-    if (!e) ++size_;
+    if (occupied(e) && e.id != n.id) prev = std::move(e);
+    if (!occupied(e)) ++size_;
     e = n;
     return prev;
 }
 
 bool RoutingTable::remove(const Id& id) {
     auto s = slot_for(id);
-    if (!s || s->row >= static_cast<int>(table_.size())) return false;
-    auto& e = table_[s->row][s->col];
-    if (!e || e->id != id) return false;
-    e.reset();
+    if (!s || s->row >= depth()) return false;
+    NodeRef& e = cells_[static_cast<std::size_t>(s->row) * cols_n_ + s->col];
+    if (!occupied(e) || e.id != id) return false;
+    e = NodeRef{};
     --size_;
-    while (!table_.empty()) {  // release trailing empty rows
-        bool any = false;
-        for (const auto& x : table_.back()) any = any || x.has_value();
-        if (any) break;
-        table_.pop_back();
-    }
+    // Release trailing empty rows.
+    while (!cells_.empty() &&
+           std::none_of(cells_.end() - cols_n_, cells_.end(), [](const NodeRef& x) { return occupied(x); }))
+        cells_.resize(cells_.size() - cols_n_);
     return true;
 }
 
@@ -54,9 +52,11 @@ bool RoutingTable::contains(const Id& id) const {
 
 std::vector<NodeRef> RoutingTable::row(int r) const {
     std::vector<NodeRef> out;
-    if (r < 0 || r >= static_cast<int>(table_.size())) return out;
-    for (const auto& e : table_[r])
-        if (e) out.push_back(*e);
+    if (r < 0 || r >= depth()) return out;
+    for (int c = 0; c < cols_n_; ++c) {
+        const NodeRef& e = cells_[static_cast<std::size_t>(r) * cols_n_ + c];
+        if (occupied(e)) out.push_back(e);
+    }
     return out;
 }
 
