@@ -11,7 +11,8 @@
 //   LeafSet       L/2 nearest nodes on each side (leafset.hpp)
 //   RoutingTable  128/b rows x 2^b columns, rows filled lazily (routing_table.hpp)
 //   neighbourhood the |M| directly-heard nodes of lowest proximity cost
-//   peers_        one Peer per node we track: smoothed RTT (srtt/rttvar),
+//   peers_        (FlatIdMap, flat_id_map.hpp: one cache miss per lookup)
+//                 one Peer per node we track: smoothed RTT (srtt/rttvar),
 //                 consecutive missed probes, the outstanding probe's nonce,
 //                 when we last heard from it, which tables hold it. Nodes
 //                 only learned of from others ("hearsay") live here too while
