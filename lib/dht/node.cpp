@@ -194,6 +194,11 @@ void Node::on_frame(const std::string& payload) {
     } catch (const DecodeError& e) {
         ++counters_["overlay.malformed"];
         log::debug("malformed overlay message dropped: ", e.what());
+    } catch (const std::exception& e) {
+        // Well-formed but unusable (a field of the wrong type deep in a
+        // body): drop it like a malformed one; the daemon goes on.
+        ++counters_["overlay.malformed"];
+        log::warn("overlay message dropped: ", e.what());
     }
 }
 
