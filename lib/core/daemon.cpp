@@ -67,7 +67,7 @@ void make_directory(const std::string& dir, unsigned mode) {
 Daemon::Daemon(std::string name, const DaemonOptions& opts)
     : name_(std::move(name)), opts_(opts), registry_("sr-" + name_, counters_), server_(loop_, registry_, counters_) {
     log::set_program("sr-" + name_);
-    log::set_level(opts.quiet ? log::Level::warn : opts.verbose ? log::Level::debug : log::Level::info);
+    set_log_level(opts);
     ::signal(SIGPIPE, SIG_IGN);
     runtime_dir_ = resolve_runtime_dir(opts.runtime_dir);
     socket_path_ = opts.socket.empty() ? socket_path(runtime_dir_, name_) : opts.socket;
@@ -96,6 +96,10 @@ Daemon::Daemon(std::string name, const DaemonOptions& opts)
 }
 
 Daemon::~Daemon() { server_.close(); }
+
+void Daemon::set_log_level(const DaemonOptions& opts) {
+    log::set_level(opts.quiet ? log::Level::warn : opts.verbose ? log::Level::debug : log::Level::info);
+}
 
 void Daemon::listen() {
     make_directory(runtime_dir_);

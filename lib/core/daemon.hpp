@@ -58,6 +58,7 @@ class Daemon {
     std::function<void()> on_stop;    // SIGTERM/SIGINT: finish, persist, then call finish_stop()
     std::function<void()> on_reload;  // SIGHUP
 
+    void set_log_level(const DaemonOptions& opts);  // -v / -q, also on reload
     void listen();                    // bind the control socket
     void ready(const std::string& status = "");
     void status(const std::string& status);

@@ -33,6 +33,11 @@ void add_dht_options(CLI::App& app, DhtOptions& o) {
         ->capture_default_str();
 }
 
+CommandLine::CommandLine() {
+    add_daemon_options(app, common, "dhtd");
+    add_dht_options(app, dht);
+}
+
 static std::string read_key_file(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) throw Error("config", "overlay key file " + path + ": cannot read it");

@@ -26,6 +26,18 @@ struct DhtOptions {
 };
 
 void add_dht_options(CLI::App& app, DhtOptions& o);
+
+// sr-dhtd's whole command line, kept whole so SIGHUP can read it again
+// (the -c file included).
+struct CommandLine {
+    CLI::App app{"sr-dhtd: Pastry overlay node and DHT store of the service routing layer", "sr-dhtd"};
+    DaemonOptions common;
+    DhtOptions dht;
+
+    CommandLine();
+    // An exit status to end with (help, version, usage error), or nullopt.
+    std::optional<int> parse(int argc, char** argv) { return parse_command_line(app, argc, argv); }
+};
 // Throws Error("config") naming what is wrong.
 NodeConfig make_node_config(const DhtOptions& o, const DaemonOptions& common);
 

@@ -144,6 +144,27 @@ void Node::stop() {
     transport_.stop();
 }
 
+void Node::reload(const NodeConfig& fresh) {
+    auto needs_restart = [](const char* what) { log::warn(what, " changed: it takes effect after a restart"); };
+    if (fresh.transport.listen != cfg_.transport.listen) needs_restart("--listen");
+    if (fresh.join != cfg_.join) needs_restart("--join");
+    if (fresh.replicas != cfg_.replicas) needs_restart("--replicas");
+    if (fresh.pastry.leaf_set_size != cfg_.pastry.leaf_set_size) needs_restart("--leaf-set-size");
+    if (fresh.pastry.heartbeat_us != cfg_.pastry.heartbeat_us) needs_restart("--heartbeat");
+    if (fresh.state_dir != cfg_.state_dir) needs_restart("--state-dir");
+    if (fresh.fixed_id != cfg_.fixed_id) needs_restart("--id");
+    if (fresh.transport.key != cfg_.transport.key) {
+        log::info(fresh.transport.key ? "new overlay key: reconnecting to peers with it"
+                                      : "overlay key removed: the overlay is open");
+        transport_.set_key(fresh.transport.key);
+        cfg_.transport.key = fresh.transport.key;
+    }
+    store_.set_limits(fresh.limits);
+    cfg_.limits = fresh.limits;
+    log::info("reloaded: max value ", fresh.limits.max_value, " bytes, max ttl ",
+              fresh.limits.max_ttl_us / 1'000'000, " s, quota ", fresh.limits.quota_bytes, " bytes");
+}
+
 // ---- effects of the core -------------------------------------------------
 
 void Node::apply(std::vector<pastry::Effect> effects) {

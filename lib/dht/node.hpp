@@ -67,6 +67,9 @@ class Node {
     void start(std::function<void()> on_ready);
     // Persists state and closes the overlay.
     void stop();
+    // SIGHUP: takes the overlay key and the store limits of a freshly read
+    // configuration; warns about changes that need a restart.
+    void reload(const NodeConfig& fresh);
 
     bool joined() const { return core_ && core_->joined(); }
     const pastry::NodeRef& self() const { return self_; }

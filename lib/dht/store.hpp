@@ -126,6 +126,8 @@ public:
     explicit Store(Limits limits = {});
 
     const Limits& limits() const { return limits_; }
+    // New limits apply to later puts; what is stored stays (SIGHUP reload).
+    void set_limits(const Limits& limits) { limits_ = limits; }
 
     // Validates and stores r. Throws sr::Error with code
     //   "invalid"    type empty, longer than 64 bytes or not printable ASCII;

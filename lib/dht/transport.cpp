@@ -250,6 +250,13 @@ void Transport::close_outbound(const std::string& addr, bool report) {
 
 void Transport::drop_peer(const std::string& addr) { close_outbound(addr, false); }
 
+void Transport::set_key(std::optional<std::string> key) {
+    if (key == cfg_.key) return;
+    cfg_.key = std::move(key);
+    while (!out_.empty()) close_outbound(out_.begin()->first, false);
+    while (!in_.empty()) close_inbound(in_.begin()->first);
+}
+
 // ---- inbound -------------------------------------------------------------
 
 void Transport::accept_cb(evconnlistener*, int fd, sockaddr* sa, int, void* arg) {

@@ -63,6 +63,9 @@ class Transport {
     // Queues payload for addr, opening a connection when there is none.
     void send(const std::string& addr, const std::string& payload);
     void drop_peer(const std::string& addr);
+    // A new overlay key (or none) for every frame from now on; open
+    // connections are closed so that both ends start over with it.
+    void set_key(std::optional<std::string> key);
 
     std::function<void(const std::string& payload)> on_message;
     std::function<void(const std::string& addr)> on_unreachable;

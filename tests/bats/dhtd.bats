@@ -234,3 +234,34 @@ PY
     assert_failure 78
     assert_output --partial "32 hex digits"
 }
+
+@test "SIGHUP reads the -c file again; a broken one keeps the running configuration" {
+    printf 'max-value = 100\n' >"$LAB/dhtd.conf"
+    start_node 2 -c "$LAB/dhtd.conf"
+    head -c 200 /dev/zero >"$LAB/200"
+    run at 2 sr-lookup put two-hundred <"$LAB/200"
+    assert_failure 65
+    printf 'max-value = 1000\n' >"$LAB/dhtd.conf"
+    kill -HUP "$(cat "$(node_dir 2)/pid")"
+    until_true 10 grep -q "reloaded: max value 1000 bytes" "$(node_dir 2)/log"
+    run at 2 sr-lookup put two-hundred <"$LAB/200"
+    assert_success
+    printf 'max-value = lots\n' >"$LAB/dhtd.conf"
+    kill -HUP "$(cat "$(node_dir 2)/pid")"
+    until_true 10 grep -q "reload failed, keeping the running configuration" "$(node_dir 2)/log"
+    run at 2 sr-lookup put two-hundred-again <"$LAB/200"
+    assert_success
+    stop_node 2
+}
+
+@test "IPv6: nodes on [::1] form an overlay" {
+    ip -6 addr show dev lo 2>/dev/null | grep -q '::1' || skip "no IPv6 loopback here"
+    LISTEN="[::1]:$((PORT + 1))" start_node 3
+    LISTEN="[::1]:$((PORT + 2))" start_node 4 --join "[::1]:$((PORT + 1))"
+    run at 3 sr-lookup put over-v6 yes
+    assert_output --regexp '	2$'
+    run at 4 sr-lookup get over-v6
+    assert_output yes
+    run at 4 sr-ctl -j dht leafset
+    assert_output --partial "\"addr\":\"[::1]:$((PORT + 1))\""
+}

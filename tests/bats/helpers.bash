@@ -39,6 +39,7 @@ node_dir() { echo "$LAB/n$1"; }
 
 # start_node N [sr-dhtd options...]: starts node N and waits until it has
 # joined (its readiness newline), at most $READY_TIMEOUT seconds (default 20).
+# $LISTEN, when set, replaces the node's address.
 start_node() {
     local n=$1
     shift
@@ -48,7 +49,7 @@ start_node() {
     rm -f "$dir/ready"
     mkfifo "$dir/ready"
     # fds above 2 closed, or bats would wait for the daemon to exit.
-    sr-dhtd --runtime-dir "$dir/run" --state-dir "$dir/state" --listen "$(node_addr "$n")" \
+    sr-dhtd --runtime-dir "$dir/run" --state-dir "$dir/state" --listen "${LISTEN:-$(node_addr "$n")}" \
         --ready-fd 9 "$@" 9>"$dir/ready" 2>>"$dir/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     echo $! >"$dir/pid"
     local line

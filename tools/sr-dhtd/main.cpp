@@ -9,19 +9,15 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
-    CLI::App app{"sr-dhtd: Pastry overlay node and DHT store of the service routing layer", "sr-dhtd"};
-    sr::DaemonOptions common;
-    sr::dht::DhtOptions dht;
-    sr::add_daemon_options(app, common, "dhtd");
-    sr::dht::add_dht_options(app, dht);
-    if (auto status = sr::parse_command_line(app, argc, argv)) return *status;
+    sr::dht::CommandLine cl;
+    if (auto status = cl.parse(argc, argv)) return *status;
     try {
-        sr::dht::NodeConfig cfg = sr::dht::make_node_config(dht, common);
-        if (common.check) {
-            std::cout << app.config_to_str(true, false);
+        sr::dht::NodeConfig cfg = sr::dht::make_node_config(cl.dht, cl.common);
+        if (cl.common.check) {
+            std::cout << cl.app.config_to_str(true, false);
             return 0;
         }
-        sr::Daemon daemon("dhtd", common);
+        sr::Daemon daemon("dhtd", cl.common);
         sr::dht::Node node(daemon.loop(), cfg, daemon.counters());
         sr::dht::add_methods(daemon.registry(), node);
         daemon.registry().stats_source([&node] { return node.counters_value(); });
@@ -31,6 +27,17 @@ int main(int argc, char** argv) {
         daemon.on_stop = [&] {
             node.stop();
             daemon.finish_stop();
+        };
+        daemon.on_reload = [&] {
+            // Read flags and the -c file again; a bad configuration keeps the old one.
+            sr::dht::CommandLine fresh;
+            try {
+                if (fresh.parse(argc, argv)) throw sr::Error("config", "the command line no longer parses");
+                daemon.set_log_level(fresh.common);
+                node.reload(sr::dht::make_node_config(fresh.dht, fresh.common));
+            } catch (const sr::Error& e) {
+                sr::log::error("reload failed, keeping the running configuration: ", e.what());
+            }
         };
         daemon.listen();
         node.start([&] { daemon.ready("joined as " + node.self().id.hex()); });
