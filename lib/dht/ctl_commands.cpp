@@ -19,6 +19,11 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
                 return exit_ok;
             }
             for (const auto& row : r[list]) out.row(row);
+            // dht.keys pages: ask for the next page after the last key until one comes back short.
+            while (std::string(method) == "dht.keys" && r[list].size() >= 1000) {
+                r = c.call(method, {{"after", r[list].back()["key"]}, {"limit", 1000}});
+                for (const auto& row : r[list]) out.row(row);
+            }
             return exit_ok;
         }});
     };

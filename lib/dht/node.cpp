@@ -360,11 +360,13 @@ void Node::deliver(Routed m) {
         case Op::put: {
             Record rec = decode_record(value_bytes(m.body.at("record")), now);
             PutOutcome outcome = store_.put(rec, now);
-            if (outcome == PutOutcome::stale) {
-                reply.result = {{"replicas", 0}, {"stale", true}};
+            if (outcome == PutOutcome::stale && !holds_version(rec)) {
+                reply.result = {{"replicas", 0}, {"stale", true}};  // a newer version is stored
                 break;
             }
-            notify_subscribers(rec, false);
+            // Stored now, or already by an earlier attempt of this request
+            // whose reply was lost: (re)replicate and count the copies.
+            if (outcome != PutOutcome::stale) notify_subscribers(rec, false);
             auto shared = std::make_shared<Routed>(std::move(m));
             replicate(rec.key, {rec}, [this, shared](std::uint32_t acks) {
                 Reply r;
@@ -449,6 +451,12 @@ void Node::deliver(Routed m) {
 
 // ---- replication -----------------------------------------------------------
 
+bool Node::holds_version(const Record& r) const {
+    for (const auto& have : store_.records(r.key))
+        if (have.writer == r.writer && have.vid == r.vid && have.seq == r.seq && !have.tombstone) return true;
+    return false;
+}
+
 void Node::replicate(const Id& key, std::vector<Record> records, std::function<void(std::uint32_t)> done) {
     std::vector<pastry::NodeRef> targets;
     for (auto& n : core_->replica_set(key, cfg_.replicas))
@@ -490,19 +498,7 @@ void Node::handover(const std::vector<pastry::NodeRef>& old_leafs) {
     std::int64_t now = Loop::now_us();
     auto plan = plan_handover(store_, self_, old_leafs, leafs_, cfg_.replicas, now);
     for (const auto& [peer, keys] : plan.pushes) {
-        Replicate batch{self_, 0, {}};
-        std::size_t bytes = 0;
-        for (const auto& key : keys)
-            for (auto& r : store_.records(key)) {
-                bytes += r.value.size() + 200;
-                batch.records.push_back(std::move(r));
-                if (bytes > kMaxReplicateBytes || batch.records.size() >= 1024) {
-                    send_dht(peer, batch);
-                    batch.records.clear();
-                    bytes = 0;
-                }
-            }
-        if (!batch.records.empty()) send_dht(peer, batch);
+        push_keys(peer, keys);
         counters_["dht.handover_keys"] += keys.size();
     }
     for (const auto& key : plan.drop_after_push) store_.drop_key(key);
@@ -522,21 +518,23 @@ void Node::anti_entropy() {
             peers[set[i].id] = set[i];
         }
     }
-    for (const auto& [id, keys] : by_peer) {
-        Replicate batch{self_, 0, {}};
-        std::size_t bytes = 0;
-        for (const auto& key : keys)
-            for (auto& r : store_.records(key)) {
-                bytes += r.value.size() + 200;
-                batch.records.push_back(std::move(r));
-                if (bytes > kMaxReplicateBytes || batch.records.size() >= 1024) {
-                    send_dht(peers[id], batch);
-                    batch.records.clear();
-                    bytes = 0;
-                }
+    for (const auto& [id, keys] : by_peer) push_keys(peers[id], keys);
+}
+
+void Node::push_keys(const pastry::NodeRef& peer, const std::vector<Id>& keys) {
+    Replicate batch{self_, 0, {}};
+    std::size_t bytes = 0;
+    for (const auto& key : keys)
+        for (auto& r : store_.records(key)) {
+            bytes += r.value.size() + 200;
+            batch.records.push_back(std::move(r));
+            if (bytes > kMaxReplicateBytes || batch.records.size() >= 1024) {
+                send_dht(peer, batch);
+                batch.records.clear();
+                bytes = 0;
             }
-        if (!batch.records.empty()) send_dht(peers[id], batch);
-    }
+        }
+    if (!batch.records.empty()) send_dht(peer, batch);
 }
 
 // ---- expiry and listen -----------------------------------------------------

@@ -129,8 +129,11 @@ class Node {
     void send_dht(const pastry::NodeRef& to, const DhtMessage& m);
     void replicate(const Id& key, std::vector<Record> records, std::function<void(std::uint32_t)> done);
     void on_replicate(const Replicate& m);
+    bool holds_version(const Record& r) const;  // this exact live version is stored
     void handover(const std::vector<pastry::NodeRef>& old_leafs);
     void anti_entropy();
+    // Sends every record of keys to peer, in Replicate messages under the frame limit.
+    void push_keys(const pastry::NodeRef& peer, const std::vector<Id>& keys);
     void notify_subscribers(const Record& r, bool expired);
     void expire_store();
     void send_attempt(std::uint64_t req);

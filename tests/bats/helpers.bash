@@ -72,21 +72,15 @@ start_node_nowait() {
     echo $! >"$dir/pid"
 }
 
-stop_node() {
-    local dir pid
-    dir="$(node_dir "$1")"
-    pid="$(cat "$dir/pid")"
-    kill -TERM "$pid"
+# signal_node SIGNAL N: sends SIGNAL to node N and waits until it is gone.
+signal_node() {
+    local pid
+    pid="$(cat "$(node_dir "$2")/pid")"
+    kill "-$1" "$pid"
     wait_gone "$pid" 10
 }
-
-kill_node() {
-    local dir pid
-    dir="$(node_dir "$1")"
-    pid="$(cat "$dir/pid")"
-    kill -KILL "$pid"
-    wait_gone "$pid" 10
-}
+stop_node() { signal_node TERM "$1"; }   # clean stop: state saved, socket removed
+kill_node() { signal_node KILL "$1"; }   # a crash
 
 # wait_gone PID SECONDS: waits for a process to exit, polling (it may be
 # another shell's child, so `wait` cannot be used).
