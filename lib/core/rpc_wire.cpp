@@ -2,6 +2,8 @@
 
 #include "core/error.hpp"
 
+#include <algorithm>
+
 namespace sr::rpc {
 
 namespace {
@@ -102,9 +104,12 @@ Value error_value(std::string_view code, std::string_view message) {
 }
 
 static msgpack::unpack_limit limits_for(std::size_t max_frame) {
-    // Element counts are bounded by the frame size: every element is at least a byte.
+    // msgpack reserves room for all of an array's or map's announced
+    // elements when it reads the header (24 bytes each), before they arrive:
+    // bound the counts and the nesting so a 5-byte header cannot make us
+    // reserve gigabytes. Strings and binaries are bounded by the frame.
     auto n = static_cast<std::size_t>(max_frame);
-    return msgpack::unpack_limit(n, n, n, n, 0, 32);
+    return msgpack::unpack_limit(std::min<std::size_t>(n, 262144), std::min<std::size_t>(n, 65536), n, n, 0, 12);
 }
 
 FrameReader::FrameReader(std::size_t max_frame)

@@ -1,6 +1,7 @@
 // sr-lookup: the scripting front end of the service routing layer. See sr-lookup(1).
 #include "core/cli.hpp"
 #include "dht/lookup_commands.hpp"
+#include "prox/lookup_commands.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"sr-lookup: look up and store names in the overlay, for scripts and pipelines", "sr-lookup"};
@@ -10,5 +11,6 @@ int main(int argc, char** argv) {
     sr::add_client_options(app, opts);
     sr::Commands commands;
     sr::dht::add_lookup_commands(app, opts, commands);
+    sr::prox::add_lookup_commands(app, opts, commands);
     return sr::run_client(app, argc, argv, [&] { return sr::run_parsed(commands); });
 }
