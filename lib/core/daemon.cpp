@@ -20,6 +20,7 @@ namespace sr {
 
 void add_daemon_options(CLI::App& app, DaemonOptions& o, const std::string& daemon) {
     app.set_config("-c,--config", "", "Read options from this file (TOML or INI: key = value)");
+    app.allow_config_extras(false);  // a misspelt option in the file is an error, not ignored
     app.set_version_flag("-V,--version", std::string("sr-") + daemon + " " + SR_VERSION);
     app.add_flag("-n,--check", o.check, "Validate the configuration, print it and exit");
     app.add_flag("-v,--verbose", o.verbose, "Log more (debug)");

@@ -9,6 +9,7 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
+    sr::log::set_program("sr-dhtd");
     sr::dht::CommandLine cl;
     if (auto status = cl.parse(argc, argv)) return *status;
     try {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bats
+# Configuration files: the shipped example checks clean, and -n prints the
+# effective configuration exactly as recorded (golden file).
+
+load helpers
+
+setup() {
+    TMP="$(mktemp -d "${BATS_TEST_TMPDIR:-/tmp}/cfg.XXXXXX")"
+    head -c 32 /dev/urandom | base64 >"$TMP/overlay.key"
+    chmod 600 "$TMP/overlay.key"
+    sed "s|/etc/sr/overlay.key|$TMP/overlay.key|" "$SR_TESTS/../../examples/sr-dhtd.conf" >"$TMP/sr-dhtd.conf"
+}
+
+@test "the example sr-dhtd.conf checks clean and prints the golden configuration" {
+    run sr-dhtd -n -c "$TMP/sr-dhtd.conf"
+    assert_success
+    diff -u "$SR_TESTS/golden/sr-dhtd.conf.check" <(sed "s|$TMP/overlay.key|KEYFILE|" <<<"$output")
+}
+
+@test "flags beat the file, the file beats the environment" {
+    SR_DHT_LISTEN=127.0.0.9:1 run sr-dhtd -n -c "$TMP/sr-dhtd.conf" --replicas 2
+    assert_success
+    assert_line 'replicas=2'
+    assert_line 'listen="192.0.2.10:4100"'
+    SR_DHT_LISTEN=127.0.0.9:1 run sr-dhtd -n --overlay-key-file "$TMP/overlay.key"
+    assert_line 'listen="127.0.0.9:1"'
+}
+
+@test "errors in a configuration file name what is wrong" {
+    printf 'replicas = many\n' >"$TMP/bad.conf"
+    run sr-dhtd -n -c "$TMP/bad.conf"
+    assert_failure 64
+    assert_output --partial "replicas"
+    printf 'no-such-option = 1\n' >"$TMP/unknown.conf"
+    run sr-dhtd -n -c "$TMP/unknown.conf"
+    assert_failure 64
+    assert_output --partial "no-such-option"
+    run sr-dhtd -n -c "$TMP/missing.conf"
+    assert_failure 64
+}
