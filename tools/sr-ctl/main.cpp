@@ -2,6 +2,7 @@
 #include "core/cli.hpp"
 #include "core/ctl_commands.hpp"
 #include "dht/ctl_commands.hpp"
+#include "prox/ctl_commands.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"sr-ctl: show and manage the daemons of the service routing layer", "sr-ctl"};
@@ -12,5 +13,6 @@ int main(int argc, char** argv) {
     sr::Commands commands;
     sr::add_ctl_commands(app, opts, commands);
     sr::dht::add_ctl_commands(app, opts, commands);
+    sr::prox::add_ctl_commands(app, opts, commands);
     return sr::run_client(app, argc, argv, [&] { return sr::run_parsed(commands); });
 }
