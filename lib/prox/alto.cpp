@@ -362,6 +362,7 @@ AltoResponse post_endpoint_cost(const Ctx& ctx, const json* body) {
         if (!ctx.request.client) bad_value(list == &srcs ? "endpoints/srcs" : "endpoints/dsts", std::nullopt);
         list->push_back(*ctx.request.client);
     }
+    if (srcs.size() * dsts.size() > ctx.config.max_endpoint_pairs) bad_value("endpoints", std::nullopt);
     std::vector<Cell> cells;
     for (std::size_t i = 0; i < srcs.size(); ++i)
         for (std::size_t j = 0; j < dsts.size(); ++j)
@@ -421,7 +422,7 @@ AltoResponse dispatch(const AltoModel& model, const AltoConfig& config, const Al
         json body;
         try {
             body = json::parse(req.body);
-        } catch (const json::parse_error& e) {
+        } catch (const json::exception& e) {  // parse_error; out_of_range for 1e99999
             throw BadRequest{"E_SYNTAX", {}, {}, e.what()};
         }
         if (!body.is_object()) throw BadRequest{"E_SYNTAX", {}, {}, "the request body is not a JSON object"};

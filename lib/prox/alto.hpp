@@ -71,11 +71,14 @@
 //   - Endpoint cost with srcs or dsts empty or absent uses the client's
 //     address (§11.5.1.3); both empty is E_INVALID_FIELD_VALUE "endpoints".
 //   - Costs that are integral are written as JSON integers.
+//   - An endpoint cost request of more than max_endpoint_pairs pairs is
+//     refused (E_INVALID_FIELD_VALUE "endpoints"); the RFC sets no limit.
 #pragma once
 
 #include "prox/address.hpp"
 #include "prox/alto_model.hpp"
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -88,6 +91,9 @@ struct AltoConfig {
     std::string base_url = "http://127.0.0.1:8080";
     // Resource id of the one network map (and of its ".pid" property).
     std::string networkmap_id = "networkmap";
+    // Endpoint cost answers are srcs x dsts: more pairs than this is
+    // E_INVALID_FIELD_VALUE "endpoints" (a 1 MiB body could ask for 10^9).
+    std::size_t max_endpoint_pairs = 250000;
 };
 
 struct AltoRequest {

@@ -394,6 +394,8 @@ TEST(Alto, SyntaxErrors) {
     expect_alto_error(post(m, "/costmap/filtered", kAltoCostMapFilter, ""), "E_SYNTAX");
     expect_alto_error(post(m, "/costmap/filtered", kAltoCostMapFilter, "[1,2]"), "E_SYNTAX");
     expect_alto_error(post(m, "/endpointcost/lookup", kAltoEndpointCostParams, "{\"a\": \"\xff\"}"), "E_SYNTAX");
+    // Found by fuzz_alto_request: a number too large for a double.
+    expect_alto_error(post(m, "/endpointcost/lookup", kAltoEndpointCostParams, "5E30000.8"), "E_SYNTAX");
 }
 
 TEST(Alto, MissingFields) {
@@ -472,6 +474,14 @@ TEST(Alto, InvalidFieldValues) {
                              "E_INVALID_FIELD_VALUE");
     EXPECT_EQ(meta["field"], "endpoints");
     EXPECT_FALSE(meta.contains("value"));
+    // Too many pairs for one answer (500 x 501 > 250000).
+    json many = json::array();
+    for (int i = 0; i < 501; ++i) many.push_back("ipv4:10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256));
+    json few(many.begin(), many.begin() + 500);
+    meta = expect_alto_error(post_ecs(m, {{"cost-type", kNumRouting}, {"endpoints", {{"srcs", few}, {"dsts", many}}}}),
+                             "E_INVALID_FIELD_VALUE");
+    EXPECT_EQ(meta["field"], "endpoints");
+    EXPECT_EQ(post_ecs(m, {{"cost-type", kNumRouting}, {"endpoints", {{"srcs", few}, {"dsts", few}}}}).status, 200);
 }
 
 TEST(Alto, HttpLevelErrors) {
