@@ -35,6 +35,8 @@ Client::Client(const std::string& path, int timeout_ms)
     fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
         int err = errno;
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
         throw ClientError(err == EACCES ? exit_noperm : exit_unavailable, "unavailable",
                           "cannot connect to " + path + ": " + std::strerror(err));
     }
@@ -109,13 +111,7 @@ Value Client::stream(const std::string& method, const Value& params,
     for (; !early_.empty(); early_.pop_front())
         if (!on_note(early_.front().method, early_.front().params)) return first;
     for (;;) {
-        rpc::Message m;
-        try {
-            m = read_message(-1);
-        } catch (const ClientError& e) {
-            if (e.exit_code == exit_unavailable) return first;  // the daemon went away: end of stream
-            throw;
-        }
+        rpc::Message m = read_message(-1);  // the daemon going away ends the stream with exit 69
         if (m.kind == rpc::Kind::notification && !on_note(m.method, m.params)) return first;
     }
 }

@@ -104,8 +104,13 @@ void Connection::on_readable() {
         // Invalid msgpack or an oversized frame: the stream cannot be resynchronised.
         ++counters_["rpc.bad_frames"];
         log::warn("connection ", id_, " (pid ", peer_.pid, "): ", e.what(), "; closing it");
-        notify("sys.error", error_value("bad_frame", e.what()));
-        bufferevent_flush(bev_, EV_WRITE, BEV_FLUSH);
+        notify("sys.error", error_value("bad_frame", e.what()));  // may itself close a slow peer
+        close();  // writes out what is queued
+    } catch (const std::exception& e) {
+        // A response or notification handler choked on what the peer sent
+        // (a field of the wrong type): that peer is at fault, the daemon is not.
+        ++counters_["rpc.handler_errors"];
+        log::warn("connection ", id_, " (pid ", peer_.pid, "): ", e.what(), "; closing it");
         close();
     }
 }
@@ -256,6 +261,8 @@ void Registry::dispatch(Connection& conn, Message& msg) {
             return call.fail("invalid_params",
                              m.name + ": field '" + field.name + "' must be of type " + type_name(field.type));
     }
+    for (auto f = call.params().begin(); f != call.params().end();)  // null means absent
+        f = f->is_null() ? call.params().erase(f) : std::next(f);
     if (m.mutates && !permitted(conn.peer())) {
         ++counters_["rpc.denied"];
         return call.fail("permission", m.name + " changes state; uid " + std::to_string(conn.peer().uid) +
@@ -340,10 +347,25 @@ void Server::listen(const std::string& path) {
     umask(old);
     if (!listener_) throw Error("config", "cannot listen on " + path + ": " + std::strerror(errno));
     path_ = path;
+    resume_accept_ = std::make_unique<Timer>(loop_, [this] {
+        if (listener_) evconnlistener_enable(listener_);
+    });
+    evconnlistener_set_error_cb(listener_, [](evconnlistener* l, void* arg) {
+        auto* self = static_cast<Server*>(arg);
+        ++self->counters_["rpc.accept_errors"];
+        log::warn("control socket accept: ", std::strerror(EVUTIL_SOCKET_ERROR()), "; pausing for a second");
+        evconnlistener_disable(l);
+        self->resume_accept_->arm_in(1'000'000);
+    });
 }
 
 void Server::accept_cb(evconnlistener*, int fd, sockaddr*, int, void* arg) {
     auto* self = static_cast<Server*>(arg);
+    if (self->conns_.size() >= self->limits_.max_connections) {
+        ++self->counters_["rpc.connections_refused"];
+        evutil_closesocket(fd);
+        return;
+    }
     auto conn = Connection::adopt(self->loop_, fd, self->limits_, self->counters_);
     ++self->counters_["rpc.connections"];
     conn->on_request = [self](Connection& c, Message& m) { self->registry_.dispatch(c, m); };

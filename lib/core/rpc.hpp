@@ -41,6 +41,7 @@ struct Limits {
     std::size_t max_frame = 4 << 20;      // bytes in one message
     std::size_t max_output = 32 << 20;    // queued output before the peer is cut off
     std::int64_t idle_timeout_us = 600'000'000;  // no traffic and nothing pending
+    std::size_t max_connections = 1024;   // at once, per server
 };
 
 struct PeerCred {
@@ -189,6 +190,7 @@ class Server {
     Counters& counters_;
     Limits limits_;
     evconnlistener* listener_ = nullptr;
+    std::unique_ptr<Timer> resume_accept_;  // after the listener hit a resource limit
     std::string path_;
     std::map<std::uint64_t, std::shared_ptr<Connection>> conns_;
 };

@@ -35,15 +35,21 @@ struct KeyArgs {
 Value key_param(const Id& key) { return key.hex(); }
 
 // Every value under key, following next_cursor.
+// Every value under key, following next_cursor (a key holds at most a few
+// thousand values: more pages than that is a misbehaving root).
 Value get_all(Client& c, const Id& key) {
     Value values = Value::array();
     std::string cursor;
-    do {
+    for (int page = 0; page < 64; ++page) {
         Value r = c.call("dht.get", {{"key", key_param(key)}, {"cursor", cursor}, {"limit", 1024}});
-        for (auto& v : r["values"]) values.push_back(std::move(v));
+        Value page_values = r.value("values", Value::array());
+        if (!page_values.is_array()) throw ClientError(exit_protocol, "protocol", "dht.get: values is not a list");
+        for (auto& v : page_values)
+            if (v.is_object()) values.push_back(std::move(v));
         cursor = r.value("next_cursor", "");
-    } while (!cursor.empty());
-    return values;
+        if (cursor.empty()) return values;
+    }
+    throw ClientError(exit_protocol, "protocol", "dht.get: the root keeps returning pages");
 }
 
 }  // namespace
@@ -120,7 +126,9 @@ void add_lookup_commands(CLI::App& app, const ClientOptions& opts, Commands& com
                 }
                 // Newest first: the highest sequence number.
                 std::stable_sort(values.begin(), values.end(),
-                                 [](const Value& a, const Value& b) { return a["seq"] > b["seq"]; });
+                                 [](const Value& a, const Value& b) {
+                                     return a.value("seq", Value(0)) > b.value("seq", Value(0));
+                                 });
                 if (!lines) {
                     std::string raw = value_bytes(values.front()["value"]);
                     std::fwrite(raw.data(), 1, raw.size(), stdout);
@@ -172,7 +180,8 @@ void add_lookup_commands(CLI::App& app, const ClientOptions& opts, Commands& com
                 Value r = c.call("dht.trace", {{"key", key.hex()}});
                 int hop = 0;
                 for (const auto& h : r["hops"])
-                    out.row({{"name", label}, {"hop", hop++}, {"id", h["id"]}, {"addr", h["addr"]}, {"key", key.hex()}});
+                    out.row({{"name", label}, {"hop", hop++}, {"id", h.value("id", Value())},
+                             {"addr", h.value("addr", Value())}, {"key", key.hex()}});
             });
             return exit_ok;
         }});
@@ -204,7 +213,7 @@ void add_lookup_commands(CLI::App& app, const ClientOptions& opts, Commands& com
                 out.row(row);
                 return *count == 0 || ++seen < *count;
             }, [&](const Value& first) {
-                for (auto v : first["values"]) {
+                for (auto v : first.value("values", Value::array())) {
                     v["event"] = "current";
                     v["name"] = label;
                     out.row(v);

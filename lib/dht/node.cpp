@@ -23,6 +23,10 @@ namespace {
 
 constexpr std::size_t kMaxReplicateBytes = 192 << 10;  // per Replicate message, under the frame limit
 constexpr int kMaxHops = 64;
+constexpr std::size_t kMaxForwardsWaiting = 1024;       // per application
+constexpr std::int64_t kForwardDeadlineUs = 1'000'000;
+constexpr std::size_t kMaxSubscriptionsPerKey = 256;
+constexpr std::size_t kMaxSubscriptions = 65536;
 
 Value peer_value(const pastry::NodeRef& n) { return Value{{"id", n.id.hex()}, {"addr", n.addr}}; }
 
@@ -140,6 +144,7 @@ void Node::start(std::function<void()> on_ready) {
 }
 
 void Node::stop() {
+    stopped_ = true;
     save_state();
     transport_.stop();
 }
@@ -185,8 +190,8 @@ void Node::apply(std::vector<pastry::Effect> effects) {
             Value update{{"added", Value::array()}, {"removed", Value::array()}};
             for (const auto& n : c->added) update["added"].push_back(peer_value(n));
             for (const auto& n : c->removed) update["removed"].push_back(peer_value(n));
-            for (auto& [name, weak] : apps_)
-                if (auto conn = weak.lock()) {
+            for (auto& [name, app] : apps_)
+                if (auto conn = app.conn.lock()) {
                     update["app"] = name;
                     conn->notify("app.update", update);
                 }
@@ -224,6 +229,7 @@ void Node::on_frame(const std::string& payload) {
 }
 
 void Node::send_dht(const pastry::NodeRef& to, const DhtMessage& m) {
+    if (stopped_) return;
     if (to.id == self_.id) return on_dht(m);  // a node can be its own replica or origin
     transport_.send(to.addr, encode_dht(m, Loop::now_us()));
 }
@@ -241,7 +247,9 @@ void Node::on_dht(DhtMessage m) {
     if (auto* a = std::get_if<ReplicateAck>(&m)) {
         auto it = ack_waits_.find(a->req);
         if (it == ack_waits_.end()) return;
-        if (a->stored > 0 && ++it->second.acks >= it->second.expected) {
+        if (a->stored == 0 || it->second.waiting.erase(a->from.id) == 0) return;  // not asked, or counted
+        ++it->second.acks;
+        if (it->second.waiting.empty()) {
             auto done = std::move(it->second.done);
             auto acks = it->second.acks;
             ack_waits_.erase(it);
@@ -315,32 +323,65 @@ void Node::route(Routed m) {
     ++m.hops;
     if (m.op == Op::app) {
         auto app = apps_.find(m.app);
-        if (app != apps_.end()) {
-            if (auto conn = app->second.lock()) {
-                // The application sees the message on its way and may change or stop it.
-                Value args{{"app", m.app},       {"key", m.key.hex()},          {"payload", m.body["payload"]},
-                           {"origin", peer_value(m.origin)}, {"next_hop", peer_value(*next)}, {"hops", m.hops}};
-                auto shared = std::make_shared<Routed>(std::move(m));
-                auto next_hop = *next;
-                conn->call("app.forward", args, [this, shared, next_hop](const Value& err, const Value& res) {
-                    if (err.is_null() && res.is_object()) {
-                        if (res.value("action", "forward") == "drop") {
-                            ++counters_["dht.app_dropped"];
-                            return;
-                        }
-                        if (res.contains("payload")) shared->body["payload"] = res["payload"];
-                    }
-                    ++counters_["dht.app_forwarded"];
-                    forward(std::move(*shared), next_hop);
-                });
-                return;
-            }
-        }
+        auto conn = app == apps_.end() ? nullptr : app->second.conn.lock();
+        if (conn && app->second.forwards_waiting < kMaxForwardsWaiting) return ask_forward(app->second, conn, std::move(m), *next);
+        if (conn) ++counters_["dht.app_forward_skipped_busy"];
     }
     forward(std::move(m), *next);
 }
 
+// The application sees the message on its way and may change or stop it. It
+// has kForwardDeadlineUs to answer; then, or if the answer is not of the
+// documented form, the message goes on unchanged. The application's
+// unanswered calls count against kMaxForwardsWaiting until it answers or
+// its connection closes, so one that never answers cannot grow our memory.
+void Node::ask_forward(App& app, const std::shared_ptr<rpc::Connection>& conn, Routed m, const pastry::NodeRef& next) {
+    Value args{{"app", m.app},
+               {"key", m.key.hex()},
+               {"payload", m.body.is_object() ? m.body.value("payload", Value()) : Value()},
+               {"origin", peer_value(m.origin)},
+               {"next_hop", peer_value(next)},
+               {"hops", m.hops}};
+    auto w = std::make_shared<ForwardWait>();
+    w->msg = std::move(m);
+    w->next = next;
+    std::weak_ptr<ForwardWait> weak = w;
+    w->deadline = std::make_unique<Timer>(loop_, [this, weak] {
+        if (auto waiting = weak.lock(); waiting && !waiting->done) {
+            ++counters_["dht.app_forward_timeouts"];
+            finish_forward(*waiting, nullptr);
+        }
+    });
+    w->deadline->arm_in(kForwardDeadlineUs);
+    ++app.forwards_waiting;
+    std::string name = w->msg.app;
+    std::uint64_t conn_id = conn->id();
+    conn->call("app.forward", args, [this, w, name, conn_id](const Value& err, const Value& res) {
+        if (auto it = apps_.find(name); it != apps_.end() && it->second.conn_id == conn_id)
+            --it->second.forwards_waiting;
+        finish_forward(*w, err.is_null() ? &res : nullptr);
+    });
+}
+
+void Node::finish_forward(ForwardWait& w, const Value* answer) {
+    if (w.done) return;
+    w.done = true;
+    if (answer && answer->is_object()) {
+        auto action = answer->find("action");
+        if (action != answer->end() && action->is_string() && *action == "drop") {
+            ++counters_["dht.app_dropped"];
+            return;
+        }
+        auto payload = answer->find("payload");
+        if (payload != answer->end() && (payload->is_binary() || payload->is_string()) && w.msg.body.is_object())
+            w.msg.body["payload"] = *payload;
+    }
+    ++counters_["dht.app_forwarded"];
+    forward(std::move(w.msg), w.next);
+}
+
 void Node::forward(Routed m, const pastry::NodeRef& next) {
+    if (stopped_) return;
     ++counters_["dht.forwarded"];
     send_dht(next, m);
 }
@@ -359,6 +400,7 @@ void Node::deliver(Routed m) {
         switch (m.op) {
         case Op::put: {
             Record rec = decode_record(value_bytes(m.body.at("record")), now);
+            if (rec.key != m.key) throw Error("invalid_params", "the record's key is not the key it was routed to");
             PutOutcome outcome = store_.put(rec, now);
             if (outcome == PutOutcome::stale && !holds_version(rec)) {
                 reply.result = {{"replicas", 0}, {"stale", true}};  // a newer version is stored
@@ -408,21 +450,28 @@ void Node::deliver(Routed m) {
         }
         case Op::listen: {
             std::uint64_t listen_id = m.body.at("listen_id").get<std::uint64_t>();
-            std::int64_t ttl_us = m.body.value("ttl_ms", 90'000) * 1000;
-            bool found = false;
-            auto range = subscriptions_.equal_range(m.key);
-            for (auto it = range.first; it != range.second; ++it)
-                if (it->second.node.id == m.origin.id && it->second.listen_id == listen_id) {
-                    it->second.expires_us = now + ttl_us;
-                    found = true;
+            std::uint64_t ttl_ms = std::min<std::uint64_t>(m.body.value("ttl_ms", std::uint64_t{90'000}),
+                                                           3 * cfg_.listen_refresh_us / 1000);
+            std::int64_t expires = now + static_cast<std::int64_t>(ttl_ms) * 1000;
+            SubscriptionKey sk{m.key, m.origin.id, listen_id};
+            if (auto it = subscriptions_.find(sk); it != subscriptions_.end()) {
+                it->second = {m.origin, expires};
+            } else {
+                auto first = subscriptions_.lower_bound({m.key, Id{}, 0});
+                std::size_t on_key = 0;
+                for (auto it = first; it != subscriptions_.end() && std::get<0>(it->first) == m.key; ++it) ++on_key;
+                if (on_key >= kMaxSubscriptionsPerKey || subscriptions_.size() >= kMaxSubscriptions) {
+                    ++counters_["dht.subscriptions_refused"];
+                    throw Error("over_quota", "too many listeners on this key or this node");
                 }
-            if (!found) subscriptions_.emplace(m.key, Subscription{m.origin, listen_id, now + ttl_us});
+                subscriptions_.emplace(sk, Subscription{m.origin, expires});
+            }
             reply.result = {{"subscribed", true}, {"root", peer_value(self_)}};
             break;
         }
         case Op::app: {
             auto app = apps_.find(m.app);
-            auto conn = app == apps_.end() ? nullptr : app->second.lock();
+            auto conn = app == apps_.end() ? nullptr : app->second.conn.lock();
             if (!conn) {
                 ++counters_["dht.app_undeliverable"];
                 throw Error("not_found", "no application '" + m.app + "' registered at the root");
@@ -464,7 +513,7 @@ void Node::replicate(const Id& key, std::vector<Record> records, std::function<v
     if (targets.empty()) return done(0);
     std::uint64_t req = new_request_id();
     auto& wait = ack_waits_[req];
-    wait.expected = targets.size();
+    for (const auto& t : targets) wait.waiting.insert(t.id);
     wait.done = std::move(done);
     wait.timer = std::make_unique<Timer>(loop_, [this, req] {
         auto it = ack_waits_.find(req);
@@ -550,13 +599,13 @@ void Node::expire_store() {
 }
 
 void Node::notify_subscribers(const Record& r, bool expired) {
-    auto range = subscriptions_.equal_range(r.key);
     std::int64_t now = Loop::now_us();
-    for (auto it = range.first; it != range.second; ++it) {
+    for (auto it = subscriptions_.lower_bound({r.key, Id{}, 0});
+         it != subscriptions_.end() && std::get<0>(it->first) == r.key; ++it) {
         if (it->second.expires_us <= now) continue;
         Record copy = r;
         if (expired) copy.expires_us = now + 1'000;  // the wire carries a remaining TTL; keep it positive
-        send_dht(it->second.node, Event{it->second.listen_id, r.key, expired, copy});
+        send_dht(it->second.node, Event{std::get<2>(it->first), r.key, expired, copy});
     }
 }
 
@@ -584,14 +633,17 @@ void Node::cancel_listen(std::uint64_t id) { listens_.erase(id); }
 // ---- applications ------------------------------------------------------------
 
 void Node::register_app(const std::string& name, std::shared_ptr<rpc::Connection> conn) {
-    if (auto old = apps_.find(name); old != apps_.end() && !old->second.expired())
-        throw Error("busy", "application '" + name + "' is already registered on another connection");
-    apps_[name] = conn;
-    std::weak_ptr<rpc::Connection> weak = conn;
+    if (auto old = apps_.find(name); old != apps_.end()) {
+        auto c = old->second.conn.lock();
+        if (c && !c->closed())
+            throw Error("busy", "application '" + name + "' is already registered on another connection");
+    }
+    apps_[name] = App{conn, conn->id(), 0};
     conn->set_long_lived(true);
-    conn->on_close([this, name, weak] {
+    std::uint64_t id = conn->id();
+    conn->on_close([this, name, id] {
         auto it = apps_.find(name);
-        if (it != apps_.end() && it->second.lock() == nullptr) apps_.erase(it);
+        if (it != apps_.end() && it->second.conn_id == id) apps_.erase(it);
     });
     log::info("application '", name, "' registered");
 }

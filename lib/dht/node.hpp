@@ -34,7 +34,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace sr::dht {
@@ -99,21 +101,33 @@ class Node {
         int attempts_left;
         std::unique_ptr<Timer> timer;
     };
-    struct Subscription {  // at the root
+    // Subscriptions held at a key's root, by (key, subscriber node, listen id).
+    using SubscriptionKey = std::tuple<Id, Id, std::uint64_t>;
+    struct Subscription {
         pastry::NodeRef node;
-        std::uint64_t listen_id;
         std::int64_t expires_us;
+    };
+    struct App {  // an application registered on a control connection
+        std::weak_ptr<rpc::Connection> conn;
+        std::uint64_t conn_id = 0;
+        std::size_t forwards_waiting = 0;  // app.forward calls not answered yet
     };
     struct LocalListen {
         Id key;
         std::function<void(const Event&)> fn;
         std::unique_ptr<Timer> refresh;
     };
+    struct ForwardWait {  // a routed message waiting for its application's app.forward answer
+        Routed msg;
+        pastry::NodeRef next;
+        bool done = false;
+        std::unique_ptr<Timer> deadline;
+    };
     struct AckWait {
+        std::set<Id> waiting;  // replicas that have not acknowledged yet
         std::uint32_t acks = 0;
         std::function<void(std::uint32_t)> done;
         std::unique_ptr<Timer> timer;
-        std::size_t expected = 0;
     };
 
     void load_state();
@@ -124,6 +138,8 @@ class Node {
     void on_dht(DhtMessage m);
     void route(Routed m);
     void forward(Routed m, const pastry::NodeRef& next);
+    void ask_forward(App& app, const std::shared_ptr<rpc::Connection>& conn, Routed m, const pastry::NodeRef& next);
+    void finish_forward(ForwardWait& w, const Value* answer);
     void deliver(Routed m);
     void send_reply(const Routed& m, Reply r);
     void send_dht(const pastry::NodeRef& to, const DhtMessage& m);
@@ -151,9 +167,10 @@ class Node {
     std::uint64_t next_req_ = 1;
     std::map<std::uint64_t, Pending> pending_;
     std::map<std::uint64_t, AckWait> ack_waits_;
-    std::multimap<Id, Subscription> subscriptions_;
+    std::map<SubscriptionKey, Subscription> subscriptions_;
     std::map<std::uint64_t, LocalListen> listens_;
-    std::map<std::string, std::weak_ptr<rpc::Connection>> apps_;
+    std::map<std::string, App> apps_;
+    bool stopped_ = false;
     Timer core_timer_, expiry_timer_, snapshot_timer_, anti_entropy_timer_;
     std::int64_t started_us_;
 };

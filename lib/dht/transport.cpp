@@ -95,6 +95,17 @@ void Transport::start() {
                                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 128,
                                         reinterpret_cast<sockaddr*>(&ss), len);
     if (!listener_) throw Error("config", "cannot listen on " + cfg_.listen + ": " + std::strerror(errno));
+    // Out of file descriptors: stop accepting for a second rather than spin.
+    resume_accept_ = std::make_unique<Timer>(loop_, [this] {
+        if (listener_) evconnlistener_enable(listener_);
+    });
+    evconnlistener_set_error_cb(listener_, [](evconnlistener* l, void* arg) {
+        auto* self = static_cast<Transport*>(arg);
+        ++self->counters_["overlay.accept_errors"];
+        log::warn("overlay accept: ", std::strerror(EVUTIL_SOCKET_ERROR()), "; pausing for a second");
+        evconnlistener_disable(l);
+        self->resume_accept_->arm_in(1'000'000);
+    });
     sockaddr_storage bound{};
     socklen_t blen = sizeof bound;
     getsockname(evconnlistener_get_fd(listener_), reinterpret_cast<sockaddr*>(&bound), &blen);
@@ -261,6 +272,11 @@ void Transport::set_key(std::optional<std::string> key) {
 
 void Transport::accept_cb(evconnlistener*, int fd, sockaddr* sa, int, void* arg) {
     auto* self = static_cast<Transport*>(arg);
+    if (self->in_.size() >= self->cfg_.max_inbound) {
+        ++self->counters_["overlay.connections_refused"];
+        evutil_closesocket(fd);
+        return;
+    }
     auto in = std::make_unique<Inbound>();
     in->owner = self;
     in->peer = address_of(sa);

@@ -49,6 +49,7 @@ struct TransportConfig {
     std::size_t max_queue = 16 << 20;   // unsent bytes per peer before frames are dropped
     std::int64_t connect_timeout_us = 3'000'000;
     std::int64_t idle_timeout_us = 300'000'000;
+    std::size_t max_inbound = 4096;     // accepted connections at once; more are refused
 };
 
 class Transport {
@@ -85,6 +86,7 @@ class Transport {
 
     Loop& loop_;
     TransportConfig cfg_;
+    std::unique_ptr<Timer> resume_accept_;  // after the listener hit a resource limit
     rpc::Counters& counters_;
     evconnlistener* listener_ = nullptr;
     std::string local_;
