@@ -4,14 +4,18 @@
 //  - LPM: build of a generated full-size IPv4 table (1 M prefixes, mostly
 //    /24, some /16-/23, few shorter, a few longer; target <= 1 s) and lookups
 //    of uniformly random addresses (target >= 50 M/s on one core); IPv6 too;
+//  - the cost model: a build with 1 M external routes (the rebuild after a
+//    BGP change) and rank() of 16 candidates from a warm source;
 //  - GraphML: the largest Topology Zoo file, when ../shared/data is present.
 // Run: build/tests/bench/prox_micro (ctest -L bench runs it too).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <random>
 
+#include "prox/cost.hpp"
 #include "prox/graphml.hpp"
 #include "prox/lpm.hpp"
 #include "prox/spf.hpp"
@@ -165,6 +169,57 @@ void BM_LpmLookupV6_200k(benchmark::State& state) {
     state.counters["MiB"] = double(lpm.memory_bytes()) / (1 << 20);
 }
 BENCHMARK(BM_LpmLookupV6_200k);
+
+// 10,000 routers, each with a loopback 172.16.x.y and a /24 of 10.0.0.0/10;
+// external routes from the 1 M-prefix table, next hops spread over routers.
+struct CostFixture {
+    std::unique_ptr<CostModel> model;
+    std::vector<ExternalRoute> routes;
+    CostFixture() {
+        auto t = make_graph(10000, 30000, 3);
+        for (RouterId r = 0; r < 10000; ++r) {
+            t.add_address(r, Address::v4(0xac100000u + r));
+            t.add_prefix(Prefix(Address::v4(0x0a000000u + (r << 8)), 24), r);
+        }
+        std::mt19937_64 rng(4);
+        for (auto& [p, v] : v4_table())
+            routes.push_back({p, Address::v4(0xac100000u + static_cast<std::uint32_t>(rng() % 10000)),
+                              static_cast<std::uint32_t>(1 + rng() % 8)});
+        model = std::make_unique<CostModel>(std::move(t), routes);
+    }
+};
+
+CostFixture& cost_fixture() {
+    static CostFixture f;
+    return f;
+}
+
+void BM_CostModelBuild_1M(benchmark::State& state) {
+    auto& f = cost_fixture();
+    for (auto _ : state) {
+        CostModel m(f.model->topology(), f.routes);
+        benchmark::DoNotOptimize(m.external_routes());
+    }
+    state.counters["routes"] = static_cast<double>(f.model->external_routes());
+    state.counters["classes"] = static_cast<double>(f.model->external_classes());
+}
+BENCHMARK(BM_CostModelBuild_1M)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_CostRank16_Warm(benchmark::State& state) {
+    auto& m = *cost_fixture().model;
+    std::mt19937_64 rng(5);
+    std::vector<Address> sources(64), cands(16);
+    for (auto& s : sources) s = Address::v4(0x0a000000u + static_cast<std::uint32_t>(rng() % (10000 << 8)));
+    for (auto& c : cands) c = Address::v4(static_cast<std::uint32_t>(rng()));
+    for (auto& s : sources) m.rank(s, cands);  // warm the SPF cache
+    std::size_t i = 0;
+    for (auto _ : state) {
+        auto r = m.rank(sources[i++ % sources.size()], cands);
+        benchmark::DoNotOptimize(r.data());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_CostRank16_Warm);
 
 void BM_GraphmlZoo(benchmark::State& state) {
     const char* candidates[] = {"../shared/data/topology-zoo/Kdl.graphml", "../../shared/data/topology-zoo/Kdl.graphml",
