@@ -1,0 +1,333 @@
+#include "prox/service.hpp"
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "prox/bgp/rib.hpp"
+#include "prox/graphml.hpp"
+#include "prox/spf.hpp"
+#include "prox/topology_file.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <unordered_map>
+
+namespace sr::prox {
+
+namespace {
+
+constexpr std::int64_t kRebuildDelayUs = 200'000;
+
+// A route's preference among several for one prefix: higher LOCAL_PREF,
+// then the shorter AS path (RFC 4271 §9.1.2.2, the first two steps).
+struct Best {
+    ExternalRoute route;
+    std::uint32_t local_pref = 100;
+    bool better_than(const Best& o) const {
+        if (local_pref != o.local_pref) return local_pref > o.local_pref;
+        return route.as_path_length < o.route.as_path_length;
+    }
+};
+using BestMap = std::unordered_map<Prefix, Best, bgp::PrefixHash>;
+
+void offer(BestMap& best, const Best& b) {
+    auto [it, fresh] = best.try_emplace(b.route.prefix, b);
+    if (!fresh && b.better_than(it->second)) it->second = b;
+}
+
+bool looks_like_xml(const std::string& text) {
+    auto p = text.find_first_not_of(" \t\r\n\xef\xbb\xbf");
+    return p != std::string::npos && text[p] == '<';
+}
+
+std::string join_path(const std::vector<std::uint32_t>& as_path) {
+    std::string out;
+    for (auto as : as_path) out += (out.empty() ? "" : " ") + std::to_string(as);
+    return out;
+}
+
+// The ALTO server holds one AltoModel for its life; this one answers with
+// whatever model the service has now.
+class ModelView : public AltoModel {
+  public:
+    explicit ModelView(const Service& s) : s_(s) {}
+    std::vector<std::string> pids() const override { return s_.model()->pids(); }
+    std::vector<Prefix> prefixes(const std::string& pid) const override { return s_.model()->prefixes(pid); }
+    std::optional<double> pid_cost(const std::string& a, const std::string& b, Metric m) const override {
+        return s_.model()->pid_cost(a, b, m);
+    }
+    std::optional<std::string> pid_of(const Address& a) const override { return s_.model()->pid_of(a); }
+    std::optional<double> endpoint_cost(const Address& a, const Address& b, Metric m) const override {
+        return s_.model()->endpoint_cost(a, b, m);
+    }
+    std::string version() const override { return s_.model()->version(); }
+
+  private:
+    const Service& s_;
+};
+
+}  // namespace
+
+// ---- LocalModel ------------------------------------------------------------
+
+LocalModel::LocalModel(std::shared_ptr<CostModel> model, std::string version)
+    : model_(std::move(model)), version_(version) {
+    const Topology& t = model_->topology();
+    for (RouterId r = 0; r < t.size(); ++r) prefixes_[t.name(r)];
+    for (const auto& [p, r] : t.prefixes()) prefixes_[t.name(r)].push_back(p);
+}
+
+std::vector<std::string> LocalModel::pids() const {
+    std::vector<std::string> out;
+    for (const auto& [pid, p] : prefixes_) out.push_back(pid);
+    return out;
+}
+
+std::vector<Prefix> LocalModel::prefixes(const std::string& pid) const {
+    auto it = prefixes_.find(pid);
+    return it == prefixes_.end() ? std::vector<Prefix>{} : it->second;
+}
+
+const std::vector<std::uint32_t>& LocalModel::hops_from(RouterId source) const {
+    auto it = hops_.find(source);
+    if (it != hops_.end()) return it->second;
+    const Topology& t = model_->topology();
+    std::vector<std::uint32_t> hops(t.size(), UINT32_MAX);
+    std::deque<RouterId> queue{source};
+    hops[source] = 0;
+    while (!queue.empty()) {
+        RouterId r = queue.front();
+        queue.pop_front();
+        for (const auto& l : t.links(r))
+            if (hops[l.to] == UINT32_MAX) {
+                hops[l.to] = hops[r] + 1;
+                queue.push_back(l.to);
+            }
+    }
+    if (hops_.size() > 256) hops_.clear();
+    return hops_.emplace(source, std::move(hops)).first->second;
+}
+
+std::optional<double> LocalModel::pid_cost(const std::string& from, const std::string& to, Metric m) const {
+    const Topology& t = model_->topology();
+    auto a = t.find(from), b = t.find(to);
+    if (!a || !b) return std::nullopt;
+    if (m == Metric::hopcount) {
+        auto h = hops_from(*a)[*b];
+        return h == UINT32_MAX ? std::nullopt : std::optional<double>(h);
+    }
+    auto c = spf_.cost(t, *a, *b);
+    return c == kUnreachable ? std::nullopt : std::optional<double>(static_cast<double>(c));
+}
+
+std::optional<std::string> LocalModel::pid_of(const Address& a) const { return model_->pid(a); }
+
+std::optional<double> LocalModel::endpoint_cost(const Address& from, const Address& to, Metric m) const {
+    if (m == Metric::hopcount) return AltoModel::endpoint_cost(from, to, m);
+    auto c = model_->cost(from, to);  // with the per-AS-hop penalty of external destinations
+    return c ? std::optional<double>(static_cast<double>(*c)) : std::nullopt;
+}
+
+// ---- Service -----------------------------------------------------------------
+
+Service::Service(Loop& loop, ServiceConfig cfg, rpc::Counters& counters)
+    : loop_(loop), cfg_(std::move(cfg)), counters_(counters), rebuild_timer_(loop, [this] { rebuild(); }),
+      upstream_timer_(loop, [this] { poll_upstream(); }) {}
+
+Service::~Service() = default;
+
+Service::Files Service::load_files(const ServiceConfig& cfg) {
+    Files f;
+    std::vector<std::pair<std::string, std::string>> native;
+    bool have_graphml = false;
+    for (const auto& path : cfg.topology_files) {
+        std::string text = read_text_file(path);
+        if (!looks_like_xml(text)) {
+            native.emplace_back(path, std::move(text));
+            continue;
+        }
+        if (have_graphml) throw Error("config", path + ": only one GraphML topology can be loaded");
+        f.topology = parse_graphml(text, path, GraphmlOptions{cfg.graphml_weight});
+        have_graphml = true;
+    }
+    // Native files after the GraphML one, so they can attach prefixes to its routers.
+    for (const auto& [path, text] : native) f.topology = parse_topology(text, path, f.topology);
+
+    BestMap best;
+    for (const auto& path : cfg.mrt_files) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw Error("config", path + ": cannot open: " + std::strerror(errno));
+        std::size_t routes = 0;
+        MrtDecoder decoder([&](const MrtRoute& r) {
+            if (!r.next_hop) return;
+            ++routes;
+            offer(best, Best{{r.prefix, *r.next_hop, r.as_path_length}, r.local_pref.value_or(100)});
+            if (r.peer) f.mrt_route_peer[r.prefix] = path + " peer " + r.peer->address.str();
+        });
+        std::vector<std::uint8_t> buf(1 << 20);
+        try {
+            while (in) {
+                in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
+                decoder.feed(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(in.gcount())));
+            }
+            decoder.finish();
+        } catch (const DecodeError& e) {
+            throw Error("config", path + ": " + e.what());
+        }
+        log::info(path, ": ", routes, " routes from ", decoder.peers().size(), " peers");
+    }
+    for (auto& [p, b] : best) f.mrt_routes.push_back(b.route);
+    return f;
+}
+
+void Service::start() {
+    if (!cfg_.upstream.empty()) {
+        remote_ = std::make_unique<RemoteAltoModel>(loop_, cfg_.upstream);
+        model_ = std::shared_ptr<const AltoModel>(std::shared_ptr<void>{}, remote_.get());  // not owning
+        log::info("gateway mode: answering from ", cfg_.upstream);
+        poll_upstream();
+    } else {
+        files_ = load_files(cfg_);
+        rebuild();
+        for (const auto& pc : cfg_.peers) {
+            auto peer = std::make_unique<BgpPeer>(loop_, pc, cfg_.session, counters_);
+            peer->on_change = [this] { schedule_rebuild(); };
+            peers_.push_back(std::move(peer));
+        }
+        for (auto& p : peers_) p->start();
+    }
+    if (!cfg_.alto_listen.empty()) {
+        alto_view_ = std::make_unique<ModelView>(*this);
+        AltoHttpConfig http;
+        http.listen = cfg_.alto_listen;
+        http.alto.base_url = cfg_.alto_base_url.empty() ? "http://" + cfg_.alto_listen : cfg_.alto_base_url;
+        alto_ = std::make_unique<AltoHttpServer>(loop_, *alto_view_, http);
+        log::info("ALTO server on ", cfg_.alto_listen, ", directory ", http.alto.base_url, "/directory");
+    }
+}
+
+void Service::reload(const ServiceConfig& fresh) {
+    if (remote_) return;
+    Files files = load_files(fresh);  // throws: the running topology stays
+    files_ = std::move(files);
+    cfg_.topology_files = fresh.topology_files;
+    cfg_.mrt_files = fresh.mrt_files;
+    cfg_.cost = fresh.cost;
+    log::info("reloaded: ", files_.topology.size(), " routers, ", files_.topology.link_count(), " links, ",
+              files_.topology.prefixes().size(), " prefixes, ", files_.mrt_routes.size(), " MRT routes");
+    rebuild();
+}
+
+void Service::stop() {
+    for (auto& p : peers_) p->stop("sr-proxd stopping");
+    alto_.reset();
+}
+
+void Service::schedule_rebuild() {
+    if (!rebuild_timer_.armed()) rebuild_timer_.arm_in(kRebuildDelayUs);
+}
+
+void Service::rebuild() {
+    std::int64_t started = Loop::now_us();
+    BestMap best;
+    for (const auto& r : files_.mrt_routes) offer(best, Best{r, 100});
+    for (const auto& peer : peers_)
+        peer->rib().for_each([&](const Prefix& p, const bgp::Attributes& a) {
+            offer(best, Best{{p, a.next_hop, a.path_length()}, a.local_pref.value_or(100)});
+        });
+    std::vector<ExternalRoute> routes;
+    routes.reserve(best.size());
+    for (auto& [p, b] : best) routes.push_back(b.route);
+    cost_ = std::make_shared<CostModel>(files_.topology, routes, cfg_.cost);
+    // ALTO vtags must change with the content, across restarts too.
+    model_ = std::make_shared<LocalModel>(cost_, std::to_string(started_wall_s_) + "." + std::to_string(++version_));
+    last_rebuild_us_ = Loop::now_us();
+    last_rebuild_took_us_ = last_rebuild_us_ - started;
+    ++counters_["prox.rebuilds"];
+    log::debug("model ", version_, ": ", routes.size(), " external routes, built in ", last_rebuild_took_us_ / 1000,
+               " ms");
+}
+
+void Service::poll_upstream() {
+    remote_->refresh([this](bool changed, const std::string& error) {
+        if (!error.empty()) {
+            ++counters_["prox.upstream_errors"];
+            log::warn("upstream ", cfg_.upstream, ": ", error);
+        } else if (changed) {
+            ++counters_["prox.upstream_updates"];
+            log::info("upstream maps changed: version ", remote_->version());
+        }
+        upstream_timer_.arm_in(cfg_.upstream_poll_us);
+    });
+}
+
+// ---- introspection -------------------------------------------------------------
+
+Value Service::peers() const {
+    Value out = Value::array();
+    for (const auto& p : peers_) out.push_back(p->status());
+    return {{"peers", out}};
+}
+
+Value Service::summary() const {
+    std::size_t established = 0;
+    for (const auto& p : peers_) established += p->established();
+    Value v{{"gateway", gateway()},
+            {"version", model_ ? model_->version() : ""},
+            {"peers", peers_.size()},
+            {"peers_established", established}};
+    if (cost_ && !remote_) {
+        const Topology& t = cost_->topology();
+        v.update({{"routers", t.size()},
+                  {"links", t.link_count()},
+                  {"internal_prefixes", t.prefixes().size()},
+                  {"external_prefixes", cost_->external_routes()},
+                  {"unresolved_prefixes", cost_->unresolved_routes()},
+                  {"mrt_routes", files_.mrt_routes.size()},
+                  {"rebuild_ms", last_rebuild_took_us_ / 1000},
+                  {"rebuilt_s_ago", (Loop::now_us() - last_rebuild_us_) / 1'000'000}});
+    } else if (remote_) {
+        v.update({{"routers", remote_->pids().size()}, {"upstream", cfg_.upstream}, {"upstream_ready", remote_->ready()}});
+    }
+    return v;
+}
+
+Value Service::routes(const Prefix& query) const {
+    Value out = Value::array();
+    if (!cost_ || remote_) return {{"routes", out}};
+    const Topology& t = cost_->topology();
+    auto router_name = [&](const Address& a) -> Value {
+        auto r = t.router_of(a);
+        return r ? Value(t.name(*r)) : Value();
+    };
+    for (int len = query.len; len >= 0; --len) {
+        Prefix p(query.addr, len);
+        for (const auto& [tp, r] : t.prefixes())
+            if (tp == p) out.push_back({{"prefix", p.str()}, {"router", t.name(r)}, {"source", "topology"}});
+        for (const auto& peer : peers_)
+            if (const auto* a = peer->rib().find(p))
+                out.push_back({{"prefix", p.str()},
+                               {"router", router_name(a->next_hop)},
+                               {"source", "bgp " + peer->config().address.str()},
+                               {"next_hop", a->next_hop.str()},
+                               {"as_path", join_path(a->as_path)},
+                               {"local_pref", a->local_pref ? Value(*a->local_pref) : Value()},
+                               {"med", a->med ? Value(*a->med) : Value()}});
+        if (auto it = files_.mrt_route_peer.find(p); it != files_.mrt_route_peer.end())
+            out.push_back({{"prefix", p.str()}, {"source", "mrt " + it->second}});
+    }
+    return {{"routes", out}};
+}
+
+Value Service::map() const {
+    Value out = Value::array();
+    for (const auto& pid : model_->pids()) {
+        Value prefixes = Value::array();
+        for (const auto& p : model_->prefixes(pid)) prefixes.push_back(p.str());
+        out.push_back({{"pid", pid}, {"prefixes", prefixes}});
+    }
+    return {{"pids", out}};
+}
+
+}  // namespace sr::prox

@@ -1,0 +1,123 @@
+// sr-proxd's service: where the topology comes from and what answers.
+//
+// Sources (DESIGN §7): topology files (native, or one Topology Zoo GraphML
+// with native files naming its routers' prefixes), MRT RIB dumps, and the
+// Adj-RIB-In of every BGP peer. Each change (a file reloaded on SIGHUP, a
+// route learned or withdrawn, a session lost and its routes flushed) arms a
+// short rebuild timer; the rebuild makes a new CostModel from the current
+// topology and the best external route of each prefix (highest LOCAL_PREF,
+// then shortest AS path), and swaps it in. A change is in the answers within
+// kRebuildDelayUs plus the rebuild's own time, well inside a second.
+//
+// Answers go through one AltoModel: LocalModel over the CostModel, or, in
+// gateway mode (--upstream), the RemoteAltoModel polling another sr-proxd's
+// ALTO maps. So prox.* methods, the ALTO server and sr-lookup rank give the
+// same answers whichever way the topology was learned.
+#pragma once
+
+#include "core/loop.hpp"
+#include "core/rpc.hpp"
+#include "core/value.hpp"
+#include "prox/alto_http.hpp"
+#include "prox/alto_model.hpp"
+#include "prox/alto_remote.hpp"
+#include "prox/bgp_peer.hpp"
+#include "prox/cost.hpp"
+#include "prox/mrt.hpp"
+#include "prox/spf.hpp"
+#include "prox/topology.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sr::prox {
+
+struct ServiceConfig {
+    std::vector<std::string> topology_files;  // native files, or one GraphML (recognised by content)
+    std::string graphml_weight = "weight";
+    std::vector<std::string> mrt_files;
+    std::vector<PeerConfig> peers;
+    bgp::SessionConfig session;  // local AS, router id, hold time
+    CostOptions cost;
+    std::string alto_listen;    // empty: no ALTO server
+    std::string alto_base_url;  // default http://ALTO_LISTEN
+    std::string upstream;       // gateway mode: the gateway's ALTO directory URL
+    std::int64_t upstream_poll_us = 30'000'000;
+};
+
+// The answers of a CostModel, shaped as an AltoModel.
+class LocalModel : public AltoModel {
+  public:
+    LocalModel(std::shared_ptr<CostModel> model, std::string version);
+    std::vector<std::string> pids() const override;
+    std::vector<Prefix> prefixes(const std::string& pid) const override;
+    std::optional<double> pid_cost(const std::string& from, const std::string& to, Metric m) const override;
+    std::optional<std::string> pid_of(const Address& a) const override;
+    std::optional<double> endpoint_cost(const Address& from, const Address& to, Metric m) const override;
+    std::string version() const override { return version_; }
+    CostModel& cost_model() const { return *model_; }
+
+  private:
+    const std::vector<std::uint32_t>& hops_from(RouterId r) const;
+    std::shared_ptr<CostModel> model_;
+    std::string version_;
+    std::map<std::string, std::vector<Prefix>> prefixes_;  // by PID: the router's and its external ones
+    mutable std::map<RouterId, std::vector<std::uint32_t>> hops_;  // BFS trees for hopcount
+    mutable SpfCache spf_;                                         // for PID-to-PID costs
+};
+
+class Service {
+  public:
+    Service(Loop& loop, ServiceConfig cfg, rpc::Counters& counters);
+    ~Service();
+
+    // Loads the files and starts peers, ALTO and the upstream poll. Throws
+    // Error("config") naming a bad file.
+    void start();
+    // SIGHUP: files read again; a bad file keeps the running topology (throws).
+    void reload(const ServiceConfig& fresh);
+    void stop();
+    // Parses every file of cfg as start() would (for -n). Throws Error("config").
+    static void check(const ServiceConfig& cfg) { load_files(cfg); }
+
+    // The current answers (never null after start).
+    std::shared_ptr<const AltoModel> model() const { return model_; }
+    bool gateway() const { return remote_ != nullptr; }
+
+    Value peers() const;
+    Value summary() const;
+    Value routes(const Prefix& query) const;  // every route whose prefix contains query, longest first
+    Value map() const;
+
+  private:
+    struct Files {
+        Topology topology;
+        std::vector<ExternalRoute> mrt_routes;
+        std::map<Prefix, std::string> mrt_route_peer;  // for prox.route
+    };
+    static Files load_files(const ServiceConfig& cfg);
+    void schedule_rebuild();
+    void rebuild();
+    void poll_upstream();
+
+    Loop& loop_;
+    ServiceConfig cfg_;
+    rpc::Counters& counters_;
+    Files files_;
+    std::vector<std::unique_ptr<BgpPeer>> peers_;
+    std::shared_ptr<CostModel> cost_;
+    std::shared_ptr<const AltoModel> model_;
+    std::uint64_t version_ = 0;
+    std::int64_t started_wall_s_ = Loop::wall_now_us() / 1'000'000;
+    std::unique_ptr<RemoteAltoModel> remote_;
+    std::unique_ptr<AltoHttpServer> alto_;
+    // The ALTO server answers through this forwarder, so the model can be swapped under it.
+    std::unique_ptr<AltoModel> alto_view_;
+    Timer rebuild_timer_, upstream_timer_;
+    std::int64_t last_rebuild_us_ = 0;
+    std::int64_t last_rebuild_took_us_ = 0;
+};
+
+}  // namespace sr::prox

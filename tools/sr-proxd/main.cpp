@@ -1,0 +1,49 @@
+// sr-proxd: topological proximity learned from routing. See sr-proxd(8).
+#include "core/daemon.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "prox/config.hpp"
+#include "prox/methods.hpp"
+#include "prox/service.hpp"
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+    sr::log::set_program("sr-proxd");
+    sr::prox::CommandLine cl;
+    if (auto status = cl.parse(argc, argv)) return *status;
+    try {
+        sr::prox::ServiceConfig cfg = sr::prox::make_service_config(cl.prox);
+        if (cl.common.check) {
+            sr::prox::Service::check(cfg);  // parses the files
+            std::cout << cl.app.config_to_str(true, false);
+            return 0;
+        }
+        sr::Daemon daemon("proxd", cl.common);
+        sr::prox::Service service(daemon.loop(), cfg, daemon.counters());
+        sr::prox::add_methods(daemon.registry(), service);
+        daemon.on_stop = [&] {
+            service.stop();
+            daemon.finish_stop();
+        };
+        daemon.on_reload = [&] {
+            sr::prox::CommandLine fresh;
+            try {
+                if (fresh.parse(argc, argv)) throw sr::Error("config", "the command line no longer parses");
+                daemon.set_log_level(fresh.common);
+                service.reload(sr::prox::make_service_config(fresh.prox));
+            } catch (const sr::Error& e) {
+                sr::log::error("reload failed, keeping the running topology: ", e.what());
+            }
+        };
+        service.start();
+        daemon.listen();
+        daemon.ready();
+        daemon.run();
+        sr::log::info("stopped");
+        return 0;
+    } catch (const sr::Error& e) {
+        sr::log::error(e.what());
+        return e.code == "config" ? 78 : e.code == "busy" ? 75 : 70;
+    }
+}
