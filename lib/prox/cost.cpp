@@ -1,7 +1,6 @@
 #include "prox/cost.hpp"
 
 #include <algorithm>
-#include <numeric>
 #include <unordered_map>
 
 namespace sr::prox {
@@ -22,35 +21,75 @@ CostModel::CostModel(Topology topology, std::span<const ExternalRoute> routes, C
     internal.reserve(topology_.prefixes().size() + topology_.addresses().size());
     for (auto& [p, r] : topology_.prefixes()) internal.push_back({p, r});
     for (auto& [a, r] : topology_.addresses()) internal.push_back({Prefix(a, a.max_len()), r});
-    Lpm internal_lpm(internal);  // resolves next hops to egress routers
+    // Next hop -> egress router: the owner of the address, else the internal
+    // prefix holding it. Distinct next hops are few (thousands against a
+    // million routes), so resolve each once, and build the internal table
+    // only if some next hop is not a router's own address.
+    std::optional<Lpm> internal_lpm;
+    std::unordered_map<Address, std::optional<RouterId>, AddressHash> resolved;
+    auto resolve = [&](const Address& nh) {
+        auto [it, fresh] = resolved.try_emplace(nh);
+        if (fresh) {
+            it->second = topology_.router_of(nh);
+            if (!it->second) {
+                if (!internal_lpm) internal_lpm.emplace(internal);
+                it->second = internal_lpm->lookup(nh);
+            }
+        }
+        return it->second;
+    };
 
-    // One route per prefix: shortest AS path, then the first given.
-    std::vector<std::uint32_t> order(routes.size());
-    std::iota(order.begin(), order.end(), 0u);
-    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-        const auto &x = routes[a], &y = routes[b];
-        if (auto c = x.prefix <=> y.prefix; c != 0) return c < 0;
-        if (x.as_path_length != y.as_path_length) return x.as_path_length < y.as_path_length;
-        return a < b;
-    });
-    std::vector<Lpm::Route> all;
-    all.reserve(routes.size() + internal.size());
-    std::unordered_map<std::uint64_t, std::uint32_t> class_of;
-    const Prefix* last = nullptr;
-    for (auto i : order) {
+    // One route per prefix: among those whose next hop resolves, the
+    // shortest AS path, then the first given. One sequential pass resolves
+    // next hops into flat keys; the sort and the dedupe then touch only the
+    // keys (comparing through the routes costs a cache miss per comparison
+    // on a full table).
+    struct Key {
+        std::uint32_t family_len;
+        std::uint64_t hi, lo;
+        std::uint32_t hops, index;
+        RouterId egress;
+        bool operator<(const Key& o) const {
+            if (family_len != o.family_len) return family_len < o.family_len;
+            if (hi != o.hi) return hi < o.hi;
+            if (lo != o.lo) return lo < o.lo;
+            if (hops != o.hops) return hops < o.hops;
+            return index < o.index;
+        }
+    };
+    std::vector<Key> keys;
+    keys.reserve(routes.size());
+    for (std::size_t i = 0; i < routes.size(); ++i) {
         const auto& r = routes[i];
-        if (last && *last == r.prefix) continue;
-        auto egress = topology_.router_of(r.next_hop);
-        if (!egress) egress = internal_lpm.lookup(r.next_hop);
+        auto egress = resolve(r.next_hop);
         if (!egress) {
-            ++unresolved_routes_;  // a later, longer-path route for the prefix may still resolve
+            ++unresolved_routes_;
             continue;
         }
-        last = &r.prefix;
-        std::uint64_t key = std::uint64_t(*egress) << 32 | r.as_path_length;
-        auto [it, fresh] = class_of.emplace(key, static_cast<std::uint32_t>(classes_.size()));
-        if (fresh) classes_.push_back({*egress, r.as_path_length});
-        all.push_back({r.prefix, n + it->second});
+        std::uint64_t hi = 0, lo = 0;
+        for (int b = 0; b < 8; ++b) hi = hi << 8 | r.prefix.addr.bytes[b];
+        for (int b = 8; b < 16; ++b) lo = lo << 8 | r.prefix.addr.bytes[b];
+        keys.push_back({std::uint32_t(r.prefix.addr.family) << 8 | r.prefix.len, hi, lo, r.as_path_length,
+                        static_cast<std::uint32_t>(i), *egress});
+    }
+    std::sort(keys.begin(), keys.end());
+    std::vector<Lpm::Route> all;
+    all.reserve(keys.size() + internal.size());
+    std::unordered_map<std::uint64_t, std::uint32_t> class_of;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const Key& k = keys[i];
+        if (i > 0 && k.family_len == keys[i - 1].family_len && k.hi == keys[i - 1].hi && k.lo == keys[i - 1].lo)
+            continue;
+        std::uint64_t ck = std::uint64_t(k.egress) << 32 | k.hops;
+        auto [it, fresh] = class_of.emplace(ck, static_cast<std::uint32_t>(classes_.size()));
+        if (fresh) classes_.push_back({k.egress, k.hops});
+        Address a;
+        a.family = static_cast<Family>(k.family_len >> 8);
+        for (int b = 0; b < 8; ++b) {
+            a.bytes[b] = static_cast<std::uint8_t>(k.hi >> (56 - 8 * b));
+            a.bytes[8 + b] = static_cast<std::uint8_t>(k.lo >> (56 - 8 * b));
+        }
+        all.push_back({Prefix(a, static_cast<int>(k.family_len & 0xff)), n + it->second});
         ++external_routes_;
     }
     // Internal after external: at equal prefixes the later (internal) wins.

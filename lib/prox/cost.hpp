@@ -82,7 +82,7 @@ public:
     std::optional<std::string> pid(const Address& a) const;
 
     std::size_t external_routes() const { return external_routes_; }      // prefixes kept
-    std::size_t unresolved_routes() const { return unresolved_routes_; }  // next hop not in the domain
+    std::size_t unresolved_routes() const { return unresolved_routes_; }  // routes dropped: next hop not in the domain
     std::size_t external_classes() const { return classes_.size(); }
     std::size_t memory_bytes() const { return lpm_.memory_bytes(); }
 

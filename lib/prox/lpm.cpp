@@ -62,8 +62,14 @@ Lpm::Lpm(std::span<const Route> routes) {
 void Lpm::build_v4(std::vector<const Route*>& routes) {
     // Shorter prefixes first, input order kept within a length: painting in
     // that order lets longer prefixes (and later duplicates) overwrite.
-    std::stable_sort(routes.begin(), routes.end(),
-                     [](const Route* a, const Route* b) { return a->first.len < b->first.len; });
+    {  // counting sort by length: stable, O(n)
+        std::size_t start[34] = {};
+        for (const Route* r : routes) ++start[r->first.len + 1];
+        for (int l = 1; l < 34; ++l) start[l] += start[l - 1];
+        std::vector<const Route*> sorted(routes.size());
+        for (const Route* r : routes) sorted[start[r->first.len]++] = r;
+        routes.swap(sorted);
+    }
     void* mem = std::aligned_alloc(kHuge, kTbl24 * sizeof(std::uint32_t));
     if (!mem) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
@@ -74,7 +80,8 @@ void Lpm::build_v4(std::vector<const Route*>& routes) {
     std::uint32_t* t24 = tbl24_.get();
     tbl8_.clear();
     for (const Route* r : routes) {
-        std::uint32_t addr = r->first.addr.v4_value();
+        const auto& b = r->first.addr.bytes;
+        std::uint32_t addr = std::uint32_t(b[0]) << 24 | std::uint32_t(b[1]) << 16 | std::uint32_t(b[2]) << 8 | b[3];
         int len = r->first.len;
         std::uint32_t v = r->second + 1;
         if (len <= 24) {
