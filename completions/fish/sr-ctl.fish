@@ -1,6 +1,6 @@
 # fish completion for sr-ctl(8)
 
-set -l commands status call dht
+set -l commands status call dht prox
 
 function __sr_ctl_call_args
     # The operands after "call" on the command line so far.
@@ -39,6 +39,9 @@ function __sr_ctl_methods
         case dht dhtd sr-dhtd '*/dhtd.sock'
             printf '%s\n' dht.put dht.get dht.remove dht.trace dht.listen dht.app_register dht.route \
                 dht.info dht.leafset dht.routes dht.keys
+        case prox proxd sr-proxd '*/proxd.sock'
+            printf '%s\n' prox.cost prox.cost_batch prox.rank prox.pid prox.pid_batch \
+                prox.peers prox.summary prox.route prox.map
     end
 end
 
@@ -53,11 +56,17 @@ complete -c sr-ctl -s h -l help -d 'Print help and exit'
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a status -d 'Show every daemon found in the runtime directory'
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a call -d 'Call any RPC method'
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a dht -d 'Show the state of sr-dhtd'
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a prox -d 'Show the state of sr-proxd'
 
 complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a info -d 'This node: id, address, sizes'
 complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a leafset -d 'The leaf set'
 complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a routes -d 'The routing table'
 complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a keys -d 'Stored keys'
+
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers summary route map" -a peers -d 'BGP peers and their sessions'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers summary route map" -a summary -d 'What the topology holds'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers summary route map" -a route -d 'The routes matching a prefix or address'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers summary route map" -a map -d 'The network map'
 
 complete -c sr-ctl -n "__fish_seen_subcommand_from call; and __sr_ctl_call_nargs 0" -a 'dhtd proxd cached streamd eventd' -d 'Daemon'
 complete -c sr-ctl -n "__fish_seen_subcommand_from call; and __sr_ctl_call_nargs 0" -F

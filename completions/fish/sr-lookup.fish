@@ -1,6 +1,6 @@
 # fish completion for sr-lookup(1)
 
-set -l commands key get put remove route
+set -l commands key get put remove route listen rank cost pid
 
 complete -c sr-lookup -f
 complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -s j -l json -d 'Print JSON Lines instead of TSV'
@@ -15,9 +15,16 @@ complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a get -d '
 complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a put -d 'Store a value under a name'
 complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a remove -d 'Remove the values put under names with a secret'
 complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a route -d 'Print the overlay route to the root of names'
+complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a listen -d 'Print the values of a name, then each change'
+complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a rank -d 'Order candidate addresses by topological cost'
+complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a cost -d 'Print the topological cost between two addresses'
+complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a pid -d 'Print the router (PID) of addresses'
 
-complete -c sr-lookup -n "__fish_seen_subcommand_from $commands" -l ns -x -a 'svc obj topic kv' -d 'Namespace the names are hashed in'
-complete -c sr-lookup -n "__fish_seen_subcommand_from $commands" -l key -x -d 'Use this 128-bit key (32 hex digits)'
+complete -c sr-lookup -n "__fish_seen_subcommand_from key get put remove route listen" -l ns -x -a 'svc obj topic kv' -d 'Namespace the names are hashed in'
+complete -c sr-lookup -n "__fish_seen_subcommand_from key get put remove route listen" -l key -x -d 'Use this 128-bit key (32 hex digits)'
+complete -c sr-lookup -n "__fish_seen_subcommand_from listen" -s n -l count -x -d 'Exit after this many events'
+complete -c sr-lookup -n "__fish_seen_subcommand_from rank" -s f -l from -x -d 'The address to rank from'
+complete -c sr-lookup -n "__fish_seen_subcommand_from rank" -s n -l top -x -d 'Print only the N nearest'
 complete -c sr-lookup -n "__fish_seen_subcommand_from get" -s a -l all -d 'Print every value, not just the newest'
 complete -c sr-lookup -n "__fish_seen_subcommand_from put" -s t -l ttl -x -d 'Seconds to live'
 complete -c sr-lookup -n "__fish_seen_subcommand_from put remove" -s s -l secret -x -d 'Secret required by remove'
