@@ -133,6 +133,10 @@ void Node::start(std::function<void()> on_ready) {
     transport_.start();
     self_.addr = transport_.local_address();
     core_ = std::make_unique<pastry::Node>(self_, cfg_.pastry, Loop::now_us());
+    if (!cfg_.proxd_socket.empty()) {
+        proximity_ = std::make_unique<TopologyProximity>(loop_, cfg_.proxd_socket, self_.addr, counters_);
+        core_->set_proximity(proximity_.get());
+    }
     log::info("node ", self_.id.hex(), " on ", self_.addr);
     if (!cfg_.transport.key)
         log::warn("the overlay is open: any host that reaches ", self_.addr,
@@ -675,6 +679,7 @@ Value Node::info() const {
             {"bytes", st.bytes},
             {"replicas", cfg_.replicas},
             {"overlay", cfg_.transport.key ? "closed" : "open"},
+            {"proximity", proximity_ && proximity_->connected() ? "sr-proxd" : "rtt"},
             {"pending_requests", pending_.size()},
             {"subscriptions", subscriptions_.size()},
             {"applications", apps_.size()}};

@@ -27,6 +27,7 @@
 #include "core/rpc.hpp"
 #include "dht/dht_wire.hpp"
 #include "dht/pastry.hpp"
+#include "dht/proximity.hpp"
 #include "dht/store.hpp"
 #include "dht/transport.hpp"
 
@@ -48,6 +49,7 @@ struct NodeConfig {
     Limits limits;
     int replicas = 4;  // k
     std::string state_dir;  // empty: nothing persists
+    std::string proxd_socket;  // sr-proxd's socket: topological neighbour selection when it is there
     std::optional<Id> fixed_id;
     std::int64_t request_timeout_us = 1'000'000;
     int attempts = 3;
@@ -162,6 +164,7 @@ class Node {
     Store store_;
     pastry::NodeRef self_;
     std::unique_ptr<pastry::Node> core_;
+    std::unique_ptr<TopologyProximity> proximity_;
     std::vector<pastry::NodeRef> leafs_;  // the leaf set at the last change
     std::function<void()> on_ready_;
     std::uint64_t next_req_ = 1;

@@ -72,6 +72,14 @@ std::string header(evkeyvalq* headers, const char* name) {
     return v ? v : "";
 }
 
+// The request target as it goes into the log: printable ASCII, bounded.
+std::string loggable(const std::string& s) {
+    std::string out = s.substr(0, 200);
+    for (auto& c : out)
+        if (c < 0x21 || c > 0x7e) c = '?';
+    return out;
+}
+
 std::string drain(evbuffer* buf) {
     std::string out(evbuffer_get_length(buf), '\0');
     if (!out.empty()) evbuffer_remove(buf, out.data(), out.size());
@@ -165,7 +173,7 @@ void AltoHttpServer::handle(evhttp_request* req) {
     if (resp.status >= 500) ++stats_.server_errors;
     else if (resp.status >= 400) ++stats_.client_errors;
     stats_.bytes_out += resp.body.size();
-    log::info("alto: ", r.method, " ", r.path, " ", resp.status, " ", resp.body.size());
+    log::info("alto: ", r.method, " ", loggable(r.path), " ", resp.status, " ", resp.body.size());
 }
 
 // ---- the client -------------------------------------------------------------

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 
 struct evhttp;
 struct evhttp_request;

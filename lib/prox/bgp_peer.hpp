@@ -27,6 +27,7 @@ struct PeerConfig {
     std::uint16_t port = 179;
     std::uint32_t peer_as = 0;
     std::optional<Address> local_address;  // source of our connection
+    std::uint16_t hold_time = 90;          // seconds we offer (hold=, else --bgp-hold)
     std::string description;
 };
 

@@ -47,6 +47,7 @@ ServiceConfig make_service_config(const ProxOptions& o) {
     for (const auto& spec : o.bgp_peers) {
         std::uint16_t hold = o.bgp_hold;
         cfg.peers.push_back(parse_peer(spec, &hold));
+        cfg.peers.back().hold_time = hold;
     }
     if (!cfg.peers.empty()) {
         if (o.bgp_as == 0) throw Error("config", "--bgp-peer needs --bgp-as");

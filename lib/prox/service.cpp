@@ -191,7 +191,10 @@ void Service::start() {
         files_ = load_files(cfg_);
         rebuild();
         for (const auto& pc : cfg_.peers) {
-            auto peer = std::make_unique<BgpPeer>(loop_, pc, cfg_.session, counters_);
+            bgp::SessionConfig session = cfg_.session;
+            session.peer_as = pc.peer_as;  // an OPEN from another AS is refused (2/2 Bad Peer AS)
+            session.hold_time = pc.hold_time;
+            auto peer = std::make_unique<BgpPeer>(loop_, pc, session, counters_);
             peer->on_change = [this] { schedule_rebuild(); };
             peers_.push_back(std::move(peer));
         }

@@ -20,7 +20,8 @@ prefix 192.0.2.64/26 fra
 prefix 192.0.2.128/26 lon
 prefix 192.0.2.192/26 par
 prefix 2001:db8:1::/48 ams
-prefix 2001:db8:2::/48 par'
+prefix 2001:db8:2::/48 par
+prefix 127.0.0.64/27 lon'
 
 setup_file() {
     export ADDR_BASE=70 PORT=4170
@@ -161,9 +162,28 @@ peer_state() { px sr-ctl -j prox peers | jq -r .state; }
     until_true 5 bash -c '[ "$(SR_RUNTIME_DIR='"$PX"'/run sr-lookup cost 192.0.2.10 192.0.2.130)" = 21 ]'
     printf 'link ams nowhere 3\n' >>"$PX/topo.txt"
     kill -HUP "$(cat "$PX/pid")"
-    until_true 5 grep -q "reload failed, keeping the running topology: .*topo.txt:16" "$PX/log"
+    until_true 5 grep -q "reload failed, keeping the running topology: .*topo.txt:17" "$PX/log"
     run px sr-lookup cost 192.0.2.10 192.0.2.130
     assert_output 21   # ams-lon is 50 now: the way round through fra and par is shorter
+}
+
+@test "sr-dhtd beside sr-proxd chooses neighbours by topological cost" {
+    local dir="$LAB/dht"
+    mkdir -p "$dir"
+    mkfifo "$dir/ready1" "$dir/ready2"
+    # Node 1 shares sr-proxd's runtime directory; node 2 joins it.
+    sr-dhtd --runtime-dir "$PX/run" --listen 127.0.0.73:4173 --ready-fd 9 9>"$dir/ready1" 2>>"$dir/log1" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$dir/pid1"
+    timeout 10 head -n1 "$dir/ready1"
+    sr-dhtd --runtime-dir "$dir/run2" --listen 127.0.0.74:4173 --join 127.0.0.73:4173 --ready-fd 9 9>"$dir/ready2" \
+        2>>"$dir/log2" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$dir/pid2"
+    timeout 10 head -n1 "$dir/ready2"
+    until_true 15 bash -c '[ "$(SR_RUNTIME_DIR='"$PX"'/run sr-ctl -j call dhtd sys.stats | jq ".\"proximity.known\" // 0")" -ge 1 ]'
+    run px sr-ctl -j dht info
+    [ "$(jq -r .proximity <<<"$output")" = sr-proxd ]
+    grep -q "neighbour selection uses sr-proxd" "$dir/log1"
+    kill -TERM "$(cat "$dir/pid1")" "$(cat "$dir/pid2")"
 }
 
 @test "-n names the file and line of a topology error" {

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         sr::Daemon daemon("dhtd", cl.common);
+        cfg.proxd_socket = daemon.runtime_dir() + "/proxd.sock";
         sr::dht::Node node(daemon.loop(), cfg, daemon.counters());
         sr::dht::add_methods(daemon.registry(), node);
         daemon.registry().stats_source([&node] { return node.counters_value(); });
