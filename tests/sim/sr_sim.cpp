@@ -25,8 +25,12 @@
 //      simulated time the checks of phase 2 run again.
 // With --check the exit status is 1 when any route is wrong, mean hops
 // exceed log16 N, a node failed to join, or the codec changed a message.
+//
+// With --graphml FILE or --random-graph R, sr-sim runs the proximity
+// neighbour selection comparison instead (pns_sim.cpp).
 #include "dht/pastry.hpp"
 #include "dht/pastry_wire.hpp"
+#include "pns_sim.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -63,7 +67,9 @@ struct Options {
     std::fprintf(code ? stderr : stdout,
                  "usage: sr-sim [--nodes N] [--seed S] [--keys K] [--fail-fraction F] [--check]\n"
                  "              [--wire-every K] [--join-gap-ms MS] [--settle-s S] [--repair-s S]\n"
-                 "              [--unreachable-ms MS] [-v]\n");
+                 "              [--unreachable-ms MS] [-v]\n"
+                 "       sr-sim {--graphml FILE | --random-graph R} [--pns all|topology,rtt,random] ...\n"
+                 "              (proximity neighbour selection on a router topology: sr-sim --pns all -h)\n");
     std::exit(code);
 }
 
@@ -522,6 +528,8 @@ int Sim::run() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // --graphml / --random-graph / --pns: the PNS comparison (pns_sim.cpp).
+    if (sr::sim::pns_requested(argc, argv)) return sr::sim::pns_main(argc, argv);
     Options o = parse(argc, argv);
     try {
         Sim sim(o);
