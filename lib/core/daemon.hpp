@@ -10,6 +10,8 @@
 //                                          READY=1 to $NOTIFY_SOCKET
 #pragma once
 
+#include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/loop.hpp"
 #include "core/rpc.hpp"
 
@@ -79,5 +81,24 @@ class Daemon {
     std::unique_ptr<SignalWatch> sigterm_, sigint_, sighup_;
     bool stopping_ = false;
 };
+
+// SIGHUP for a daemon whose configuration is its command line and the -c
+// file it names: argv is parsed again into a fresh CommandLine (a struct
+// with parse() and `common`), -v/-q apply, and apply() takes the rest. A
+// command line that no longer parses, or an Error from apply(), is logged
+// and the running configuration stays.
+template <class CommandLine>
+void reload_on_hup(Daemon& daemon, int argc, char** argv, std::function<void(CommandLine&)> apply) {
+    daemon.on_reload = [&daemon, argc, argv, apply] {
+        CommandLine fresh;
+        try {
+            if (fresh.parse(argc, argv)) throw Error("config", "the command line no longer parses");
+            daemon.set_log_level(fresh.common);
+            apply(fresh);
+        } catch (const Error& e) {
+            log::error("reload failed, keeping the running configuration: ", e.what());
+        }
+    };
+}
 
 }  // namespace sr

@@ -347,16 +347,21 @@ void Server::listen(const std::string& path) {
     umask(old);
     if (!listener_) throw Error("config", "cannot listen on " + path + ": " + std::strerror(errno));
     path_ = path;
-    resume_accept_ = std::make_unique<Timer>(loop_, [this] {
-        if (listener_) evconnlistener_enable(listener_);
+    accept_guard_ = std::make_unique<AcceptGuard>(loop_, listener_, counters_["rpc.accept_errors"], "control socket");
+    evconnlistener_set_error_cb(listener_, [](evconnlistener*, void* self) {
+        static_cast<Server*>(self)->accept_guard_->failed();
     });
-    evconnlistener_set_error_cb(listener_, [](evconnlistener* l, void* arg) {
-        auto* self = static_cast<Server*>(arg);
-        ++self->counters_["rpc.accept_errors"];
-        log::warn("control socket accept: ", std::strerror(EVUTIL_SOCKET_ERROR()), "; pausing for a second");
-        evconnlistener_disable(l);
-        self->resume_accept_->arm_in(1'000'000);
-    });
+}
+
+AcceptGuard::AcceptGuard(Loop& loop, evconnlistener* listener, std::uint64_t& counter, std::string what)
+    : listener_(listener), counter_(counter), what_(std::move(what)),
+      resume_(loop, [this] { evconnlistener_enable(listener_); }) {}
+
+void AcceptGuard::failed() {
+    ++counter_;
+    log::warn(what_, " accept: ", std::strerror(EVUTIL_SOCKET_ERROR()), "; pausing for a second");
+    evconnlistener_disable(listener_);
+    resume_.arm_in(1'000'000);
 }
 
 void Server::accept_cb(evconnlistener*, int fd, sockaddr*, int, void* arg) {
@@ -375,6 +380,7 @@ void Server::accept_cb(evconnlistener*, int fd, sockaddr*, int, void* arg) {
 }
 
 void Server::close() {
+    accept_guard_.reset();  // its timer must not touch a freed listener
     if (listener_) {
         evconnlistener_free(listener_);
         listener_ = nullptr;

@@ -174,6 +174,22 @@ class Registry {
     std::int64_t started_us_;
 };
 
+// Keeps a listener from spinning when accept() fails (out of file
+// descriptors): failed() stops accepting for a second, counts and logs it.
+// The owner calls it from the listener's error callback (which libevent
+// gives the owner's pointer, not ours).
+class AcceptGuard {
+  public:
+    AcceptGuard(Loop& loop, evconnlistener* listener, std::uint64_t& counter, std::string what);
+    void failed();
+
+  private:
+    evconnlistener* listener_;
+    std::uint64_t& counter_;
+    std::string what_;
+    Timer resume_;
+};
+
 class Server {
   public:
     Server(Loop& loop, Registry& registry, Counters& counters, Limits limits = {});
@@ -190,7 +206,7 @@ class Server {
     Counters& counters_;
     Limits limits_;
     evconnlistener* listener_ = nullptr;
-    std::unique_ptr<Timer> resume_accept_;  // after the listener hit a resource limit
+    std::unique_ptr<AcceptGuard> accept_guard_;
     std::string path_;
     std::map<std::uint64_t, std::shared_ptr<Connection>> conns_;
 };

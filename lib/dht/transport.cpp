@@ -95,16 +95,9 @@ void Transport::start() {
                                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 128,
                                         reinterpret_cast<sockaddr*>(&ss), len);
     if (!listener_) throw Error("config", "cannot listen on " + cfg_.listen + ": " + std::strerror(errno));
-    // Out of file descriptors: stop accepting for a second rather than spin.
-    resume_accept_ = std::make_unique<Timer>(loop_, [this] {
-        if (listener_) evconnlistener_enable(listener_);
-    });
-    evconnlistener_set_error_cb(listener_, [](evconnlistener* l, void* arg) {
-        auto* self = static_cast<Transport*>(arg);
-        ++self->counters_["overlay.accept_errors"];
-        log::warn("overlay accept: ", std::strerror(EVUTIL_SOCKET_ERROR()), "; pausing for a second");
-        evconnlistener_disable(l);
-        self->resume_accept_->arm_in(1'000'000);
+    accept_guard_ = std::make_unique<rpc::AcceptGuard>(loop_, listener_, counters_["overlay.accept_errors"], "overlay");
+    evconnlistener_set_error_cb(listener_, [](evconnlistener*, void* self) {
+        static_cast<Transport*>(self)->accept_guard_->failed();
     });
     sockaddr_storage bound{};
     socklen_t blen = sizeof bound;
@@ -113,6 +106,7 @@ void Transport::start() {
 }
 
 void Transport::stop() {
+    accept_guard_.reset();  // its timer must not touch a freed listener
     if (listener_) {
         evconnlistener_free(listener_);
         listener_ = nullptr;

@@ -86,7 +86,7 @@ class Transport {
 
     Loop& loop_;
     TransportConfig cfg_;
-    std::unique_ptr<Timer> resume_accept_;  // after the listener hit a resource limit
+    std::unique_ptr<rpc::AcceptGuard> accept_guard_;
     rpc::Counters& counters_;
     evconnlistener* listener_ = nullptr;
     std::string local_;

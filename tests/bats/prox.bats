@@ -162,7 +162,7 @@ peer_state() { px sr-ctl -j prox peers | jq -r .state; }
     until_true 5 bash -c '[ "$(SR_RUNTIME_DIR='"$PX"'/run sr-lookup cost 192.0.2.10 192.0.2.130)" = 21 ]'
     printf 'link ams nowhere 3\n' >>"$PX/topo.txt"
     kill -HUP "$(cat "$PX/pid")"
-    until_true 5 grep -q "reload failed, keeping the running topology: .*topo.txt:17" "$PX/log"
+    until_true 5 grep -q "reload failed, keeping the running configuration: .*topo.txt:17" "$PX/log"
     run px sr-lookup cost 192.0.2.10 192.0.2.130
     assert_output 21   # ams-lon is 50 now: the way round through fra and par is shorter
 }

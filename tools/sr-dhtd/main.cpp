@@ -30,17 +30,9 @@ int main(int argc, char** argv) {
             node.stop();
             daemon.finish_stop();
         };
-        daemon.on_reload = [&] {
-            // Read flags and the -c file again; a bad configuration keeps the old one.
-            sr::dht::CommandLine fresh;
-            try {
-                if (fresh.parse(argc, argv)) throw sr::Error("config", "the command line no longer parses");
-                daemon.set_log_level(fresh.common);
-                node.reload(sr::dht::make_node_config(fresh.dht, fresh.common));
-            } catch (const sr::Error& e) {
-                sr::log::error("reload failed, keeping the running configuration: ", e.what());
-            }
-        };
+        sr::reload_on_hup<sr::dht::CommandLine>(daemon, argc, argv, [&](sr::dht::CommandLine& fresh) {
+            node.reload(sr::dht::make_node_config(fresh.dht, fresh.common));
+        });
         daemon.listen();
         node.start([&] { daemon.ready("joined as " + node.self().id.hex()); });
         daemon.run();

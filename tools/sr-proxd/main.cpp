@@ -26,16 +26,9 @@ int main(int argc, char** argv) {
             service.stop();
             daemon.finish_stop();
         };
-        daemon.on_reload = [&] {
-            sr::prox::CommandLine fresh;
-            try {
-                if (fresh.parse(argc, argv)) throw sr::Error("config", "the command line no longer parses");
-                daemon.set_log_level(fresh.common);
-                service.reload(sr::prox::make_service_config(fresh.prox));
-            } catch (const sr::Error& e) {
-                sr::log::error("reload failed, keeping the running topology: ", e.what());
-            }
-        };
+        sr::reload_on_hup<sr::prox::CommandLine>(daemon, argc, argv, [&](sr::prox::CommandLine& fresh) {
+            service.reload(sr::prox::make_service_config(fresh.prox));  // a bad file keeps the running topology
+        });
         service.start();
         daemon.listen();
         daemon.ready();
