@@ -124,6 +124,13 @@ void add_methods(rpc::Registry& reg, Service& service) {
                      if (!q) throw Error("invalid_params", "prefix: not a prefix or an address");
                      return service.routes(*q);
                  });
+    reg.add_sync("prox.refresh", "Asks BGP peers to send their routes again (ROUTE-REFRESH), all or one.",
+                 {{"peer", Type::str, false, "the peer's address (default: every peer)"}}, true,
+                 [&service](const Value& p, Call&) {
+                     std::size_t asked = service.refresh(p.value("peer", std::string()));
+                     if (asked == 0 && p.contains("peer")) throw Error("not_found", "no BGP peer " + p["peer"].get<std::string>());
+                     return Value{{"asked", asked}};
+                 });
     reg.add_sync("prox.map", "The network map: every PID with its prefixes.", {}, false,
                  [&service](const Value&, Call&) { return service.map(); });
 }

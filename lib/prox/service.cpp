@@ -323,6 +323,16 @@ Value Service::routes(const Prefix& query) const {
     return {{"routes", out}};
 }
 
+std::size_t Service::refresh(const std::string& peer) {
+    std::size_t asked = 0;
+    for (auto& p : peers_)
+        if ((peer.empty() || p->config().address.str() == peer) && p->established()) {
+            p->refresh();
+            ++asked;
+        }
+    return asked;
+}
+
 Value Service::map() const {
     Value out = Value::array();
     for (const auto& pid : model_->pids()) {

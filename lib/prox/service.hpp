@@ -90,6 +90,8 @@ class Service {
     Value summary() const;
     Value routes(const Prefix& query) const;  // every route whose prefix contains query, longest first
     Value map() const;
+    // ROUTE-REFRESH to the peer at this address, or to all when empty; how many were asked.
+    std::size_t refresh(const std::string& peer);
 
   private:
     struct Files {

@@ -52,12 +52,17 @@ start_node() {
     sr-dhtd --runtime-dir "$dir/run" --state-dir "$dir/state" --listen "${LISTEN:-$(node_addr "$n")}" \
         --ready-fd 9 "$@" 9>"$dir/ready" 2>>"$dir/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     echo $! >"$dir/pid"
-    local line
-    if ! line="$(timeout "${READY_TIMEOUT:-20}" head -n1 "$dir/ready")" || [ -n "$line" ]; then
+    if ! wait_ready "$dir/ready"; then
         echo "node $n did not become ready; its log:" >&2
         cat "$dir/log" >&2
         return 1
     fi
+}
+
+# wait_ready FIFO: true once a daemon wrote its readiness newline into FIFO;
+# false when it exited first (end of file) or after $READY_TIMEOUT seconds.
+wait_ready() {
+    [ "$(timeout "${READY_TIMEOUT:-20}" head -c1 "$1" | wc -c)" -eq 1 ]
 }
 
 # start_node_nowait N [options...]: starts node N without waiting.

@@ -36,7 +36,7 @@ setup_file() {
         --bgp-as 65000 --bgp-router-id 127.0.0.71 --bgp-peer "127.0.0.72 65001 port=1179 local=127.0.0.71 hold=9" \
         --ready-fd 9 9>"$PX/ready" 2>>"$PX/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     echo $! >"$PX/pid"
-    timeout 10 head -n1 "$PX/ready"
+    wait_ready "$PX/ready"
 }
 
 teardown_file() {
@@ -149,7 +149,7 @@ peer_state() { px sr-ctl -j prox peers | jq -r .state; }
     sr-proxd --runtime-dir "$PX/gw" --upstream http://127.0.0.70:8170/directory --ready-fd 9 9>"$PX/gw-ready" \
         2>>"$PX/gw-log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     echo $! >"$PX/gw-pid"
-    timeout 10 head -n1 "$PX/gw-ready"
+    wait_ready "$PX/gw-ready"
     until_true 10 bash -c '[ "$(SR_RUNTIME_DIR='"$PX"'/gw sr-lookup pid 192.0.2.70)" = fra ]'
     run env SR_RUNTIME_DIR="$PX/gw" sr-lookup cost 192.0.2.10 192.0.2.200
     assert_output 12
@@ -174,16 +174,46 @@ peer_state() { px sr-ctl -j prox peers | jq -r .state; }
     # Node 1 shares sr-proxd's runtime directory; node 2 joins it.
     sr-dhtd --runtime-dir "$PX/run" --listen 127.0.0.73:4173 --ready-fd 9 9>"$dir/ready1" 2>>"$dir/log1" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     echo $! >"$dir/pid1"
-    timeout 10 head -n1 "$dir/ready1"
+    wait_ready "$dir/ready1"
     sr-dhtd --runtime-dir "$dir/run2" --listen 127.0.0.74:4173 --join 127.0.0.73:4173 --ready-fd 9 9>"$dir/ready2" \
         2>>"$dir/log2" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     echo $! >"$dir/pid2"
-    timeout 10 head -n1 "$dir/ready2"
+    wait_ready "$dir/ready2"
     until_true 15 bash -c '[ "$(SR_RUNTIME_DIR='"$PX"'/run sr-ctl -j call dhtd sys.stats | jq ".\"proximity.known\" // 0")" -ge 1 ]'
     run px sr-ctl -j dht info
     [ "$(jq -r .proximity <<<"$output")" = sr-proxd ]
     grep -q "neighbour selection uses sr-proxd" "$dir/log1"
     kill -TERM "$(cat "$dir/pid1")" "$(cat "$dir/pid2")"
+}
+
+@test "an MRT RIB dump gives external routes; a corrupt one is refused with its offset" {
+    "$PYTHON" "$SR_TESTS/mrt_writer.py" "$LAB/rib.mrt" 10.0.0.4 203.0.113.0/24:65001,65002,65003 100.64.0.0/10:65001
+    printf '%s\n' "$TOPOLOGY" >"$LAB/topo.txt"
+    mkfifo "$LAB/mrt-ready"
+    sr-proxd --runtime-dir "$LAB/mrt" -t "$LAB/topo.txt" --mrt "$LAB/rib.mrt" --ready-fd 9 9>"$LAB/mrt-ready" \
+        2>>"$LAB/mrt-log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$LAB/mrt-pid"
+    wait_ready "$LAB/mrt-ready" || { cat "$LAB/mrt-log"; false; }
+    # ams to par is 12 (the way round through lon), then 1000 per AS hop.
+    run env SR_RUNTIME_DIR="$LAB/mrt" sr-lookup cost 192.0.2.10 203.0.113.77
+    assert_output 3012
+    run env SR_RUNTIME_DIR="$LAB/mrt" sr-lookup cost 192.0.2.10 100.100.0.1
+    assert_output 1012
+    run env SR_RUNTIME_DIR="$LAB/mrt" sr-ctl -j prox summary
+    [ "$(jq .mrt_routes <<<"$output")" = 2 ]
+    kill -TERM "$(cat "$LAB/mrt-pid")"
+    head -c 40 "$LAB/rib.mrt" >"$LAB/cut.mrt"
+    run sr-proxd -n -t "$LAB/topo.txt" --mrt "$LAB/cut.mrt"
+    assert_failure 78
+    assert_output --partial "cut.mrt"
+}
+
+@test "prox.refresh asks the BGP peer to send its routes again" {
+    run px sr-ctl -j call proxd prox.refresh '{}'
+    assert_success
+    [ "$(jq .asked <<<"$output")" = 1 ]
+    run px sr-ctl call proxd prox.refresh '{"peer": "192.0.2.99"}'
+    assert_failure 1
 }
 
 @test "-n names the file and line of a topology error" {
