@@ -179,6 +179,7 @@ void BgpPeer::apply(std::vector<bgp::Effect> effects) {
             counters_["bgp.prefixes_withdrawn"] += counts.withdrawn;
             changed = changed || counts.announced || counts.withdrawn;
         } else if (auto* eor = std::get_if<bgp::EndOfRib>(&e)) {
+            changed = true;  // the initial table may be complete: time to rebuild
             log::info("bgp ", cfg_.address.str(), ": end of RIB (AFI ", eor->family.afi, "), ", rib_.size(),
                       " routes");
         } else if (auto* ue = std::get_if<bgp::UpdateError>(&e)) {
@@ -219,6 +220,13 @@ void BgpPeer::stop(const std::string& reason) {
 
 void BgpPeer::refresh() {
     for (const auto& f : session_.config().families) apply(session_.request_refresh(f));
+}
+
+bool BgpPeer::loading() const {
+    if (!established() || Loop::now_us() - established_at_ > kInitialLoadUs) return false;
+    for (const auto& f : session_.negotiated().families)
+        if (!session_.end_of_rib(f)) return true;
+    return false;
 }
 
 Value BgpPeer::status() const {

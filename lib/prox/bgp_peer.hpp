@@ -47,6 +47,10 @@ class BgpPeer {
     const bgp::AdjRibIn& rib() const { return rib_; }
     const PeerConfig& config() const { return cfg_; }
     bool established() const { return session_.state() == bgp::State::Established; }
+    // Established and still sending its initial table (no End-of-RIB yet for
+    // every family), for at most kInitialLoadUs.
+    bool loading() const;
+    static constexpr std::int64_t kInitialLoadUs = 5'000'000;
     Value status() const;
 
     // Called after the RIB changed (routes learned, withdrawn or flushed).

@@ -227,8 +227,17 @@ void Service::stop() {
     alto_.reset();
 }
 
+// While a peer sends its initial table, rebuilding after every burst would
+// only slow the transfer (no UPDATE is read during a rebuild): wait for its
+// End-of-RIB, or kInitialLoadUs at most. Any other change is in the answers
+// kRebuildDelayUs later.
 void Service::schedule_rebuild() {
-    if (!rebuild_timer_.armed()) rebuild_timer_.arm_in(kRebuildDelayUs);
+    std::int64_t now = Loop::now_us();
+    bool loading = std::any_of(peers_.begin(), peers_.end(), [](const auto& p) { return p->loading(); });
+    std::int64_t due = now + (loading ? BgpPeer::kInitialLoadUs : kRebuildDelayUs);
+    if (rebuild_timer_.armed() && rebuild_due_us_ <= due) return;
+    rebuild_due_us_ = due;
+    rebuild_timer_.arm_at(due);
 }
 
 void Service::rebuild() {

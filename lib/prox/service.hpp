@@ -118,6 +118,7 @@ class Service {
     // The ALTO server answers through this forwarder, so the model can be swapped under it.
     std::unique_ptr<AltoModel> alto_view_;
     Timer rebuild_timer_, upstream_timer_;
+    std::int64_t rebuild_due_us_ = 0;
     std::int64_t last_rebuild_us_ = 0;
     std::int64_t last_rebuild_took_us_ = 0;
 };
