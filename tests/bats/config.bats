@@ -38,3 +38,10 @@ setup() {
     run sr-dhtd -n -c "$TMP/missing.conf"
     assert_failure 64
 }
+
+@test "the example sr-proxd.conf and topology check clean" {
+    sed "s|/etc/sr/topology.txt|$SR_TESTS/../../examples/topology.txt|" "$SR_TESTS/../../examples/sr-proxd.conf" >"$TMP/sr-proxd.conf"
+    run sr-proxd -n -c "$TMP/sr-proxd.conf"
+    assert_success
+    assert_line 'bgp-peer=["192.0.2.1 65000 local=192.0.2.10 name=rr1", "192.0.2.2 65000 local=192.0.2.10 name=rr2"]'
+}

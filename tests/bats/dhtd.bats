@@ -265,3 +265,26 @@ PY
     run at 4 sr-ctl -j dht leafset
     assert_output --partial "\"addr\":\"[::1]:$((PORT + 1))\""
 }
+
+@test "with NOTIFY_SOCKET the daemon sends READY=1 and, on SIGTERM, STOPPING=1" {
+    "$PYTHON" - "$LAB/notify" >"$LAB/notify.out" 3>&- <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+while True:
+    msg = s.recv(4096).decode()
+    print(msg.replace("\n", " "), flush=True)
+    if "STOPPING=1" in msg:
+        break
+PY
+    local listener=$!
+    until_true 5 test -S "$LAB/notify"
+    NOTIFY_SOCKET="$LAB/notify" start_node 5
+    until_true 5 grep -q "READY=1" "$LAB/notify.out"
+    stop_node 5
+    timeout 10 tail --pid="$listener" -f /dev/null
+    run cat "$LAB/notify.out"
+    assert_line --index 0 --regexp '^READY=1 STATUS=joined as [0-9a-f]{32}$'
+    assert_line --index 1 'STOPPING=1'
+}
