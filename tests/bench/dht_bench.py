@@ -100,28 +100,9 @@ def log(msg):
 
 # ---------------------------------------------------------------- sr
 
-class Rpc:
-    """A persistent msgpack-RPC connection to one sr-dhtd control socket."""
-
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
-        self.unpacker = msgpack.Unpacker(raw=False)
-        self.msgid = 0
-
-    def call(self, method, **params):
-        self.msgid += 1
-        self.sock.sendall(msgpack.packb([0, self.msgid, method, [params]], use_bin_type=True))
-        while True:
-            for msg in self.unpacker:
-                if msg[0] == 1 and msg[1] == self.msgid:
-                    if msg[2] is not None:
-                        raise RuntimeError(f"{method}: {msg[2]['code']}: {msg[2]['message']}")
-                    return msg[3]
-            data = self.sock.recv(1 << 20)
-            if not data:
-                raise RuntimeError("connection closed")
-            self.unpacker.feed(data)
+# One persistent msgpack-RPC connection per node socket (shared with the
+# sr-proxd benchmarks).
+from prox_bench import Rpc  # noqa: E402
 
 
 def run_sr(args):

@@ -1,4 +1,4 @@
-"""Helpers shared by the sr-proxd benchmarks (bgp-ingest, prox-rank).
+"""Helpers shared by the benchmarks (bgp-ingest, prox-rank; Rpc also dht-vs-opendht).
 
 Nothing here but the standard library and python3-msgpack (Debian's
 /usr/bin/python3): a msgpack-RPC client for sr-proxd's control socket, a
