@@ -40,8 +40,11 @@ setup_file() {
 }
 
 teardown_file() {
-    kill -TERM "$(cat "$PX/pid")" 2>/dev/null || true
-    [ -f "$BIRD/pid" ] && kill "$(cat "$BIRD/pid")" 2>/dev/null || true
+    # Every daemon a test started, also when that test failed half-way.
+    local pidfile
+    for pidfile in "$PX"/*pid "$LAB"/*pid "$LAB"/dht/pid* "$BIRD/pid"; do
+        [ -f "$pidfile" ] && kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
+    done
 }
 
 # write_bird_config N: bird2 exports N generated IPv4 /24s (next hop fra's
