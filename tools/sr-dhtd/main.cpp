@@ -1,6 +1,7 @@
 // sr-dhtd: a Pastry overlay node with DHT storage. See sr-dhtd(8).
 #include "core/daemon.hpp"
 #include "core/error.hpp"
+#include "core/exit.hpp"
 #include "core/log.hpp"
 #include "dht/config.hpp"
 #include "dht/methods.hpp"
@@ -40,6 +41,6 @@ int main(int argc, char** argv) {
         return 0;
     } catch (const sr::Error& e) {
         sr::log::error(e.what());
-        return e.code == "config" ? 78 : e.code == "busy" ? 75 : 70;
+        return sr::exit_for_error_code(e.code);  // config 78, busy 75, others 70
     }
 }

@@ -1,6 +1,7 @@
 // sr-proxd: topological proximity learned from routing. See sr-proxd(8).
 #include "core/daemon.hpp"
 #include "core/error.hpp"
+#include "core/exit.hpp"
 #include "core/log.hpp"
 #include "prox/config.hpp"
 #include "prox/methods.hpp"
@@ -37,6 +38,6 @@ int main(int argc, char** argv) {
         return 0;
     } catch (const sr::Error& e) {
         sr::log::error(e.what());
-        return e.code == "config" ? 78 : e.code == "busy" ? 75 : 70;
+        return sr::exit_for_error_code(e.code);  // config 78, busy 75, others 70
     }
 }
