@@ -615,6 +615,56 @@ std::optional<std::string> secondary_key(const Headers& response, const Headers&
     return key;
 }
 
+std::vector<std::string> vary_fields(const Headers& response) {
+    std::vector<std::string> names;
+    if (auto vary = get_combined(response, "Vary"))
+        for (auto f : split_list(*vary)) {
+            auto n = to_lower(f);
+            if (!n.empty() && !contains(names, n)) names.push_back(n);
+        }
+    return names;
+}
+
+namespace {
+std::string_view opaque_tag(std::string_view tag, bool& weak) {
+    weak = tag.size() >= 2 && tag[0] == 'W' && tag[1] == '/';
+    if (weak) tag.remove_prefix(2);
+    return tag;
+}
+}  // namespace
+
+bool not_modified(const Headers& request, const Headers& stored_response) {
+    if (auto inm = get_combined(request, "If-None-Match")) {
+        auto etag = get_header(stored_response, "ETag");
+        if (!etag) return false;
+        bool weak = false;
+        auto ours = opaque_tag(trim(*etag), weak);
+        for (auto t : split_list(*inm)) {
+            if (t == "*") return true;
+            if (opaque_tag(t, weak) == ours) return true;  // weak comparison (§13.1.2)
+        }
+        return false;  // If-None-Match present: If-Modified-Since is ignored
+    }
+    auto ims = get_header(request, "If-Modified-Since");
+    auto lm = get_header(stored_response, "Last-Modified");
+    if (!ims || !lm) return false;
+    auto a = parse_http_date(*ims), b = parse_http_date(*lm);
+    return a && b && *b <= *a;
+}
+
+bool if_range_matches(const Headers& request, const Headers& stored_response) {
+    auto ir = get_header(request, "If-Range");
+    if (!ir) return true;
+    auto v = trim(*ir);
+    if (!v.empty() && (v[0] == '"' || v.substr(0, 2) == "W/")) {
+        auto etag = get_header(stored_response, "ETag");
+        // Strong comparison: a weak tag on either side never matches.
+        return etag && v[0] == '"' && trim(*etag) == v;
+    }
+    auto lm = get_header(stored_response, "Last-Modified");
+    return lm && trim(*lm) == v;
+}
+
 bool vary_matches(const Headers& stored_response, const Headers& stored_request, const Headers& new_request) {
     auto a = secondary_key(stored_response, stored_request);
     auto b = secondary_key(stored_response, new_request);

@@ -158,6 +158,16 @@ bool same_origin(std::string_view a, std::string_view b);
 // Secondary key from the request fields the response varies on; nullopt for Vary: *.
 std::optional<std::string> secondary_key(const Headers& response, const Headers& request);
 bool vary_matches(const Headers& stored_response, const Headers& stored_request, const Headers& new_request);
+// The request fields a response varies on, lower-case, without duplicates ("*" included if present).
+std::vector<std::string> vary_fields(const Headers& response);
+
+// ---- the client's own conditionals, answered from a stored response (RFC 9110 §13) ----
+// If-None-Match (weak comparison), else If-Modified-Since against Last-Modified:
+// true when a GET/HEAD may be answered 304.
+bool not_modified(const Headers& request, const Headers& stored_response);
+// If-Range: absent, or a strong ETag / the exact Last-Modified date of the stored
+// response. When false the Range is ignored and the whole object is sent.
+bool if_range_matches(const Headers& request, const Headers& stored_response);
 
 // ---- ranges (RFC 9110 §14) ----------------------------------------------------------
 struct ByteRange {

@@ -1,0 +1,409 @@
+#include "cache/cache.hpp"
+
+#include "cache/coop.hpp"
+#include "cache/evhttp_util.hpp"
+#include "cache/fill.hpp"
+#include "cache/services.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace sr::cache {
+
+namespace {
+
+bool prefix_of(std::string_view prefix, std::string_view s) { return s.substr(0, prefix.size()) == prefix; }
+
+std::string host_without_port(const std::string& host) {
+    if (!host.empty() && host[0] == '[') return host.substr(0, host.find(']') + 1);
+    auto colon = host.find(':');
+    return colon == std::string::npos ? host : host.substr(0, colon);
+}
+
+}  // namespace
+
+Cache::Cache(Loop& loop, CacheConfig cfg, rpc::Counters& counters, std::string runtime_dir)
+    : loop_(loop), cfg_(std::move(cfg)), counters_(counters), runtime_dir_(std::move(runtime_dir)),
+      client_(loop, cfg_.upstream), access_flush_(loop, [this] {
+          if (access_log_) std::fflush(access_log_);
+          access_flush_.arm_in(1'000'000);
+      }) {
+    store_ = std::make_unique<Store>(cfg_.store);
+    auto st = store_->stats();
+    log::info("cache ", cfg_.store.dir, ": ", st.objects, " objects, ", st.bytes, " bytes",
+              st.rebuilt ? " (index rebuilt from the objects)" : "");
+    if (cfg_.cooperate) coop_ = std::make_unique<Cooperation>(loop_, runtime_dir_, cfg_, *store_);
+    services_ = std::make_unique<Services>(*this, loop_, runtime_dir_);
+    open_access_log();
+}
+
+Cache::~Cache() {
+    stop();
+    if (access_log_ && access_log_ != stderr) std::fclose(access_log_);
+}
+
+void Cache::open_access_log() {
+    if (access_log_ && access_log_ != stderr) std::fclose(access_log_);
+    access_log_ = nullptr;
+    if (cfg_.access_log == "off") return;
+    if (cfg_.access_log == "-" || cfg_.access_log.empty()) {
+        access_log_ = stderr;
+    } else {
+        access_log_ = std::fopen(cfg_.access_log.c_str(), "ae");
+        if (!access_log_) throw Error("config", "cannot open the access log " + cfg_.access_log + ": " + std::strerror(errno));
+        static char buf[1 << 16];  // lines go out in batches, flushed every second and at stop
+        std::setvbuf(access_log_, buf, _IOFBF, sizeof buf);
+    }
+    access_flush_.arm_in(1'000'000);
+}
+
+void Cache::start() {
+    http_ = evhttp_new(loop_.base());
+    evhttp_set_gencb(http_, &Cache::on_request_cb, this);
+    evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_default_content_type(http_, nullptr);  // never invent a Content-Type
+    evhttp_set_max_headers_size(http_, static_cast<ev_ssize_t>(cfg_.max_header_bytes));
+    evhttp_set_max_body_size(http_, static_cast<ev_ssize_t>(cfg_.max_request_body));
+    evhttp_set_timeout(http_, static_cast<int>(cfg_.client_timeout_s));
+    for (const auto& addr : cfg_.listen) {
+        auto colon = addr.rfind(':');
+        std::string host = addr.substr(0, colon);
+        if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+        auto port = static_cast<std::uint16_t>(std::stoul(addr.substr(colon + 1)));
+        evhttp_bound_socket* s = evhttp_bind_socket_with_handle(http_, host.c_str(), port);
+        if (!s) throw Error("config", "cannot listen on " + addr + ": " + std::strerror(errno));
+        sockets_.push_back(s);
+    }
+}
+
+std::vector<std::string> Cache::bound() const { return cfg_.listen; }
+
+void Cache::stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    if (http_) {
+        for (auto* s : sockets_) evhttp_del_accept_socket(http_, s);
+        sockets_.clear();
+    }
+    joinable_.clear();
+    fills_.clear();  // waiting clients get 503, unfinished bodies are dropped
+    if (http_) {
+        evhttp_free(http_);
+        http_ = nullptr;
+    }
+    services_.reset();
+    coop_.reset();
+    if (access_log_) std::fflush(access_log_);
+    store_.reset();  // the index is marked clean
+}
+
+void Cache::reload(CacheConfig cfg) {
+    cfg.listen = cfg_.listen;
+    cfg.store.dir = cfg_.store.dir;
+    store_->set_max_bytes(cfg.store.max_bytes);
+    cfg_ = std::move(cfg);
+    open_access_log();
+    log::info("reloaded: ", cfg_.routes.size(), " routes");
+}
+
+const Route* Cache::route_for(const std::string& host, const std::string& path) const {
+    std::string h = host_without_port(host);
+    for (const auto& r : cfg_.routes) {
+        if (!r.host.empty() && !iequals(r.host, h)) continue;
+        if (!r.prefix.empty() && !prefix_of(r.prefix, path)) continue;
+        return &r;
+    }
+    return nullptr;
+}
+
+Upstream Cache::origin_upstream(const Route& route, const std::string& path) const {
+    Upstream up;
+    up.to = route.origin_ep;
+    up.name = "origin " + route.origin_url.authority();
+    // An origin URL with a path replaces the route's prefix (like a proxy_pass with a URI).
+    const std::string& base = route.origin_url.path;
+    if (base.empty() || base == "/") up.target = path;
+    else {
+        std::string rest = path.substr(std::min(route.prefix.size(), path.size()));
+        if (base.back() == '/' && !rest.empty() && rest.front() == '/') rest.erase(0, 1);
+        up.target = base + rest;
+    }
+    return up;
+}
+
+void Cache::on_request_cb(evhttp_request* req, void* self) {
+    auto* c = static_cast<Cache*>(self);
+    try {
+        c->handle(req);
+    } catch (const std::exception& e) {  // one catch at the boundary: the daemon goes on
+        log::error("request failed: ", e.what());
+        ++c->stats_.bad_requests;
+        evhttp_send_error(req, 500, "Internal Server Error");
+    }
+}
+
+void Cache::reply(Downstream& d, int status, const std::string& text, const char* x_cache) {
+    d.status = status;
+    d.done = true;
+    auto* out = evhttp_request_get_output_headers(d.req);
+    evhttp_add_header(out, "X-Cache", x_cache);
+    evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
+    evbuffer* b = evbuffer_new();
+    if (!d.is_head()) evbuffer_add(b, text.data(), text.size());
+    evhttp_add_header(out, "Content-Length", std::to_string(text.size()).c_str());
+    evhttp_send_reply(d.req, status, nullptr, b);
+    evbuffer_free(b);
+    access(d, status);
+}
+
+void Cache::handle(evhttp_request* req) {
+    ++stats_.requests;
+    auto d = std::make_unique<Downstream>(*this, req);
+    d->start_us = Loop::now_us();
+    if (d->host.empty()) {
+        ++stats_.bad_requests;
+        reply(*d, 400, "a Host header is required\n", "ERROR");
+        return;
+    }
+    if (prefix_of("/svc/", d->path)) {
+        ++stats_.service_requests;
+        services_->proxy(std::move(d));
+        return;
+    }
+    const Route* route = route_for(d->host, d->path);
+    if (!route) {
+        reply(*d, 404, "no route for " + d->url + "\n", "ERROR");
+        return;
+    }
+    if (route->dscp >= 0 && d->evcon)
+        set_dscp(bufferevent_getfd(evhttp_connection_get_bufferevent(d->evcon)), route->dscp);
+    bool peer = has_header(d->headers, "x-sr-peer");
+    if (d->method != "GET" && d->method != "HEAD") {
+        if (peer) {
+            reply(*d, 403, "peer caches may only read\n", "ERROR");
+            return;
+        }
+        ++stats_.passes;
+        d->x_cache = "PASS";
+        pass(std::move(d), *route);
+        return;
+    }
+    std::int64_t now = wall_seconds();
+    std::optional<StoredObject> found;
+    for (const auto& v : store_->variants(d->url)) {
+        auto h = store_->header(v.url, v.variant);
+        if (h && vary_matches(h->response.headers, h->request_headers, d->headers)) {
+            found = std::move(h);
+            break;
+        }
+    }
+    if (found) {
+        // A peer asks for our copy as it is: it judges freshness itself from Age.
+        ReuseDecision how = reuse(d->headers, found->response, now, cfg_.policy);
+        if (peer) {
+            how.action = Action::Serve;
+            ++stats_.peer_served;
+        }
+        switch (how.action) {
+            case Action::Serve:
+            case Action::ServeStaleAndRevalidate: {
+                auto obj = store_->open(found->url, found->variant, now);
+                if (!obj) break;  // vanished: a miss
+                bool background = how.action == Action::ServeStaleAndRevalidate;
+                if (background) ++stats_.stale;
+                else ++stats_.hits;
+                serve_stored(*d, std::move(*obj), how, peer ? "PEER-HIT" : background ? "STALE" : "HIT");
+                if (background && !joinable_.count(found->url)) start_fill(nullptr, *route, std::move(found));
+                return;
+            }
+            case Action::GatewayTimeout:
+                reply(*d, 504, "not in the cache (only-if-cached)\n", "MISS");
+                return;
+            case Action::Validate:
+                if (auto it = joinable_.find(d->url); it != joinable_.end() && it->second->join(d)) {
+                    ++stats_.collapsed;
+                    return;
+                }
+                start_fill(std::move(d), *route, std::move(found));
+                return;
+        }
+    }
+    if (peer) {  // never fetch on a peer's behalf: that is how loops are avoided
+        reply(*d, 404, "not here\n", "PEER-MISS");
+        return;
+    }
+    if (parse_cache_control(d->headers).only_if_cached) {
+        reply(*d, 504, "not in the cache (only-if-cached)\n", "MISS");
+        return;
+    }
+    ++stats_.misses;
+    if (auto it = joinable_.find(d->url); it != joinable_.end() && it->second->join(d)) {
+        ++stats_.collapsed;
+        d.reset();
+        return;
+    }
+    start_fill(std::move(d), *route, std::nullopt);
+}
+
+void Cache::start_fill(std::unique_ptr<Downstream> d, const Route& route, std::optional<StoredObject> stale,
+                       bool joinable) {
+    std::string url = d ? d->url : stale ? stale->url : std::string();
+    std::string path = d ? d->path : url.substr(url.find('/', 7));
+    Fill::Kind kind = stale ? Fill::Kind::Validate : Fill::Kind::Cacheable;
+    if (d && stale) d->x_cache = "REVALIDATED";
+    auto fill = std::make_unique<Fill>(*this, kind, url, route, std::move(d), std::move(stale));
+    Fill* raw = fill.get();
+    fills_[raw] = std::move(fill);
+    if (joinable) joinable_[url] = raw;
+    Upstream origin = origin_upstream(route, path);
+    if (coop_ && kind == Fill::Kind::Cacheable) {
+        std::uint64_t generation = ++fill_generation_;
+        fill_ids_[raw] = generation;
+        coop_->holders(url, path, [this, raw, generation, origin](std::vector<Upstream> peers) {
+            auto it = fill_ids_.find(raw);
+            if (it == fill_ids_.end() || it->second != generation) return;  // gone meanwhile
+            peers.push_back(origin);
+            raw->begin(std::move(peers));
+        });
+        return;
+    }
+    raw->begin({origin});
+}
+
+void Cache::pass(std::unique_ptr<Downstream> d, const Route& route) {
+    std::string url = d->url;
+    Upstream origin = origin_upstream(route, d->path);
+    auto fill = std::make_unique<Fill>(*this, Fill::Kind::Pass, url, route, std::move(d), std::nullopt);
+    Fill* raw = fill.get();
+    fills_[raw] = std::move(fill);
+    raw->begin({origin});
+}
+
+void Cache::proxy_to(std::unique_ptr<Downstream> d, std::vector<Upstream> candidates, int dscp) {
+    Route route;
+    route.dscp = dscp;
+    std::string url = d->url;
+    auto fill = std::make_unique<Fill>(*this, Fill::Kind::Pass, url, route, std::move(d), std::nullopt);
+    Fill* raw = fill.get();
+    fills_[raw] = std::move(fill);
+    raw->begin(std::move(candidates));
+}
+
+void Cache::not_joinable(Fill* f) {
+    auto it = joinable_.find(f->url());
+    if (it != joinable_.end() && it->second == f) joinable_.erase(it);
+}
+
+void Cache::fill_finished(Fill* f) {
+    not_joinable(f);
+    fill_ids_.erase(f);
+    auto it = fills_.find(f);
+    if (it == fills_.end()) return;
+    // Not destroyed here: we may be inside one of its callbacks.
+    graveyard_.push_back(std::move(it->second));
+    fills_.erase(it);
+    if (!bury_) bury_ = std::make_unique<Timer>(loop_, [this] { graveyard_.clear(); });
+    bury_->arm_in(0);
+}
+
+void Cache::serve_from_store(Downstream& d, const std::string& url, const std::string& variant, const char* x_cache) {
+    std::int64_t now = wall_seconds();
+    auto obj = store_->open(url, variant, now);
+    if (!obj) return;  // the caller answers otherwise
+    ReuseDecision how;
+    how.age = current_age(obj->object.response, now);
+    serve_stored(d, std::move(*obj), how, x_cache);
+}
+
+void Cache::serve_stored(Downstream& d, OpenObject obj, const ReuseDecision& how, const char* x_cache) {
+    const StoredObject& st = obj.object;
+    Headers h = st.response.headers;
+    for (const auto& f : how.strip_fields) remove_header(h, f);
+    drop_framing(h);
+    set_header(h, "Age", std::to_string(how.age));
+    int status = st.response.status;
+    std::uint64_t first = 0, length = st.body_size;
+    bool body = !d.is_head() && status >= 200 && status != 204 && status != 304;
+    if (status == 200 && not_modified(d.headers, h)) {
+        status = 304;  // the client's own conditional, answered from the copy (RFC 9111 §4.3.2)
+        body = false;
+        length = 0;
+    } else if (status == 200 && d.method == "GET" && if_range_matches(d.headers, h)) {
+        if (auto range = get_header(d.headers, "range")) {
+            RangeResult rr = parse_range(*range, st.body_size);
+            if (rr.kind == RangeKind::Single) {
+                status = 206;
+                first = rr.range.first;
+                length = rr.range.last - rr.range.first + 1;
+                h.emplace_back("Content-Range", content_range(rr.range, st.body_size));
+            } else if (rr.kind == RangeKind::Unsatisfiable) {
+                status = 416;
+                length = 0;
+                body = false;
+                h.emplace_back("Content-Range", content_range_unsatisfied(st.body_size));
+            }
+        }
+    }
+    h.emplace_back("X-Cache", x_cache);
+    if (status != 304) h.emplace_back("Content-Length", std::to_string(length));
+    add_output_headers(d.req, h);
+    evbuffer* b = evbuffer_new();
+    if (body && length > 0) {
+        // The body goes out with sendfile, never whole in memory; the buffer owns the fd.
+        evbuffer_add_file(b, obj.release(), static_cast<ev_off_t>(first), static_cast<ev_off_t>(length));
+        stats_.bytes_out += length;
+        d.sent = length;
+    }
+    d.status = status;
+    d.x_cache = x_cache;
+    d.done = true;
+    evhttp_send_reply(d.req, status, nullptr, b);
+    evbuffer_free(b);
+    access(d, status);
+}
+
+void Cache::invalidate(const std::string& method, int status, const std::string& url, const Headers& response) {
+    for (const auto& u : invalidation_uris(method, status, url, response)) {
+        auto gone = store_->purge(u, false);
+        if (!gone.empty() && coop_) coop_->withdraw(u);
+        stats_.purged += gone.size();
+    }
+}
+
+std::vector<ObjectInfo> Cache::purge(const std::string& url_or_prefix, bool prefix) {
+    auto gone = store_->purge(url_or_prefix, prefix);
+    stats_.purged += gone.size();
+    if (coop_) {
+        std::vector<std::string> urls;
+        for (const auto& o : gone) urls.push_back(o.url);
+        std::sort(urls.begin(), urls.end());
+        urls.erase(std::unique(urls.begin(), urls.end()), urls.end());
+        for (const auto& u : urls) coop_->withdraw(u);
+    }
+    return gone;
+}
+
+void Cache::committed(const StoredObject& obj, std::int64_t lifetime_left, const std::vector<ObjectInfo>& evicted) {
+    stats_.evictions += evicted.size();
+    if (!coop_) return;
+    for (const auto& o : evicted)
+        if (store_->variants(o.url).empty()) coop_->withdraw(o.url);
+    if (lifetime_left > 0 && obj.response.status == 200) coop_->publish(obj, lifetime_left);
+}
+
+void Cache::access(const Downstream& d, int status) {
+    if (!access_log_) return;
+    double ms = static_cast<double>(Loop::now_us() - d.start_us) / 1000.0;
+    std::fprintf(access_log_, "%s %s %s %d %llu %s %.3f\n", d.client.c_str(), d.method.c_str(), d.url.c_str(), status,
+                 static_cast<unsigned long long>(d.sent), d.x_cache.c_str(), ms);
+}
+
+}  // namespace sr::cache

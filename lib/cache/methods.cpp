@@ -1,0 +1,142 @@
+#include "cache/methods.hpp"
+
+#include "cache/evhttp_util.hpp"
+#include "cache/services.hpp"
+#include "core/error.hpp"
+
+namespace sr::cache {
+
+namespace {
+
+using rpc::Type;
+
+Value object_value(const ObjectInfo& o, std::int64_t now) {
+    return Value{{"url", o.url},       {"variant", o.variant}, {"size", o.body_size},
+                 {"stored", o.stored}, {"idle", now - o.last_access}};
+}
+
+Value headers_value(const Headers& h) {
+    Value out = Value::array();
+    for (const auto& [name, value] : h) out.push_back(Value::array({name, value}));
+    return out;
+}
+
+Value stats_value(const Cache& c) {
+    const CacheStats& s = c.stats();
+    StoreStats st = const_cast<Cache&>(c).store().stats();
+    return Value{{"requests", s.requests},
+                 {"hits", s.hits},
+                 {"misses", s.misses},
+                 {"stale", s.stale},
+                 {"revalidated", s.revalidated},
+                 {"collapsed", s.collapsed},
+                 {"passes", s.passes},
+                 {"peer_fills", s.peer_fills},
+                 {"peer_served", s.peer_served},
+                 {"origin_fetches", s.origin_fetches},
+                 {"upstream_errors", s.upstream_errors},
+                 {"bytes_out", s.bytes_out},
+                 {"bytes_in", s.bytes_in},
+                 {"purged", s.purged},
+                 {"evictions", st.evictions},
+                 {"service_requests", s.service_requests},
+                 {"service_failovers", s.service_failovers},
+                 {"bad_requests", s.bad_requests},
+                 {"objects", st.objects},
+                 {"bytes", st.bytes},
+                 {"max_bytes", c.config().store.max_bytes},
+                 {"index_rebuilt", st.rebuilt}};
+}
+
+}  // namespace
+
+void add_methods(rpc::Registry& reg, Cache& cache) {
+    reg.stats_source([&cache] {
+        Value v = Value::object();
+        for (auto& [k, x] : stats_value(cache).items()) v["cache." + k] = x;
+        return v;
+    });
+    reg.add_sync("cache.stats", "Counters of the cache: hits, misses, collapsed, bytes, evictions, peer fills, …", {},
+                 false, [&cache](const Value&, rpc::Call&) { return stats_value(cache); });
+    reg.add_sync("cache.list", "Stored objects whose URL starts with prefix, in URL order.",
+                 {{"prefix", Type::str, false, "URL prefix (default: all)"},
+                  {"limit", Type::uint, false, "at most this many (default 1000)"}},
+                 false, [&cache](const Value& p, rpc::Call&) {
+                     std::int64_t now = wall_seconds();
+                     Value out = Value::array();
+                     for (const auto& o : cache.store().list(p.value("prefix", ""), p.value("limit", 1000u)))
+                         out.push_back(object_value(o, now));
+                     return Value{{"objects", out}};
+                 });
+    reg.add_sync("cache.stat", "Everything stored for one URL: each variant's status, headers, age and freshness.",
+                 {{"url", Type::str, true, "the absolute URL (http://HOST/PATH)"}}, false,
+                 [&cache](const Value& p, rpc::Call&) {
+                     std::string url = p["url"];
+                     std::int64_t now = wall_seconds();
+                     Value variants = Value::array();
+                     for (const auto& o : cache.store().variants(url)) {
+                         auto h = cache.store().header(o.url, o.variant);
+                         if (!h) continue;
+                         Freshness f = freshness_lifetime(h->response.status, h->response.headers,
+                                                          h->response.response_time, cache.config().policy);
+                         std::int64_t age = current_age(h->response, now);
+                         Value v = object_value(o, now);
+                         v["status"] = h->response.status;
+                         v["age"] = age;
+                         v["lifetime"] = f.lifetime;
+                         v["fresh"] = age < f.lifetime;
+                         v["heuristic"] = f.heuristic;
+                         v["headers"] = headers_value(h->response.headers);
+                         v["vary_request"] = headers_value(h->request_headers);
+                         variants.push_back(v);
+                     }
+                     if (variants.empty()) throw Error("not_found", "not in the cache: " + url);
+                     return Value{{"url", url}, {"variants", variants}};
+                 });
+    reg.add_sync("cache.purge", "Drops a URL (every variant), or every URL under a prefix, and their replica pointers.",
+                 {{"url", Type::str, false, "an absolute URL"}, {"prefix", Type::str, false, "a URL prefix"}}, true,
+                 [&cache](const Value& p, rpc::Call&) {
+                     bool has_url = p.contains("url"), has_prefix = p.contains("prefix");
+                     if (has_url == has_prefix) throw Error("invalid_params", "give exactly one of url and prefix");
+                     auto gone = has_url ? cache.purge(p["url"], false) : cache.purge(p["prefix"], true);
+                     std::uint64_t bytes = 0;
+                     for (const auto& o : gone) bytes += o.body_size;
+                     return Value{{"purged", gone.size()}, {"bytes", bytes}};
+                 });
+    reg.add_sync("service.register", "Registers an instance of a service here; published in the DHT while it lives.",
+                 {{"name", Type::str, true, "the service name"},
+                  {"url", Type::str, true, "the instance's base URL (http://ADDR:PORT[/PATH])"},
+                  {"ttl", Type::uint, false, "seconds a descriptor lives in the DHT (default 300)"},
+                  {"attrs", Type::map, false, "attributes, e.g. {\"qos\": \"gold\"}"}},
+                 true, [&cache](const Value& p, rpc::Call&) {
+                     Registration r;
+                     r.name = p["name"];
+                     r.url = p["url"];
+                     r.ttl = p.value("ttl", 300);
+                     if (p.contains("attrs")) r.attrs = p["attrs"];
+                     cache.services().add(r);
+                     return Value{{"name", r.name}, {"url", r.url}, {"ttl", r.ttl}};
+                 });
+    reg.add_sync("service.withdraw", "Withdraws this node's instance(s) of a service.",
+                 {{"name", Type::str, true, "the service name"},
+                  {"url", Type::str, false, "one instance (default: all of the name's instances here)"}},
+                 true, [&cache](const Value& p, rpc::Call&) {
+                     return Value{{"withdrawn", cache.services().withdraw(p["name"], p.value("url", ""))}};
+                 });
+    reg.add_sync("service.list", "The registrations of this node.", {}, false,
+                 [&cache](const Value&, rpc::Call&) { return Value{{"services", cache.services().list()}}; });
+    reg.add({"service.resolve",
+             "The live instances of a service anywhere in the overlay, nearest first.",
+             {{"name", Type::str, true, "the service name"}},
+             false,
+             [&cache](rpc::Call& call) {
+                 std::string name = call.params()["name"];
+                 cache.services().resolve(name, [call, name](const Value& err, const Value& instances) {
+                     if (!err.is_null()) return call.fail(err.value("code", "unavailable"), err.value("message", ""));
+                     if (instances.empty()) return call.fail("not_found", "no live instance of " + name);
+                     call.reply(Value{{"name", name}, {"instances", instances}});
+                 });
+             }});
+}
+
+}  // namespace sr::cache

@@ -1,0 +1,267 @@
+#include "cache/services.hpp"
+
+#include "cache/evhttp_util.hpp"
+#include "cache/fill.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+#include <event2/bufferevent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+
+namespace sr::cache {
+
+namespace {
+
+constexpr std::int64_t kRefreshTickUs = 5'000'000;
+
+// A value id stable across restarts, so a re-put replaces our earlier one (FNV-1a).
+std::uint64_t vid_of(const std::string& url) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : url) h = (h ^ c) * 1099511628211ull;
+    return h >> 1;
+}
+
+std::string pack(const Value& v) {
+    msgpack::sbuffer buf;
+    Packer pk(buf);
+    pack_value(pk, v);
+    return std::string(buf.data(), buf.size());
+}
+
+}  // namespace
+
+Services::Services(Cache& cache, Loop& loop, const std::string& runtime_dir)
+    : cache_(cache), loop_(loop), dht_(loop, runtime_dir + "/dhtd.sock", counters_),
+      prox_(loop, runtime_dir + "/proxd.sock", counters_), file_(cache.store().config().dir + "/services.json"),
+      secret_(load_or_create_secret(cache.store().config().dir)),
+      node_(cache.config().advertise.empty() && !cache.config().listen.empty() ? cache.config().listen.front()
+                                                                               : cache.config().advertise),
+      refresh_(loop, [this] {
+          refresh();
+          refresh_.arm_in(kRefreshTickUs);
+      }) {
+    load();
+    refresh_.arm_in(0);
+}
+
+Services::~Services() { *alive_ = false; }
+
+void Services::load() {
+    std::ifstream in(file_);
+    if (!in) return;
+    try {
+        Value all = Value::parse(in);
+        for (const auto& v : all) {
+            Registration r;
+            r.name = v.at("name").get<std::string>();
+            r.url = v.at("url").get<std::string>();
+            r.ttl = v.value("ttl", std::int64_t{300});
+            r.attrs = v.value("attrs", Value::object());
+            regs_[{r.name, r.url}] = r;
+        }
+        log::info("services: ", regs_.size(), " registrations from ", file_);
+    } catch (const std::exception& e) {
+        log::error("services: ignoring unreadable ", file_, ": ", e.what());
+    }
+}
+
+void Services::save() const {
+    Value all = Value::array();
+    for (const auto& [k, r] : regs_) all.push_back({{"name", r.name}, {"url", r.url}, {"ttl", r.ttl}, {"attrs", r.attrs}});
+    std::string tmp = file_ + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << all.dump(1) << "\n";
+        if (!out) throw Error("io", "cannot write " + tmp);
+    }
+    if (std::rename(tmp.c_str(), file_.c_str()) != 0) throw Error("io", "cannot write " + file_ + ": " + std::strerror(errno));
+}
+
+void Services::add(Registration r) {
+    if (r.name.empty() || r.name.find('/') != std::string::npos)
+        throw Error("invalid_params", "a service name is not empty and has no '/'");
+    parse_url(r.url);  // throws on a URL we could not proxy to
+    if (r.ttl < 10 || r.ttl > 86400) throw Error("invalid_params", "ttl must be 10..86400 seconds");
+    auto key = std::make_pair(r.name, r.url);
+    regs_[key] = std::move(r);
+    save();
+    put(regs_[key]);
+}
+
+std::size_t Services::withdraw(const std::string& name, const std::string& url) {
+    std::size_t n = 0;
+    for (auto it = regs_.begin(); it != regs_.end();) {
+        if (it->second.name == name && (url.empty() || it->second.url == url)) {
+            it = regs_.erase(it);
+            ++n;
+        } else {
+            ++it;
+        }
+    }
+    if (n == 0) throw Error("not_found", "no registration of " + name + (url.empty() ? "" : " at " + url) + " here");
+    save();
+    // A DHT remove takes every value of the key with our secret: put back the instances that stay.
+    auto alive = alive_;
+    dht_.call("dht.remove", {{"name", name}, {"ns", "svc"}, {"secret", bytes_value(secret_)}}, 5'000'000,
+              [this, alive, name](const Value& err, const Value&) {
+                  if (!*alive) return;
+                  if (!err.is_null()) log::warn("service ", name, ": remove from the DHT failed: ", err.value("message", ""));
+                  for (auto& [k, r] : regs_)
+                      if (r.name == name) put(r);
+              });
+    return n;
+}
+
+void Services::put(Registration& r) {
+    std::int64_t now = wall_seconds();
+    Value desc{{"name", r.name}, {"url", r.url}, {"node", node_}, {"expires", now + r.ttl}, {"attrs", r.attrs}};
+    Value params{{"name", r.name},  {"ns", "svc"},        {"type", "svc"},
+                 {"value", bytes_value(pack(desc))}, {"ttl", r.ttl}, {"vid", vid_of(r.url)},
+                 {"secret", bytes_value(secret_)}};
+    auto alive = alive_;
+    auto key = std::make_pair(r.name, r.url);
+    r.last_put = now;  // a failed put is retried at the next tick, not hammered
+    dht_.call("dht.put", params, 5'000'000, [this, alive, key, now](const Value& err, const Value&) {
+        if (!*alive) return;
+        auto it = regs_.find(key);
+        if (it == regs_.end()) return;
+        if (err.is_null()) {
+            it->second.last_error.clear();
+        } else {
+            it->second.last_error = err.value("message", "failed");
+            it->second.last_put = now - it->second.ttl;  // again soon
+        }
+    });
+}
+
+void Services::refresh() {
+    std::int64_t now = wall_seconds();
+    for (auto& [k, r] : regs_)
+        if (r.last_put + r.ttl / 3 <= now) put(r);
+}
+
+Value Services::list() const {
+    Value out = Value::array();
+    std::int64_t now = wall_seconds();
+    for (const auto& [k, r] : regs_)
+        out.push_back({{"name", r.name},
+                       {"url", r.url},
+                       {"ttl", r.ttl},
+                       {"attrs", r.attrs},
+                       {"published", r.last_put > 0 && r.last_error.empty()},
+                       {"refreshed_ago", r.last_put > 0 ? Value(now - r.last_put) : Value()},
+                       {"error", r.last_error.empty() ? Value() : Value(r.last_error)}});
+    return out;
+}
+
+void Services::resolve(const std::string& name, std::function<void(const Value&, const Value&)> done) {
+    auto alive = alive_;
+    dht_.call("dht.get", {{"name", name}, {"ns", "svc"}, {"limit", 256}}, cache_.config().dht_timeout_us * 3,
+              [this, alive, name, done](const Value& err, const Value& result) {
+                  if (!*alive) return;
+                  if (!err.is_null()) return done(err, nullptr);
+                  std::int64_t now = wall_seconds();
+                  Value instances = Value::array();
+                  Value hosts = Value::array();
+                  for (const auto& v : result.value("values", Value::array())) {
+                      try {
+                          auto h = msgpack::unpack(value_bytes(v.at("value")).data(), value_bytes(v.at("value")).size());
+                          Value d = to_value(h.get());
+                          if (d.value("name", "") != name || d.value("expires", std::int64_t{0}) <= now) continue;
+                          Url u = parse_url(d.at("url").get<std::string>());
+                          instances.push_back({{"name", name},
+                                               {"url", d["url"]},
+                                               {"node", d.value("node", "")},
+                                               {"ttl", d["expires"].get<std::int64_t>() - now},
+                                               {"attrs", d.value("attrs", Value::object())},
+                                               {"cost", nullptr}});
+                          hosts.push_back(u.host);
+                      } catch (const std::exception&) {
+                          continue;  // someone else's malformed descriptor
+                      }
+                  }
+                  if (instances.size() < 2 || !prox_.up()) return done(nullptr, instances);
+                  std::string self = host_part(node_);
+                  prox_.call("prox.rank", {{"from", self}, {"candidates", hosts}}, cache_.config().dht_timeout_us,
+                             [alive, instances, hosts, done](const Value& e, const Value& r) mutable {
+                                 if (!*alive) return;
+                                 if (!e.is_null() || !r.is_object()) return done(nullptr, instances);
+                                 Value ranked = Value::array();
+                                 std::vector<bool> taken(instances.size(), false);
+                                 for (const auto& row : r.value("ranked", Value::array()))
+                                     for (std::size_t i = 0; i < instances.size(); ++i)
+                                         if (!taken[i] && hosts[i] == row.value("address", "")) {
+                                             taken[i] = true;
+                                             instances[i]["cost"] = row.value("cost", Value());
+                                             ranked.push_back(instances[i]);
+                                             break;
+                                         }
+                                 for (std::size_t i = 0; i < instances.size(); ++i)
+                                     if (!taken[i]) ranked.push_back(instances[i]);
+                                 done(nullptr, ranked);
+                             });
+              });
+}
+
+void Services::proxy(std::unique_ptr<Downstream> d) {
+    // /svc/NAME[/rest]
+    std::string after = d->path.substr(5);
+    auto slash = after.find_first_of("/?");
+    std::string name = after.substr(0, slash);
+    std::string rest = slash == std::string::npos ? "/" : after.substr(slash);
+    if (!rest.empty() && rest.front() == '?') rest = "/" + rest;
+    if (name.empty()) {
+        cache_.reply(*d, 404, "no service name in " + d->path + "\n", "ERROR");
+        return;
+    }
+    auto alive = alive_;
+    // The client may leave while we resolve: evhttp's close callback marks it.
+    auto held = std::make_shared<std::unique_ptr<Downstream>>(std::move(d));
+    (*held)->watch_close();
+    resolve(name, [this, alive, held, name, rest](const Value& err, const Value& instances) mutable {
+        if (!*alive) return;
+        std::unique_ptr<Downstream> d = std::move(*held);
+        if (d->closed) return;
+        evhttp_connection_set_closecb(d->evcon, nullptr, nullptr);
+        if (!err.is_null() || instances.empty()) {
+            std::string why = err.is_null() ? "no live instance of " + name : err.value("message", "lookup failed");
+            cache_.reply(*d, 503, why + "\n", "ERROR");
+            return;
+        }
+        std::vector<Upstream> candidates;
+        int dscp = -1;
+        for (const auto& inst : instances) {
+            if (candidates.size() >= cache_.config().services.max_instances) break;
+            try {
+                Url u = parse_url(inst["url"].get<std::string>());
+                auto ep = literal_endpoint(u.host.find(':') != std::string::npos ? "[" + u.host + "]:" + std::to_string(u.port)
+                                                                                 : u.host + ":" + std::to_string(u.port));
+                Endpoint to = ep ? *ep : resolve_endpoint(u.host, u.port);
+                to.host_header = u.authority();
+                std::string base = u.path;
+                if (!base.empty() && base.back() == '/') base.pop_back();
+                candidates.push_back({to, base + rest, false, "instance " + inst["url"].get<std::string>()});
+                if (dscp < 0) {
+                    auto q = inst["attrs"].value("qos", "");
+                    if (auto it = cache_.config().qos_classes.find(q); it != cache_.config().qos_classes.end()) dscp = it->second;
+                }
+            } catch (const std::exception& e) {
+                log::debug("service ", name, ": skipping an instance: ", e.what());
+            }
+        }
+        if (candidates.empty()) {
+            cache_.reply(*d, 503, "no usable instance of " + name + "\n", "ERROR");
+            return;
+        }
+        if (dscp >= 0 && d->evcon) set_dscp(bufferevent_getfd(evhttp_connection_get_bufferevent(d->evcon)), dscp);
+        d->x_cache = "SERVICE";
+        cache_.proxy_to(std::move(d), std::move(candidates), dscp);
+    });
+}
+
+}  // namespace sr::cache

@@ -1,0 +1,42 @@
+// sr-cached: the in-network HTTP cache and service proxy. See sr-cached(8).
+#include "cache/cache.hpp"
+#include "cache/config.hpp"
+#include "cache/methods.hpp"
+#include "core/daemon.hpp"
+#include "core/error.hpp"
+#include "core/exit.hpp"
+#include "core/log.hpp"
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+    sr::log::set_program("sr-cached");
+    sr::cache::CommandLine cl;
+    if (auto status = cl.parse(argc, argv)) return *status;
+    try {
+        sr::cache::CacheConfig cfg = sr::cache::make_cache_config(cl.cache, cl.common);
+        if (cl.common.check) {
+            std::cout << cl.app.config_to_str(true, false);
+            return 0;
+        }
+        sr::Daemon daemon("cached", cl.common);
+        sr::cache::Cache cache(daemon.loop(), cfg, daemon.counters(), daemon.runtime_dir());
+        sr::cache::add_methods(daemon.registry(), cache);
+        daemon.on_stop = [&] {
+            cache.stop();  // in-flight fills end; the index is marked clean
+            daemon.finish_stop();
+        };
+        sr::reload_on_hup<sr::cache::CommandLine>(daemon, argc, argv, [&](sr::cache::CommandLine& fresh) {
+            cache.reload(sr::cache::make_cache_config(fresh.cache, fresh.common));
+        });
+        cache.start();
+        daemon.listen();
+        daemon.ready();
+        daemon.run();
+        sr::log::info("stopped");
+        return 0;
+    } catch (const sr::Error& e) {
+        sr::log::error(e.what());
+        return sr::exit_for_error_code(e.code);  // config 78, busy 75, others 70
+    }
+}
