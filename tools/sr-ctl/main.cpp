@@ -1,4 +1,5 @@
 // sr-ctl: the management front end of the service routing layer. See sr-ctl(8).
+#include "cache/ctl_commands.hpp"
 #include "core/cli.hpp"
 #include "core/ctl_commands.hpp"
 #include "dht/ctl_commands.hpp"
@@ -14,5 +15,6 @@ int main(int argc, char** argv) {
     sr::add_ctl_commands(app, opts, commands);
     sr::dht::add_ctl_commands(app, opts, commands);
     sr::prox::add_ctl_commands(app, opts, commands);
+    sr::cache::add_ctl_commands(app, opts, commands);
     return sr::run_client(app, argc, argv, [&] { return sr::run_parsed(commands); });
 }

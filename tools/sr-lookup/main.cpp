@@ -1,4 +1,5 @@
 // sr-lookup: the scripting front end of the service routing layer. See sr-lookup(1).
+#include "cache/ctl_commands.hpp"
 #include "core/cli.hpp"
 #include "dht/lookup_commands.hpp"
 #include "prox/lookup_commands.hpp"
@@ -12,5 +13,6 @@ int main(int argc, char** argv) {
     sr::Commands commands;
     sr::dht::add_lookup_commands(app, opts, commands);
     sr::prox::add_lookup_commands(app, opts, commands);
+    sr::cache::add_lookup_commands(app, opts, commands);
     return sr::run_client(app, argc, argv, [&] { return sr::run_parsed(commands); });
 }

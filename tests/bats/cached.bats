@@ -1,0 +1,305 @@
+#!/usr/bin/env bats
+# sr-cached in front of a real origin (origin.py): storing and reusing,
+# validation, Vary, ranges, HEAD, invalidation, collapsing, streaming,
+# persistence across a restart and a kill -9, bad input, the control socket.
+
+load helpers
+
+ORIGIN_PY="$SR_TESTS/origin.py"
+
+setup_file() {
+    export ADDR_BASE=150 PORT=4150
+    lab_setup
+    export ORIGIN="127.0.0.150:8150" CACHE="127.0.0.151:8151"
+    start_origin
+    start_cached
+}
+
+teardown_file() { lab_teardown; }
+
+# The origin: its own pid file under $LAB so lab_teardown stops it.
+start_origin() {
+    mkdir -p "$LAB/origin"
+    rm -f "$LAB/origin/ready"
+    mkfifo "$LAB/origin/ready"
+    "$PYTHON" "$ORIGIN_PY" --listen "$ORIGIN" --ready-fd 9 9>"$LAB/origin/ready" 2>>"$LAB/origin/log" </dev/null \
+        3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$LAB/origin/pid"
+    wait_ready "$LAB/origin/ready"
+}
+
+# start_cached [options...]: sr-cached with its runtime dir and store under $LAB/c.
+start_cached() {
+    local dir="$LAB/c"
+    mkdir -p "$dir"
+    rm -f "$dir/ready"
+    mkfifo "$dir/ready"
+    sr-cached --listen "$CACHE" --origin "http://$ORIGIN" --cache-dir "$dir/cache" --runtime-dir "$dir/run" \
+        --access-log "$dir/access.log" --ready-fd 9 "$@" 9>"$dir/ready" 2>>"$dir/log" </dev/null \
+        3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$dir/pid"
+    if ! wait_ready "$dir/ready"; then
+        cat "$dir/log" >&2
+        return 1
+    fi
+}
+
+ctl() { SR_RUNTIME_DIR="$LAB/c/run" sr-ctl "$@"; }
+count() { curl -sf "http://$ORIGIN/_count?path=$1" | jq .count; }
+# get PATH?QUERY [curl options]: the response's headers to $BATS_TEST_TMPDIR/h, body to .../b
+get() {
+    local target=$1
+    shift
+    curl -sS -D "$BATS_TEST_TMPDIR/h" -o "$BATS_TEST_TMPDIR/b" "$@" "http://$CACHE$target"
+}
+header() { grep -i "^$1:" "$BATS_TEST_TMPDIR/h" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+status() { head -1 "$BATS_TEST_TMPDIR/h" | cut -d' ' -f2; }
+expected_body() { "$PYTHON" "$ORIGIN_PY" --body "$1" >"$BATS_TEST_TMPDIR/expected"; }
+
+@test "a cacheable response is stored: a miss, then hits with Age and the same bytes" {
+    local t='/fresh?size=5000&cc=max-age%3D300'
+    get "$t"
+    [ "$(status)" = 200 ]
+    [ "$(header X-Cache)" = MISS ]
+    expected_body "$t"
+    cmp "$BATS_TEST_TMPDIR/b" "$BATS_TEST_TMPDIR/expected"
+    get "$t"
+    [ "$(header X-Cache)" = HIT ]
+    [ "$(header Content-Length)" = 5000 ]
+    [ -n "$(header Age)" ]
+    cmp "$BATS_TEST_TMPDIR/b" "$BATS_TEST_TMPDIR/expected"
+    [ "$(count /fresh)" -eq 1 ]
+    grep -q "GET http://$CACHE/fresh?size=5000&cc=max-age%3D300 200 5000 HIT" "$LAB/c/access.log" ||
+        { sleep 1.5; grep -q " HIT " "$LAB/c/access.log"; }  # the log is flushed every second
+}
+
+@test "no-store and private responses are never reused" {
+    get '/nostore?cc=no-store'
+    get '/nostore?cc=no-store'
+    [ "$(header X-Cache)" = MISS ]
+    get '/private?cc=private%2C%20max-age%3D60'
+    get '/private?cc=private%2C%20max-age%3D60'
+    [ "$(header X-Cache)" = MISS ]
+    [ "$(count /nostore)" -eq 2 ]
+    [ "$(count /private)" -eq 2 ]
+}
+
+@test "a stale response is validated with its ETag; a 304 refreshes it" {
+    local t='/val?cc=max-age%3D0&etag=v1'
+    get "$t"
+    get "$t"
+    [ "$(status)" = 200 ]
+    [ "$(header X-Cache)" = REVALIDATED ]
+    [ "$(count /val)" -eq 2 ]
+    run curl -sf "http://$ORIGIN/_last?path=/val"
+    [ "$(jq -r '.headers["if-none-match"]' <<<"$output")" = '"v1"' ]
+    expected_body "$t"
+    cmp "$BATS_TEST_TMPDIR/b" "$BATS_TEST_TMPDIR/expected"
+}
+
+@test "the client's own conditional gets a 304 from the stored copy" {
+    local t='/cond?cc=max-age%3D300&etag=c7'
+    get "$t"
+    get "$t" -H 'If-None-Match: "c7"'
+    [ "$(status)" = 304 ]
+    [ "$(header X-Cache)" = HIT ]
+    [ "$(count /cond)" -eq 1 ]
+}
+
+@test "Vary: one stored variant per Accept-Language" {
+    local t='/vary?cc=max-age%3D300&vary=Accept-Language&echo=Accept-Language'
+    get "$t" -H 'Accept-Language: fr'
+    get "$t" -H 'Accept-Language: de'
+    [ "$(header X-Cache)" = MISS ]
+    [ "$(header X-Echo-Accept-Language)" = de ]
+    get "$t" -H 'Accept-Language: fr'
+    [ "$(header X-Cache)" = HIT ]
+    [ "$(header X-Echo-Accept-Language)" = fr ]
+    [ "$(count /vary)" -eq 2 ]
+}
+
+@test "ranges: 206 from a stored object, 416 beyond it, a miss with a range stores the whole object" {
+    local t='/range?size=1000&cc=max-age%3D300'
+    expected_body "$t"
+    get "$t" -H 'Range: bytes=100-199'
+    [ "$(status)" = 206 ]
+    [ "$(header Content-Range)" = "bytes 100-199/1000" ]
+    cmp "$BATS_TEST_TMPDIR/b" <(tail -c +101 "$BATS_TEST_TMPDIR/expected" | head -c 100)
+    get "$t"
+    [ "$(status)" = 200 ]
+    [ "$(header X-Cache)" = HIT ]
+    cmp "$BATS_TEST_TMPDIR/b" "$BATS_TEST_TMPDIR/expected"
+    get "$t" -H 'Range: bytes=-10'
+    [ "$(status)" = 206 ]
+    cmp "$BATS_TEST_TMPDIR/b" <(tail -c 10 "$BATS_TEST_TMPDIR/expected")
+    get "$t" -H 'Range: bytes=5000-6000'
+    [ "$(status)" = 416 ]
+    [ "$(header Content-Range)" = "bytes */1000" ]
+    [ "$(count /range)" -eq 1 ]
+}
+
+@test "HEAD is answered with the stored headers and no body" {
+    local t='/head?size=777&cc=max-age%3D300'
+    get "$t"
+    # HEAD then GET on one connection: a body after the HEAD would garble the GET.
+    run "$PYTHON" - "$CACHE" "$t" <<'EOF'
+import http.client, sys
+host, port = sys.argv[1].rsplit(":", 1)
+c = http.client.HTTPConnection(host, int(port), timeout=5)
+c.request("HEAD", sys.argv[2])
+r = c.getresponse()
+print(r.status, r.getheader("Content-Length"), r.getheader("X-Cache"), len(r.read()))
+c.request("GET", sys.argv[2])
+r = c.getresponse()
+print(r.status, len(r.read()))
+EOF
+    assert_success
+    assert_line --index 0 "200 777 HIT 0"
+    assert_line --index 1 "200 777"
+    [ "$(count /head)" -eq 1 ]
+}
+
+@test "an unsafe method goes to the origin and invalidates the stored URL" {
+    local t='/inval?cc=max-age%3D300'
+    get "$t"
+    get "$t"
+    [ "$(header X-Cache)" = HIT ]
+    get "$t" -X POST --data 'x=1'
+    [ "$(header X-Cache)" = PASS ]
+    get "$t"
+    [ "$(header X-Cache)" = MISS ]
+    [ "$(count /inval)" -eq 3 ]
+}
+
+@test "collapsing: 20 concurrent misses make one origin fetch and all get the body" {
+    local t='/slow?delay=1&size=20000&cc=max-age%3D300'
+    expected_body "$t"
+    for i in $(seq 1 20); do
+        curl -sS -o "$BATS_TEST_TMPDIR/b$i" "http://$CACHE$t" &
+    done
+    wait
+    for i in $(seq 1 20); do cmp "$BATS_TEST_TMPDIR/b$i" "$BATS_TEST_TMPDIR/expected"; done
+    [ "$(count /slow)" -eq 1 ]
+    [ "$(ctl -j cache stats | jq .collapsed)" -ge 19 ]
+}
+
+@test "a chunked body is streamed to every waiter as it arrives, then stored" {
+    local t='/stream?size=3000000&chunked=1&chunks=30&chunkdelay=0.02&cc=max-age%3D300'
+    expected_body "$t"
+    curl -sS -o "$BATS_TEST_TMPDIR/s1" "http://$CACHE$t" &
+    curl -sS -o "$BATS_TEST_TMPDIR/s2" "http://$CACHE$t" &
+    wait
+    cmp "$BATS_TEST_TMPDIR/s1" "$BATS_TEST_TMPDIR/expected"
+    cmp "$BATS_TEST_TMPDIR/s2" "$BATS_TEST_TMPDIR/expected"
+    get "$t"
+    [ "$(header X-Cache)" = HIT ]
+    [ "$(header Content-Length)" = 3000000 ]
+    [ "$(count /stream)" -eq 1 ]
+}
+
+@test "a body cut short by the origin is never stored" {
+    local t='/cut?size=100000&truncate=5000&cc=max-age%3D300'
+    run curl -sS -o /dev/null "http://$CACHE$t"
+    assert_failure  # the cache closes the connection: the client sees a short body
+    run curl -sS -o /dev/null "http://$CACHE$t"
+    assert_failure
+    [ "$(count /cut)" -eq 2 ]
+    run ctl cache stat "http://$CACHE$t"
+    assert_failure 1
+}
+
+@test "cache list, stat and purge through sr-ctl, in JSON" {
+    local t='/ctl?size=42&cc=max-age%3D300'
+    get "$t"
+    run ctl -j cache list "http://$CACHE/ctl"
+    assert_success
+    [ "$(jq -r .url <<<"$output")" = "http://$CACHE$t" ]
+    [ "$(jq .size <<<"$output")" -eq 42 ]
+    run ctl -j cache stat "http://$CACHE$t"
+    [ "$(jq .status <<<"$output")" -eq 200 ]
+    [ "$(jq .fresh <<<"$output")" = true ]
+    [ "$(jq .lifetime <<<"$output")" -eq 300 ]
+    run ctl -j cache purge --prefix "http://$CACHE/ctl"
+    [ "$(jq .purged <<<"$output")" -eq 1 ]
+    get "$t"
+    [ "$(header X-Cache)" = MISS ]
+    run ctl cache stat "http://$CACHE/nothing-here"
+    assert_failure 1
+}
+
+@test "malformed and oversized requests get a 4xx and the daemon goes on" {
+    run "$PYTHON" - "$CACHE" <<'EOF'
+import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+for raw in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"a" * 70000 + b"\r\n\r\n",
+            b"\x00\xff\x16\x03\x01\r\n\r\n"):
+    s = socket.create_connection((host, int(port)), timeout=5)
+    s.sendall(raw)
+    data = s.recv(100)
+    print(data.split(b"\r\n")[0].decode(errors="replace") if data else "closed")
+    s.close()
+EOF
+    assert_success
+    refute_output --partial " 200 "
+    get '/fresh?size=5000&cc=max-age%3D300'
+    [ "$(header X-Cache)" = HIT ]
+}
+
+@test "a second sr-cached on the same cache directory is refused (exit 75)" {
+    run sr-cached --listen 127.0.0.151:8152 --origin "http://$ORIGIN" --cache-dir "$LAB/c/cache" \
+        --runtime-dir "$LAB/c2run" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+    assert_failure 75
+    assert_output --partial "in use"
+}
+
+@test "the store survives a clean restart: hits without the origin" {
+    local t='/persist?size=3000&cc=max-age%3D300'
+    get "$t"
+    signal_pid TERM
+    start_cached
+    get "$t"
+    [ "$(header X-Cache)" = HIT ]
+    [ "$(count /persist)" -eq 1 ]
+    [ "$(ctl -j cache stats | jq .index_rebuilt)" = false ]
+}
+
+@test "kill -9 in the middle of a fill: the index is rebuilt and the partial body is never served" {
+    local t='/killed?size=2000000&chunked=1&chunks=40&chunkdelay=0.1&cc=max-age%3D300'
+    local k='/kept?size=1234&cc=max-age%3D300'
+    get "$k"
+    curl -sS -o /dev/null "http://$CACHE$t" 3>&- &
+    until_true 20 bash -c "[ \$(SR_RUNTIME_DIR='$LAB/c/run' sr-ctl -j cache stats | jq .bytes_in) -gt 0 ]"
+    signal_pid KILL
+    wait || true
+    start_cached
+    [ "$(ctl -j cache stats | jq .index_rebuilt)" = true ]
+    run ctl cache stat "http://$CACHE$t"
+    assert_failure 1
+    get "$k"
+    [ "$(header X-Cache)" = HIT ]
+    expected_body "$t"
+    get "$t"
+    [ "$(header X-Cache)" = MISS ]
+    cmp "$BATS_TEST_TMPDIR/b" "$BATS_TEST_TMPDIR/expected"
+    [ -z "$(ls -A "$LAB/c/cache/tmp")" ]
+}
+
+@test "stale-if-error: the stored copy is served while the origin is down" {
+    local t='/sie?cc=max-age%3D0%2C%20stale-if-error%3D600&etag=s1'
+    get "$t"
+    kill -TERM "$(cat "$LAB/origin/pid")"
+    wait_gone "$(cat "$LAB/origin/pid")" 10
+    get "$t"
+    [ "$(status)" = 200 ]
+    [ "$(header X-Cache)" = STALE ]
+    get '/never-seen?cc=max-age%3D60'
+    [ "$(status)" = 502 ]
+    start_origin
+}
+
+signal_pid() {
+    local pid
+    pid="$(cat "$LAB/c/pid")"
+    kill "-$1" "$pid"
+    wait_gone "$pid" 10
+}
