@@ -84,6 +84,9 @@ void Cache::start() {
     }
 }
 
+std::uint64_t Cache::replicas_published() const { return coop_ ? coop_->published() : 0; }
+std::uint64_t Cache::replicas_withdrawn() const { return coop_ ? coop_->withdrawn() : 0; }
+
 std::vector<std::string> Cache::bound() const { return cfg_.listen; }
 
 void Cache::stop() {
@@ -130,7 +133,7 @@ Upstream Cache::origin_upstream(const Route& route, const std::string& path) con
     up.name = "origin " + route.origin_url.authority();
     // An origin URL with a path replaces the route's prefix (like a proxy_pass with a URI).
     const std::string& base = route.origin_url.path;
-    if (base.empty() || base == "/") up.target = path;
+    if (!route.origin_has_path) up.target = path;
     else {
         std::string rest = path.substr(std::min(route.prefix.size(), path.size()));
         if (base.back() == '/' && !rest.empty() && rest.front() == '/') rest.erase(0, 1);

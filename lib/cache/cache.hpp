@@ -48,6 +48,7 @@ struct Route {
     std::string prefix;  // path prefix, "" or starting with '/'
     std::string origin;  // http://host[:port][/base]
     Url origin_url;
+    bool origin_has_path = false;  // then it replaces the prefix (http://o/base/ + rest)
     Endpoint origin_ep;
     std::string qos;     // a QoS class name, "" = none
     int dscp = -1;
@@ -103,6 +104,9 @@ class Cache {
     const CacheStats& stats() const { return stats_; }
     Services& services() { return *services_; }
     const CacheConfig& config() const { return cfg_; }
+    // Replica pointers put into / removed from the DHT (0 without cooperation).
+    std::uint64_t replicas_published() const;
+    std::uint64_t replicas_withdrawn() const;
     std::vector<std::string> bound() const;  // the addresses listened on
 
     // cache.purge: drops stored objects (and their replica pointers).

@@ -90,6 +90,8 @@ Route make_route(std::string host, std::string prefix, const std::string& origin
         throw Error("config", e.what());
     }
     r.origin_ep = resolve_endpoint(r.origin_url.host, r.origin_url.port);
+    auto scheme_end = origin.find("://");
+    r.origin_has_path = origin.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3) != std::string::npos;
     r.qos = qos;
     if (!qos.empty()) {
         auto it = classes.find(qos);

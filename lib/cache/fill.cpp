@@ -212,7 +212,10 @@ void Fill::on_head(const ResponseHead& head) {
     have_head_ = true;
     head_ = head;
     status_ = head.status;
-    if (current_.peer) ++cache_.stats_.peer_fills;
+    if (current_.peer) {
+        ++cache_.stats_.peer_fills;
+        for (auto& d : waiters_) d->x_cache = "PEER";
+    }
     const Downstream* first = waiters_.empty() ? nullptr : waiters_.front().get();
     if (kind_ == Kind::Pass) {
         if (first) cache_.invalidate(first->method, status_, url_, head.headers);
@@ -224,6 +227,7 @@ void Fill::on_head(const ResponseHead& head) {
     }
     reply_headers_ = strip_hop_by_hop(head.headers);
     drop_framing(reply_headers_);
+    remove_header(reply_headers_, "x-cache");  // a peer's verdict, not ours
     for (const auto& f : strip_fields_) remove_header(reply_headers_, f);
     try {
         writer_ = cache_.store_->begin();

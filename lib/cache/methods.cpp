@@ -42,6 +42,8 @@ Value stats_value(const Cache& c) {
                  {"service_requests", s.service_requests},
                  {"service_failovers", s.service_failovers},
                  {"bad_requests", s.bad_requests},
+                 {"replicas_published", c.replicas_published()},
+                 {"replicas_withdrawn", c.replicas_withdrawn()},
                  {"objects", st.objects},
                  {"bytes", st.bytes},
                  {"max_bytes", c.config().store.max_bytes},
