@@ -14,10 +14,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <unistd.h>
 
 namespace sr::cache {
 
 namespace {
+
+constexpr std::uint64_t kReadSmallBodies = 256 << 10;
 
 bool prefix_of(std::string_view prefix, std::string_view s) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -360,8 +363,22 @@ void Cache::serve_stored(Downstream& d, OpenObject obj, const ReuseDecision& how
     add_output_headers(d.req, h);
     evbuffer* b = evbuffer_new();
     if (body && length > 0) {
-        // The body goes out with sendfile, never whole in memory; the buffer owns the fd.
-        evbuffer_add_file(b, obj.release(), static_cast<ev_off_t>(first), static_cast<ev_off_t>(length));
+        if (length <= kReadSmallBodies) {
+            // One pread: cheaper than a file segment, which libevent maps and unmaps
+            // unless it is added straight to a socket's buffer (not possible through evhttp).
+            evbuffer_iovec v;
+            evbuffer_reserve_space(b, static_cast<ev_ssize_t>(length), &v, 1);
+            ssize_t got = ::pread(obj.fd, v.iov_base, length, static_cast<off_t>(first));
+            if (got != static_cast<ssize_t>(length)) {
+                evbuffer_free(b);
+                throw Error("io", "short read of the stored body of " + st.url);
+            }
+            v.iov_len = length;
+            evbuffer_commit_space(b, &v, 1);
+        } else {
+            // Large: a file segment, mapped while it is sent, never copied whole; the buffer owns the fd.
+            evbuffer_add_file(b, obj.release(), static_cast<ev_off_t>(first), static_cast<ev_off_t>(length));
+        }
         stats_.bytes_out += length;
         d.sent = length;
     }
