@@ -86,7 +86,8 @@ std::string encode_header(const StoredObject& o, std::uint64_t body_size, std::i
     pk.pack_uint64(body_size);
     pack_str(pk, "stored");
     pk.pack_int64(stored);
-    if (buf.size() > kMaxHeaderBytes) throw Error("too_large", "the response header of " + o.url + " is too large to store");
+    if (buf.size() > kMaxHeaderBytes)
+        throw Error("too_large", "the response header of " + o.url + " is too large to store");
     return std::string(buf.data(), buf.size());
 }
 
