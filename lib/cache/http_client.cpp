@@ -216,7 +216,10 @@ http_parser_settings HttpClient::Conn::settings = [] {
         if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX) c->head.content_length = p->content_length;
         c->head_done = true;
         if (c->ex && !c->ex->cancelled && c->ex->cb.on_head) c->ex->cb.on_head(c->head);
-        return c->skip_body ? 1 : 0;
+        // No body after HEAD, 204 or 304, whatever Content-Length says (http-parser
+        // would wait for one after a 304 that carries a Content-Length).
+        bool bodyless = c->skip_body || p->status_code == 204 || p->status_code == 304;
+        return bodyless ? 1 : 0;
     };
     s.on_body = [](http_parser* p, const char* at, size_t n) {
         auto* c = conn_of(p);

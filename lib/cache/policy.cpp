@@ -304,6 +304,20 @@ CacheControl parse_cache_control(const Headers& h) {
 
 // ---- storage ------------------------------------------------------------------------
 
+bool understood_status(int status) {
+    switch (status) {  // RFC 9110 §15, plus 429 (RFC 6585) and 451 (RFC 7725)
+    case 200: case 201: case 202: case 203: case 204: case 205: case 206:
+    case 300: case 301: case 302: case 303: case 304: case 305: case 307: case 308:
+    case 400: case 401: case 402: case 403: case 404: case 405: case 406: case 407: case 408: case 409:
+    case 410: case 411: case 412: case 413: case 414: case 415: case 416: case 417: case 421: case 422:
+    case 426: case 429: case 451:
+    case 500: case 501: case 502: case 503: case 504: case 505:
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool heuristically_cacheable(int status) {
     switch (status) {
     case 200: case 203: case 204: case 206: case 300: case 301: case 308:
@@ -329,7 +343,9 @@ StoreDecision storability(std::string_view method, int status, const Headers& re
     if (status == 304) return no("not-modified");
     auto rq = parse_cache_control(request);
     auto rs = parse_cache_control(response);
-    if (rq.no_store || rs.no_store) return no("no-store");
+    // §5.2.2.3: must-understand stores only status codes the cache understands, and then overrides no-store.
+    if (rs.must_understand && !understood_status(status)) return no("must-understand");
+    if (rq.no_store || (rs.no_store && !rs.must_understand)) return no("no-store");
     if (opt.shared && rs.private_) return no("private");
     if (opt.shared && has_header(request, "Authorization") && !(rs.public_ || rs.must_revalidate || rs.s_maxage))
         return no("authorization");
@@ -380,8 +396,11 @@ std::int64_t current_age(const StoredResponse& r, std::int64_t now) {
     std::int64_t date = header_date(r.headers, "Date").value_or(r.response_time);
     std::int64_t age_value = 0;
     if (auto a = get_header(r.headers, "Age")) {
+        // §5.1: the first member of a list; anything but delta-seconds makes the
+        // response count as stale (the safe reading of "invalid").
         auto first = split_list(*a);
-        if (!first.empty()) age_value = parse_delta(first.front()).value_or(0);
+        auto v = first.empty() ? std::nullopt : parse_delta(first.front());
+        age_value = v ? *v : kDeltaMax;
     }
     std::int64_t apparent_age = std::max<std::int64_t>(0, r.response_time - date);
     std::int64_t response_delay = std::max<std::int64_t>(0, r.response_time - r.request_time);
@@ -488,7 +507,10 @@ void update_from_304(StoredResponse& stored, const Headers& r304, std::int64_t r
     std::vector<std::string> replaced;
     for (auto& [n, v] : fresh) {
         std::string ln = to_lower(n);
-        if (ln == "content-length") continue;
+        // Fields that describe the stored representation itself keep their stored values.
+        if (ln == "content-length" || ln == "content-encoding" || ln == "content-md5" || ln == "content-range" ||
+            ln == "etag")
+            continue;
         if (!contains(replaced, ln)) {
             remove_header(stored.headers, ln);
             replaced.push_back(ln);

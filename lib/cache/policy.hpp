@@ -38,6 +38,13 @@
 //   the conditional request was built from (we keep one per variant).
 // - Vary: * never matches, so such responses are not stored at all.
 // - Two-digit RFC 850 years: 00-69 → 20xx, 70-99 → 19xx (no clock here).
+// - Age: the first member of a list (§5.1); a value that is not delta-seconds
+//   (negative, fractional, with parameters) makes the response stale rather
+//   than ignored: revalidating is the safe side.
+// - A 304 never changes Content-Length, Content-Encoding, Content-MD5,
+//   Content-Range or ETag of the stored response: they describe its body.
+// - Status codes outside RFC 9110 (and 429, 451) are not understood: with
+//   must-understand such a response is not stored (§5.2.2.3).
 // - Range: a malformed header or another unit is ignored (serve 200);
 //   several ranges are reported NotSingle so the caller serves 200 whole.
 #pragma once
@@ -91,6 +98,7 @@ struct Options {
 };
 
 bool heuristically_cacheable(int status);  // RFC 9110 §15.1
+bool understood_status(int status);        // the codes this cache knows (for must-understand)
 
 struct StoreDecision {
     bool store = false;

@@ -127,8 +127,43 @@ TEST(CachePolicyAge, Calculation) {
     EXPECT_EQ(current_age(r, T + 100), 135);
     auto skew = stored({{"Date", format_http_date(T - 60)}}, T - 1, T);
     EXPECT_EQ(current_age(skew, T), 60);    // apparent age dominates
-    auto bad = stored({{"Date", format_http_date(T)}, {"Age", "-7"}}, T, T);
-    EXPECT_EQ(current_age(bad, T + 3), 3);  // invalid Age ignored
+    // An Age that is not delta-seconds makes the response stale (policy.hpp says why).
+    for (const char* age : {"-7", "abc", "7.0", "60;x=1"}) {
+        auto bad = stored({{"Date", format_http_date(T)}, {"Age", age}}, T, T);
+        EXPECT_GE(current_age(bad, T + 3), kDeltaMax) << age;
+    }
+    auto list = stored({{"Date", format_http_date(T)}, {"Age", "5, 7200"}}, T, T);
+    EXPECT_EQ(current_age(list, T + 3), 8);  // the first member of a list
+}
+
+TEST(CachePolicyStorage, MustUnderstandAndUnknownStatus) {
+    Headers mu = {{"Cache-Control", "max-age=60, must-understand, no-store"}};
+    EXPECT_TRUE(storability("GET", 200, {}, mu).store);   // understood: must-understand overrides no-store
+    EXPECT_FALSE(storability("GET", 599, {}, mu).store);  // not understood
+    EXPECT_TRUE(storability("GET", 599, {}, {{"Cache-Control", "max-age=60"}}).store);
+}
+
+TEST(CachePolicyValidation, A304KeepsTheRepresentationFields) {
+    StoredResponse s = stored({{"ETag", "\"a\""}, {"Content-Encoding", "gzip"}, {"X-Thing", "1"}}, T, T);
+    update_from_304(s, {{"ETag", "\"b\""}, {"Content-Encoding", "br"}, {"X-Thing", "2"}}, T + 1, T + 2);
+    EXPECT_EQ(get_header(s.headers, "ETag"), "\"a\"");
+    EXPECT_EQ(get_header(s.headers, "Content-Encoding"), "gzip");
+    EXPECT_EQ(get_header(s.headers, "X-Thing"), "2");
+    EXPECT_EQ(s.response_time, T + 2);
+}
+
+TEST(CachePolicyConditionals, ClientConditionalsAndIfRange) {
+    Headers stored_h = {{"ETag", "W/\"v1\""}, {"Last-Modified", format_http_date(T)}};
+    EXPECT_TRUE(not_modified({{"If-None-Match", "\"x\", \"v1\""}}, stored_h));  // weak comparison
+    EXPECT_FALSE(not_modified({{"If-None-Match", "\"x\""}, {"If-Modified-Since", format_http_date(T)}}, stored_h));
+    EXPECT_TRUE(not_modified({{"If-Modified-Since", format_http_date(T + 10)}}, stored_h));
+    EXPECT_FALSE(not_modified({{"If-Modified-Since", format_http_date(T - 10)}}, stored_h));
+    EXPECT_FALSE(if_range_matches({{"If-Range", "W/\"v1\""}}, stored_h));  // weak never matches
+    EXPECT_TRUE(if_range_matches({{"If-Range", format_http_date(T)}}, stored_h));
+    EXPECT_TRUE(if_range_matches({}, stored_h));
+    EXPECT_TRUE(if_range_matches({{"If-Range", "\"s\""}}, {{"ETag", "\"s\""}}));
+    EXPECT_EQ(vary_fields({{"Vary", "Accept-Language, accept-language, Origin"}}),
+              (std::vector<std::string>{"accept-language", "origin"}));
 }
 
 TEST(CachePolicyReuse, FreshStaleAndRequestDirectives) {
