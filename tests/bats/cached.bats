@@ -138,6 +138,44 @@ expected_body() { "$PYTHON" "$ORIGIN_PY" --body "$1" >"$BATS_TEST_TMPDIR/expecte
     [ "$(count /range)" -eq 1 ]
 }
 
+@test "stale-while-revalidate: the stale copy is served at once and refreshed in the background" {
+    local t='/swr?cc=max-age%3D0%2C%20stale-while-revalidate%3D600&etag=w1'
+    get "$t"
+    get "$t"
+    [ "$(status)" = 200 ]
+    [ "$(header X-Cache)" = STALE ]
+    until_true 10 bash -c "[ \$(curl -sf 'http://$ORIGIN/_count?path=/swr' | jq .count) -eq 2 ]"
+    run curl -sf "http://$ORIGIN/_last?path=/swr"
+    [ "$(jq -r '.headers["if-none-match"]' <<<"$output")" = '"w1"' ]
+}
+
+@test "pipelined requests on one connection are answered in order" {
+    run "$PYTHON" - "$CACHE" <<'EOF'
+import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=10)
+paths = ["/pipe1?size=10&cc=max-age%3D60", "/pipe2?size=20&cc=max-age%3D60&delay=0.2", "/pipe1?size=10&cc=max-age%3D60"]
+s.sendall(b"".join(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % p.encode() for p in paths))
+f = s.makefile("rb")
+for p in paths:
+    status = f.readline().split()[1].decode()
+    length = 0
+    while True:
+        line = f.readline().strip()
+        if not line:
+            break
+        k, v = line.decode().split(":", 1)
+        if k.lower() == "content-length":
+            length = int(v)
+    body = f.read(length)
+    print(status, body.split(b"\n")[0].decode())
+EOF
+    assert_success
+    assert_line --index 0 "200 0 /pipe1?s"
+    assert_line --index 1 "200 0 /pipe2?size=20&cc="
+    assert_line --index 2 "200 0 /pipe1?s"
+}
+
 @test "HEAD is answered with the stored headers and no body" {
     local t='/head?size=777&cc=max-age%3D300'
     get "$t"
