@@ -115,6 +115,7 @@ void Cache::reload(CacheConfig cfg) {
     cfg.listen = cfg_.listen;
     cfg.store.dir = cfg_.store.dir;
     store_->set_max_bytes(cfg.store.max_bytes);
+    hot_.clear();  // routes may now map URLs elsewhere
     cfg_ = std::move(cfg);
     open_access_log();
     log::info("reloaded: ", cfg_.routes.size(), " routes");
@@ -203,17 +204,28 @@ void Cache::handle(evhttp_request* req) {
         return;
     }
     std::int64_t now = wall_seconds();
-    std::optional<StoredObject> found;
+    if (auto h = hot_.find(d->url)) {
+        ReuseDecision how = reuse(d->headers, h->object.response, now, cfg_.policy);
+        if (how.action == Action::Serve || peer) {
+            if (h->touched < now && store_->touch(h->object.url, h->object.variant, now)) h->touched = now;
+            if (peer) ++stats_.peer_served;
+            else ++stats_.hits;
+            if (peer) how.age = current_age(h->object.response, now);
+            respond_stored(*d, h->object, nullptr, &h->body, how, peer ? "PEER-HIT" : "HIT");
+            return;
+        }
+    }
+    std::optional<OpenObject> stored;
     for (const auto& v : store_->variants(d->url)) {
-        auto h = store_->header(v.url, v.variant);
-        if (h && vary_matches(h->response.headers, h->request_headers, d->headers)) {
-            found = std::move(h);
+        auto o = store_->open(v.url, v.variant, now);
+        if (o && vary_matches(o->object.response.headers, o->object.request_headers, d->headers)) {
+            stored = std::move(o);
             break;
         }
     }
-    if (found) {
+    if (stored) {
         // A peer asks for our copy as it is: it judges freshness itself from Age.
-        ReuseDecision how = reuse(d->headers, found->response, now, cfg_.policy);
+        ReuseDecision how = reuse(d->headers, stored->object.response, now, cfg_.policy);
         if (peer) {
             how.action = Action::Serve;
             ++stats_.peer_served;
@@ -221,13 +233,13 @@ void Cache::handle(evhttp_request* req) {
         switch (how.action) {
             case Action::Serve:
             case Action::ServeStaleAndRevalidate: {
-                auto obj = store_->open(found->url, found->variant, now);
-                if (!obj) break;  // vanished: a miss
                 bool background = how.action == Action::ServeStaleAndRevalidate;
                 if (background) ++stats_.stale;
                 else ++stats_.hits;
-                serve_stored(*d, std::move(*obj), how, peer ? "PEER-HIT" : background ? "STALE" : "HIT");
-                if (background && !joinable_.count(found->url)) start_fill(nullptr, *route, std::move(found));
+                std::optional<StoredObject> revalidate;
+                if (background && !joinable_.count(d->url)) revalidate = stored->object;
+                serve_stored(*d, std::move(*stored), how, peer ? "PEER-HIT" : background ? "STALE" : "HIT");
+                if (revalidate) start_fill(nullptr, *route, std::move(revalidate));
                 return;
             }
             case Action::GatewayTimeout:
@@ -238,7 +250,7 @@ void Cache::handle(evhttp_request* req) {
                     ++stats_.collapsed;
                     return;
                 }
-                start_fill(std::move(d), *route, std::move(found));
+                start_fill(std::move(d), *route, std::move(stored->object));
                 return;
         }
     }
@@ -330,7 +342,11 @@ void Cache::serve_from_store(Downstream& d, const std::string& url, const std::s
 }
 
 void Cache::serve_stored(Downstream& d, OpenObject obj, const ReuseDecision& how, const char* x_cache) {
-    const StoredObject& st = obj.object;
+    respond_stored(d, obj.object, &obj, nullptr, how, x_cache);
+}
+
+void Cache::respond_stored(Downstream& d, const StoredObject& st, OpenObject* file, const std::string* mem,
+                           const ReuseDecision& how, const char* x_cache) {
     Headers h = st.response.headers;
     for (const auto& f : how.strip_fields) remove_header(h, f);
     drop_framing(h);
@@ -363,21 +379,38 @@ void Cache::serve_stored(Downstream& d, OpenObject obj, const ReuseDecision& how
     add_output_headers(d.req, h);
     evbuffer* b = evbuffer_new();
     if (body && length > 0) {
-        if (length <= kReadSmallBodies) {
+        if (mem) {
+            evbuffer_add(b, mem->data() + first, length);
+        } else if (length <= kReadSmallBodies) {
             // One pread: cheaper than a file segment, which libevent maps and unmaps
             // unless it is added straight to a socket's buffer (not possible through evhttp).
             evbuffer_iovec v;
             evbuffer_reserve_space(b, static_cast<ev_ssize_t>(length), &v, 1);
-            ssize_t got = ::pread(obj.fd, v.iov_base, length, static_cast<off_t>(first));
+            ssize_t got = ::pread(file->fd, v.iov_base, length, static_cast<off_t>(first));
             if (got != static_cast<ssize_t>(length)) {
                 evbuffer_free(b);
                 throw Error("io", "short read of the stored body of " + st.url);
             }
             v.iov_len = length;
+            if (first == 0 && length == st.body_size && hot_.wants(st))
+                hot_.put(st, std::string(static_cast<const char*>(v.iov_base), length));
             evbuffer_commit_space(b, &v, 1);
         } else {
-            // Large: a file segment, mapped while it is sent, never copied whole; the buffer owns the fd.
-            evbuffer_add_file(b, obj.release(), static_cast<ev_off_t>(first), static_cast<ev_off_t>(length));
+            // Large: sendfile. evhttp writes the header; the body goes as a file segment
+            // straight into the socket's buffer (only there does libevent use sendfile
+            // rather than mapping the file), and send_reply_end waits for it to drain.
+            evbuffer_free(b);
+            stats_.bytes_out += length;
+            d.sent = length;
+            d.status = status;
+            d.x_cache = x_cache;
+            d.done = true;
+            evhttp_send_reply_start(d.req, status, nullptr);
+            evbuffer* out = bufferevent_get_output(evhttp_connection_get_bufferevent(d.evcon));
+            evbuffer_add_file(out, file->release(), static_cast<ev_off_t>(first), static_cast<ev_off_t>(length));
+            evhttp_send_reply_end(d.req);
+            access(d, status);
+            return;
         }
         stats_.bytes_out += length;
         d.sent = length;
@@ -392,6 +425,7 @@ void Cache::serve_stored(Downstream& d, OpenObject obj, const ReuseDecision& how
 
 void Cache::invalidate(const std::string& method, int status, const std::string& url, const Headers& response) {
     for (const auto& u : invalidation_uris(method, status, url, response)) {
+        hot_.forget(u);
         auto gone = store_->purge(u, false);
         if (!gone.empty() && coop_) coop_->withdraw(u);
         stats_.purged += gone.size();
@@ -400,6 +434,7 @@ void Cache::invalidate(const std::string& method, int status, const std::string&
 
 std::vector<ObjectInfo> Cache::purge(const std::string& url_or_prefix, bool prefix) {
     auto gone = store_->purge(url_or_prefix, prefix);
+    for (const auto& o : gone) hot_.forget(o.url);
     stats_.purged += gone.size();
     if (coop_) {
         std::vector<std::string> urls;
@@ -413,6 +448,8 @@ std::vector<ObjectInfo> Cache::purge(const std::string& url_or_prefix, bool pref
 
 void Cache::committed(const StoredObject& obj, std::int64_t lifetime_left, const std::vector<ObjectInfo>& evicted) {
     stats_.evictions += evicted.size();
+    hot_.forget(obj.url);
+    for (const auto& o : evicted) hot_.forget(o.url);
     if (!coop_) return;
     for (const auto& o : evicted)
         if (store_->variants(o.url).empty()) coop_->withdraw(o.url);

@@ -22,6 +22,7 @@
 //   committed (storable) or dropped (not).
 #pragma once
 
+#include "cache/hot.hpp"
 #include "cache/http_client.hpp"
 #include "cache/policy.hpp"
 #include "cache/store.hpp"
@@ -123,6 +124,10 @@ class Cache {
     void handle(evhttp_request* req);
     const Route* route_for(const std::string& host, const std::string& path) const;
     void serve_stored(Downstream& d, OpenObject obj, const ReuseDecision& how, const char* x_cache);
+    // The answer from a stored response whose body is in file or in mem.
+    void respond_stored(Downstream& d, const StoredObject& st, OpenObject* file, const std::string* mem,
+                        const ReuseDecision& how, const char* x_cache);
+    void forget_hot(const std::string& url) { hot_.forget(url); }
     // Serves url's variant from the store, freshness aside (after a 304, or stale on error).
     void serve_from_store(Downstream& d, const std::string& url, const std::string& variant, const char* x_cache);
     void start_fill(std::unique_ptr<Downstream> d, const Route& route, std::optional<StoredObject> stale,
@@ -142,6 +147,7 @@ class Cache {
     rpc::Counters& counters_;
     std::string runtime_dir_;
     std::unique_ptr<Store> store_;
+    HotSet hot_;  // small objects also in memory (hot.hpp)
     HttpClient client_;
     evhttp* http_ = nullptr;
     std::vector<evhttp_bound_socket*> sockets_;

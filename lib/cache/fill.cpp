@@ -276,6 +276,7 @@ void Fill::on_done(bool ok, const std::string& error) {
     if (validated_) {
         update_from_304(stale_->response, headers_304_, request_time_, response_time_);
         cache_.store_->update(*stale_, now);
+        cache_.forget_hot(url_);
         ++cache_.stats_.revalidated;
         for (auto& d : waiters_) cache_.serve_from_store(*d, url_, stale_->variant, "REVALIDATED");
         complete_ = true;

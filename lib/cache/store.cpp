@@ -568,6 +568,15 @@ std::optional<OpenObject> Store::open(std::string_view url, std::string_view var
     return o;
 }
 
+bool Store::touch(std::string_view url, std::string_view variant, std::int64_t now) {
+    Id key;
+    Entry* e = impl_->find(url, variant, key);
+    if (!e) return false;
+    e->last_access = now;
+    impl_->touch(key);
+    return true;
+}
+
 std::optional<StoredObject> Store::header(std::string_view url, std::string_view variant) const {
     Id key;
     const Entry* e = impl_->find(url, variant, key);

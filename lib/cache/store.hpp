@@ -116,6 +116,8 @@ class Store {
     // Opens url's variant; nullopt if absent (or its file vanished: then the
     // entry is dropped). Marks it used (LRU) at now.
     std::optional<OpenObject> open(std::string_view url, std::string_view variant, std::int64_t now);
+    // Marks url's variant used at now (LRU) without opening it; false if absent.
+    bool touch(std::string_view url, std::string_view variant, std::int64_t now);
     // Reads the header only (for cache.stat).
     std::optional<StoredObject> header(std::string_view url, std::string_view variant) const;
     // Replaces the stored header after a 304 (body unchanged; the stored

@@ -89,17 +89,27 @@ Id Id::random() {
 }
 
 Id Id::hash(std::string_view ns, std::string_view name) {
+    // The digest is fetched once and the context reused: OpenSSL 3 takes locks
+    // on every implicit fetch, which showed on sr-cached's hit path.
+    struct Sha256 {
+        EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+        EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+        ~Sha256() {
+            EVP_MD_CTX_free(ctx);
+            EVP_MD_free(md);
+        }
+    };
+    thread_local Sha256 sha;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+    EVP_MD_CTX* ctx = sha.ctx;
+    EVP_DigestInit_ex2(ctx, sha.md, nullptr);
     if (!ns.empty()) {
         EVP_DigestUpdate(ctx, ns.data(), ns.size());
         EVP_DigestUpdate(ctx, ":", 1);
     }
     EVP_DigestUpdate(ctx, name.data(), name.size());
     EVP_DigestFinal_ex(ctx, md, &len);
-    EVP_MD_CTX_free(ctx);
     return from_bytes(md);
 }
 

@@ -7,7 +7,20 @@
 
 namespace sr {
 
-Loop::Loop() : base_(event_base_new()) {
+namespace {
+// epoll's changelist folds the enable/disable pairs one loop iteration makes
+// on a socket (evhttp makes several per request) into one epoll_ctl.
+event_base* new_base() {
+    event_config* cfg = event_config_new();
+    if (!cfg) return nullptr;
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    event_base* base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
+}
+}  // namespace
+
+Loop::Loop() : base_(new_base()) {
     if (!base_) throw std::runtime_error("event_base_new failed");
 }
 
