@@ -150,6 +150,15 @@ published() { [ "$(stats "$1" replicas_published)" -ge "$2" ]; }
     run curl -sS -D - -o /dev/null "http://$(cache_addr 1)/svc/web/hello?x=2"
     assert_output --partial "200 OK"
     [ "$(curl -sf 'http://127.0.0.165:8170/_count?path=/app/hello' | jq .count)" -eq 1 ]
+    # An instance answering 5xx is passed over too.
+    start_server svc-broken 127.0.0.161:8170 --status 503
+    at 2 sr-ctl service register broken http://127.0.0.161:8170
+    at 2 sr-ctl service register broken http://127.0.0.165:8170/app
+    until_true 10 bash -c "[ \$(SR_RUNTIME_DIR='$(node_dir 1)/run' sr-lookup resolve broken | wc -l) -eq 2 ]"
+    run curl -sS -o /dev/null -w '%{http_code}' "http://$(cache_addr 1)/svc/broken/hello?x=3"
+    assert_output 200
+    [ "$(curl -sf 'http://127.0.0.161:8170/_count?path=/hello' | jq .count)" -eq 1 ]
+    [ "$(at 1 sr-ctl -j cache stats | jq .service_failovers)" -ge 1 ]
     # Withdrawn: no live instance left at node 1's registration.
     run at 1 sr-ctl service withdraw web
     assert_success

@@ -17,7 +17,7 @@ Any path; the response is driven by its query string:
                 being the byte offset (decimal) where the record starts,
                 TARGET the request target as received (path?query; an
                 absolute-form target is reduced to it), cut at N bytes.
-  status=N      status code (default 200; 204 and 304 have no body)
+  status=N      status code (default 200, or --status; 204 and 304 have no body)
   cc=V          Cache-Control: V
   expires=V     Expires: V     (V = +S or -S: now +/- S seconds, as an HTTP-date)
   lm=V          Last-Modified: V   (same +S / -S form accepted)
@@ -213,7 +213,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
 
-        status = int(qd.get("status", 200))
+        status = int(qd.get("status", DEFAULT_STATUS))
         size = int(qd.get("size", 16))
         etag = qd.get("etag")
         if etag is not None and not re.match(r'(W/)?"', etag):
@@ -294,12 +294,17 @@ class Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+DEFAULT_STATUS = 200
+
+
 def main():
     global VERBOSE
     ap = argparse.ArgumentParser(description="controllable HTTP/1.1 origin server")
     ap.add_argument("--listen", metavar="HOST:PORT")
     ap.add_argument("--ready-fd", type=int, metavar="N")
     ap.add_argument("--body", metavar="TARGET", help="write the body sent for TARGET and exit")
+    ap.add_argument("--status", type=int, default=200, metavar="N",
+                    help="status of every answer without status= (a failing service instance: 503)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     if a.body is not None:
@@ -309,6 +314,8 @@ def main():
     if not a.listen:
         ap.error("--listen HOST:PORT is required")
     VERBOSE = a.verbose
+    global DEFAULT_STATUS
+    DEFAULT_STATUS = a.status
     host, _, port = a.listen.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
     Server.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
