@@ -290,6 +290,26 @@ EOF
     assert_output --partial "in use"
 }
 
+@test "the size bound evicts the least recently used objects" {
+    local dir="$LAB/small"
+    mkdir -p "$dir"
+    mkfifo "$dir/ready"
+    sr-cached --listen 127.0.0.151:8153 --origin "http://$ORIGIN" --cache-dir "$dir/cache" --runtime-dir "$dir/run" \
+        --max-size 1M --access-log off --ready-fd 9 9>"$dir/ready" 2>>"$dir/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$dir/pid"
+    wait_ready "$dir/ready"
+    for i in 1 2; do curl -sSf -o /dev/null "http://127.0.0.151:8153/ev$i?size=400000&cc=max-age%3D600"; done
+    curl -sSf -o /dev/null "http://127.0.0.151:8153/ev1?size=400000&cc=max-age%3D600"  # ev1 is now the more recent
+    curl -sSf -o /dev/null "http://127.0.0.151:8153/ev3?size=400000&cc=max-age%3D600"
+    run env SR_RUNTIME_DIR="$dir/run" sr-ctl -j cache stats
+    [ "$(jq .evictions <<<"$output")" -ge 1 ]
+    [ "$(jq .bytes <<<"$output")" -le 1048576 ]
+    run env SR_RUNTIME_DIR="$dir/run" sr-ctl cache list
+    assert_output --partial "/ev1?"
+    assert_output --partial "/ev3?"
+    refute_output --partial "/ev2?"
+}
+
 @test "the store survives a clean restart: hits without the origin" {
     local t='/persist?size=3000&cc=max-age%3D300'
     get "$t"
