@@ -1,6 +1,6 @@
 # fish completion for sr-ctl(8)
 
-set -l commands status call dht prox
+set -l commands status call dht prox cache service
 
 function __sr_ctl_call_args
     # The operands after "call" on the command line so far.
@@ -42,6 +42,9 @@ function __sr_ctl_methods
         case prox proxd sr-proxd '*/proxd.sock'
             printf '%s\n' prox.cost prox.cost_batch prox.rank prox.pid prox.pid_batch \
                 prox.peers prox.summary prox.route prox.map
+        case cache cached sr-cached '*/cached.sock'
+            printf '%s\n' cache.stats cache.list cache.stat cache.purge \
+                service.register service.withdraw service.list service.resolve
     end
 end
 
@@ -57,6 +60,8 @@ complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a status -d '
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a call -d 'Call any RPC method'
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a dht -d 'Show the state of sr-dhtd'
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a prox -d 'Show the state of sr-proxd'
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a cache -d 'Inspect and purge the store of sr-cached'
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a service -d 'Register, withdraw and list service instances'
 
 complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a info -d 'This node: id, address, sizes'
 complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a leafset -d 'The leaf set'
@@ -67,6 +72,22 @@ complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_sub
 complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers summary route map" -a summary -d 'What the topology holds'
 complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers summary route map" -a route -d 'The routes matching a prefix or address'
 complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers summary route map" -a map -d 'The network map'
+
+set -l cache_views list stat purge stats
+complete -c sr-ctl -n "__fish_seen_subcommand_from cache; and not __fish_seen_subcommand_from $cache_views" -a list -d 'Stored objects under a URL prefix'
+complete -c sr-ctl -n "__fish_seen_subcommand_from cache; and not __fish_seen_subcommand_from $cache_views" -a stat -d 'What is stored for URLs'
+complete -c sr-ctl -n "__fish_seen_subcommand_from cache; and not __fish_seen_subcommand_from $cache_views" -a purge -d 'Drop URLs and their replica pointers'
+complete -c sr-ctl -n "__fish_seen_subcommand_from cache; and not __fish_seen_subcommand_from $cache_views" -a stats -d 'Counters of the cache'
+complete -c sr-ctl -n "__fish_seen_subcommand_from cache; and __fish_seen_subcommand_from list" -s n -l limit -x -d 'At most this many'
+complete -c sr-ctl -n "__fish_seen_subcommand_from cache; and __fish_seen_subcommand_from purge" -s p -l prefix -d 'Each operand is a URL prefix'
+
+set -l service_actions register withdraw list
+complete -c sr-ctl -n "__fish_seen_subcommand_from service; and not __fish_seen_subcommand_from $service_actions" -a register -d 'Publish an instance of a service'
+complete -c sr-ctl -n "__fish_seen_subcommand_from service; and not __fish_seen_subcommand_from $service_actions" -a withdraw -d 'Withdraw this node\'s instances of a service'
+complete -c sr-ctl -n "__fish_seen_subcommand_from service; and not __fish_seen_subcommand_from $service_actions" -a list -d 'This node\'s registrations'
+complete -c sr-ctl -n "__fish_seen_subcommand_from service; and __fish_seen_subcommand_from register" -s t -l ttl -x -d 'Seconds a descriptor lives in the DHT'
+complete -c sr-ctl -n "__fish_seen_subcommand_from service; and __fish_seen_subcommand_from register" -s q -l qos -x -a 'gold silver bronze' -d 'QoS class of the flows'
+complete -c sr-ctl -n "__fish_seen_subcommand_from service; and __fish_seen_subcommand_from register" -s a -l attr -x -d 'KEY=VALUE attribute'
 
 complete -c sr-ctl -n "__fish_seen_subcommand_from call; and __sr_ctl_call_nargs 0" -a 'dhtd proxd cached streamd eventd' -d 'Daemon'
 complete -c sr-ctl -n "__fish_seen_subcommand_from call; and __sr_ctl_call_nargs 0" -F

@@ -1,6 +1,6 @@
 # fish completion for sr-lookup(1)
 
-set -l commands key get put remove route listen rank cost pid
+set -l commands key get put remove route listen rank cost pid resolve
 
 complete -c sr-lookup -f
 complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -s j -l json -d 'Print JSON Lines instead of TSV'
@@ -19,12 +19,14 @@ complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a listen -
 complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a rank -d 'Order candidate addresses by topological cost'
 complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a cost -d 'Print the topological cost between two addresses'
 complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a pid -d 'Print the router (PID) of addresses'
+complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a resolve -d 'Print the live instances of services, nearest first'
 
 complete -c sr-lookup -n "__fish_seen_subcommand_from key get put remove route listen" -l ns -x -a 'svc obj topic kv' -d 'Namespace the names are hashed in'
 complete -c sr-lookup -n "__fish_seen_subcommand_from key get put remove route listen" -l key -x -d 'Use this 128-bit key (32 hex digits)'
 complete -c sr-lookup -n "__fish_seen_subcommand_from listen" -s n -l count -x -d 'Exit after this many events'
 complete -c sr-lookup -n "__fish_seen_subcommand_from rank" -s f -l from -x -d 'The address to rank from'
 complete -c sr-lookup -n "__fish_seen_subcommand_from rank" -s n -l top -x -d 'Print only the N nearest'
+complete -c sr-lookup -n "__fish_seen_subcommand_from resolve" -s n -l top -x -d 'Print only the N nearest of each'
 complete -c sr-lookup -n "__fish_seen_subcommand_from get" -s a -l all -d 'Print every value, not just the newest'
 complete -c sr-lookup -n "__fish_seen_subcommand_from put" -s t -l ttl -x -d 'Seconds to live'
 complete -c sr-lookup -n "__fish_seen_subcommand_from put remove" -s s -l secret -x -d 'Secret required by remove'

@@ -17,6 +17,12 @@ setup() {
     diff -u "$SR_TESTS/golden/sr-dhtd.conf.check" <(sed "s|$TMP/overlay.key|KEYFILE|" <<<"$output")
 }
 
+@test "the example sr-cached.conf checks clean and prints the golden configuration" {
+    run env -u SR_CACHE_DIR sr-cached -n -c "$SR_TESTS/../../examples/sr-cached.conf"
+    assert_success
+    diff -u "$SR_TESTS/golden/sr-cached.conf.check" <(printf '%s\n' "$output")
+}
+
 @test "flags beat the file, the file beats the environment" {
     SR_DHT_LISTEN=127.0.0.9:1 run sr-dhtd -n -c "$TMP/sr-dhtd.conf" --replicas 2
     assert_success
