@@ -112,13 +112,29 @@ void Cache::stop() {
 }
 
 void Cache::reload(CacheConfig cfg) {
+    // What the running sockets, links and client were built with stays until a restart.
     cfg.listen = cfg_.listen;
     cfg.store.dir = cfg_.store.dir;
+    cfg.advertise = cfg_.advertise;
+    cfg.cooperate = cfg_.cooperate;
+    cfg.upstream = cfg_.upstream;
+    cfg.max_header_bytes = cfg_.max_header_bytes;
+    cfg.max_request_body = cfg_.max_request_body;
+    cfg.client_timeout_s = cfg_.client_timeout_s;
+    std::string old_log = cfg_.access_log;
+    cfg_.access_log = cfg.access_log;
+    try {
+        open_access_log();  // first: a log that cannot be opened keeps the running configuration
+    } catch (const Error&) {
+        cfg_.access_log = old_log;
+        open_access_log();
+        throw;
+    }
     store_->set_max_bytes(cfg.store.max_bytes);
     hot_.clear();  // routes may now map URLs elsewhere
     cfg_ = std::move(cfg);
-    open_access_log();
-    log::info("reloaded: ", cfg_.routes.size(), " routes");
+    log::info("reloaded: ", cfg_.routes.size(), " routes, max size ", cfg_.store.max_bytes,
+              " bytes (listen, advertise, cooperation, limits and timeouts change at a restart)");
 }
 
 const Route* Cache::route_for(const std::string& host, const std::string& path) const {
@@ -159,6 +175,7 @@ void Cache::on_request_cb(evhttp_request* req, void* self) {
 
 void Cache::reply(Downstream& d, int status, const std::string& text, const char* x_cache) {
     d.status = status;
+    d.x_cache = x_cache;
     d.done = true;
     auto* out = evhttp_request_get_output_headers(d.req);
     evhttp_add_header(out, "X-Cache", x_cache);
@@ -350,6 +367,7 @@ void Cache::respond_stored(Downstream& d, const StoredObject& st, OpenObject* fi
     Headers h = st.response.headers;
     for (const auto& f : how.strip_fields) remove_header(h, f);
     drop_framing(h);
+    if (!has_header(d.headers, "x-sr-peer")) remove_header(h, "surrogate-control");  // meant for surrogates only
     set_header(h, "Age", std::to_string(how.age));
     int status = st.response.status;
     std::uint64_t first = 0, length = st.body_size;

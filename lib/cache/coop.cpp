@@ -155,7 +155,10 @@ Cooperation::Cooperation(Loop& loop, const std::string& runtime_dir, const Cache
     : loop_(loop), dht_(loop, runtime_dir + "/dhtd.sock", counters_), prox_(loop, runtime_dir + "/proxd.sock", counters_),
       advertise_(cfg.advertise.empty() && !cfg.listen.empty() ? cfg.listen.front() : cfg.advertise),
       self_ip_(host_part(advertise_)), secret_(load_or_create_secret(store.config().dir)),
-      timeout_us_(cfg.dht_timeout_us) {}
+      timeout_us_(cfg.dht_timeout_us) {
+    if (self_ip_ == "0.0.0.0" || self_ip_ == "::" || self_ip_.empty())
+        log::warn("cooperation: peers cannot fetch from ", advertise_, "; set --advertise ADDR:PORT");
+}
 
 Cooperation::~Cooperation() { *alive_ = false; }
 

@@ -141,7 +141,8 @@ void Fill::attempt() {
         serve_stale_or_fail(502, "no upstream answered");
         return;
     }
-    if (next_ > 0 && candidates_.size() > 1 && Loop::now_us() > deadline_us_) {
+    // Services have a time budget; a cache fill always gets to the origin, its last candidate.
+    if (kind_ == Kind::Pass && next_ > 0 && candidates_.size() > 1 && Loop::now_us() > deadline_us_) {
         serve_stale_or_fail(504, "no upstream answered in time");
         return;
     }
@@ -277,6 +278,9 @@ void Fill::on_done(bool ok, const std::string& error) {
         update_from_304(stale_->response, headers_304_, request_time_, response_time_);
         cache_.store_->update(*stale_, now);
         cache_.forget_hot(url_);
+        Freshness f = freshness_lifetime(stale_->response.status, stale_->response.headers, response_time_,
+                                         cache_.cfg_.policy);
+        cache_.committed(*stale_, f.lifetime - current_age(stale_->response, now), {});  // pointer again
         ++cache_.stats_.revalidated;
         for (auto& d : waiters_) cache_.serve_from_store(*d, url_, stale_->variant, "REVALIDATED");
         complete_ = true;
@@ -360,11 +364,7 @@ void Fill::serve_stale_or_fail(int status, const std::string& why) {
 }
 
 void Fill::reply_error(Downstream& d, int status, const std::string& why) {
-    d.status = status;
-    d.done = true;
-    evhttp_add_header(evhttp_request_get_output_headers(d.req), "X-Cache", "ERROR");
-    evhttp_send_error(d.req, status, why.c_str());
-    cache_.access(d, status);
+    cache_.reply(d, status, why + "\n", "ERROR");  // sets done, logs the access
     sweep_.arm_in(0);
 }
 
@@ -375,6 +375,7 @@ void Fill::start_reply(Downstream& d) {
                                                              : UINT64_MAX;
     Headers h = reply_headers_;
     if (!has_header(h, "age")) h.emplace_back("Age", "0");
+    if (kind_ != Kind::Pass) remove_header(h, "surrogate-control");  // meant for surrogates only
     d.status = status_;
     d.offset = 0;
     d.end = UINT64_MAX;

@@ -49,11 +49,11 @@ Url parse_url(const std::string& url) {
     http_parser_url u;
     http_parser_url_init(&u);
     if (http_parser_parse_url(url.data(), url.size(), 0, &u) != 0 || !(u.field_set & (1 << UF_HOST)))
-        throw Error("bad_params", "not an absolute http URL: " + url);
+        throw Error("invalid_params", "not an absolute http URL: " + url);
     auto field = [&](int f) { return url.substr(u.field_data[f].off, u.field_data[f].len); };
     if (u.field_set & (1 << UF_SCHEMA)) {
         std::string scheme = field(UF_SCHEMA);
-        if (!iequals(scheme, "http")) throw Error("bad_params", "only http URLs are supported: " + url);
+        if (!iequals(scheme, "http")) throw Error("invalid_params", "only http URLs are supported: " + url);
     }
     Url out;
     out.host = field(UF_HOST);

@@ -46,7 +46,7 @@ struct Url {
     std::string path = "/";  // path and query
     std::string authority() const;  // host[:port] (port omitted when 80)
 };
-Url parse_url(const std::string& url);  // throws Error("bad_params") naming the problem
+Url parse_url(const std::string& url);  // throws Error("invalid_params") naming the problem
 // Resolves a literal address or a name (getaddrinfo; at configuration time
 // only, it blocks). Throws Error("config").
 Endpoint resolve_endpoint(const std::string& host, std::uint16_t port);

@@ -328,6 +328,20 @@ bool heuristically_cacheable(int status) {
     }
 }
 
+SurrogateControl parse_surrogate_control(const Headers& h) {
+    SurrogateControl sc;
+    auto v = get_combined(h, "Surrogate-Control");
+    if (!v) return sc;
+    sc.present = true;
+    for (auto d : split_list(*v)) {
+        if (d.find(';') != std::string_view::npos) continue;  // targeted at another device
+        std::string low = to_lower(d);
+        if (low == "no-store") sc.no_store = true;
+        else if (low.rfind("max-age=", 0) == 0 && !sc.max_age) sc.max_age = parse_delta(std::string_view(low).substr(8));
+    }
+    return sc;
+}
+
 StoreDecision storability(std::string_view method, int status, const Headers& request, const Headers& response,
                           const Options& opt) {
     StoreDecision d;
@@ -345,14 +359,17 @@ StoreDecision storability(std::string_view method, int status, const Headers& re
     auto rs = parse_cache_control(response);
     // §5.2.2.3: must-understand stores only status codes the cache understands, and then overrides no-store.
     if (rs.must_understand && !understood_status(status)) return no("must-understand");
-    if (rq.no_store || (rs.no_store && !rs.must_understand)) return no("no-store");
-    if (opt.shared && rs.private_) return no("private");
+    auto sc = opt.surrogate ? parse_surrogate_control(response) : SurrogateControl{};
+    if (sc.no_store) return no("surrogate no-store");
+    bool surrogate_fresh = sc.max_age.has_value();  // the origin told its surrogates to keep it
+    if (rq.no_store || (rs.no_store && !rs.must_understand && !surrogate_fresh)) return no("no-store");
+    if (opt.shared && rs.private_ && !surrogate_fresh) return no("private");
     if (opt.shared && has_header(request, "Authorization") && !(rs.public_ || rs.must_revalidate || rs.s_maxage))
         return no("authorization");
     if (auto vary = get_combined(response, "Vary"))
         for (auto f : split_list(*vary))
             if (f == "*") return no("vary-star");
-    bool explicit_ok = rs.public_ || rs.max_age || (opt.shared && rs.s_maxage) || has_header(response, "Expires");
+    bool explicit_ok = surrogate_fresh || rs.public_ || rs.max_age || (opt.shared && rs.s_maxage) || has_header(response, "Expires");
     if (!explicit_ok && !heuristically_cacheable(status)) return no("not-cacheable-status");
     d.store = true;
     if (opt.shared) d.strip_fields = rs.private_fields;
@@ -375,6 +392,8 @@ Headers strip_hop_by_hop(const Headers& h) {
 // ---- freshness and age -----------------------------------------------------------------
 
 Freshness freshness_lifetime(int status, const Headers& response, std::int64_t response_time, const Options& opt) {
+    if (opt.surrogate)
+        if (auto sc = parse_surrogate_control(response); sc.max_age) return {*sc.max_age, false};
     auto cc = parse_cache_control(response);
     if (opt.shared && cc.s_maxage) return {*cc.s_maxage, false};
     if (cc.max_age) return {*cc.max_age, false};

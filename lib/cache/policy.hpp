@@ -43,7 +43,7 @@
 //   than ignored: revalidating is the safe side.
 // - A 304 never changes Content-Length, Content-Encoding, Content-MD5,
 //   Content-Range or ETag of the stored response: they describe its body.
-// - Status codes outside RFC 9110 (and 429, 451) are not understood: with
+// - Status codes outside RFC 9110, 429 (RFC 6585) and 451 (RFC 7725) are not understood: with
 //   must-understand such a response is not stored (§5.2.2.3).
 // - Range: a malformed header or another unit is ignored (serve 200);
 //   several ranges are reported NotSingle so the caller serves 200 whole.
@@ -90,9 +90,20 @@ constexpr std::int64_t kDeltaMax = 2147483648;  // 2^31, §1.2.2
 CacheControl parse_cache_control(std::string_view value);
 CacheControl parse_cache_control(const Headers& h);  // every Cache-Control line
 
+// ---- Surrogate-Control (W3C Edge Architecture 1.0) ----------------------------
+// For surrogates (reverse proxies) only: max-age=N and no-store override
+// Cache-Control for our own storage; directives targeted at a device
+// (";name") are someone else's. The field is not passed on to clients.
+struct SurrogateControl {
+    bool present = false, no_store = false;
+    std::optional<std::int64_t> max_age;
+};
+SurrogateControl parse_surrogate_control(const Headers& h);
+
 // ---- storage (§3) -----------------------------------------------------------
 struct Options {
     bool shared = true;
+    bool surrogate = true;  // a reverse proxy for its origins: Surrogate-Control applies
     std::int64_t heuristic_cap = 86400;  // seconds; upper bound of a heuristic lifetime
     int heuristic_percent = 10;           // of (Date − Last-Modified), §4.2.2
 };

@@ -154,7 +154,7 @@ Value Services::list() const {
                        {"ttl", r.ttl},
                        {"attrs", r.attrs},
                        {"published", r.last_put > 0 && r.last_error.empty()},
-                       {"refreshed_ago", r.last_put > 0 ? Value(now - r.last_put) : Value()},
+                       {"refreshed_ago", r.last_put > 0 && r.last_error.empty() ? Value(now - r.last_put) : Value()},
                        {"error", r.last_error.empty() ? Value() : Value(r.last_error)}});
     return out;
 }

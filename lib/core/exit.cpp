@@ -12,7 +12,7 @@ int exit_for_error_code(std::string_view code) {
         {"invalid_request", exit_protocol}, {"bad_frame", exit_protocol}, {"protocol", exit_protocol},
         {"permission", exit_noperm},     {"forbidden", exit_noperm},    {"unavailable", exit_unavailable},
         {"not_ready", exit_tempfail},    {"timeout", exit_tempfail},    {"over_quota", exit_tempfail},
-        {"busy", exit_tempfail},         {"config", exit_config},       {"internal", exit_software},
+        {"busy", exit_tempfail},         {"config", exit_config},        {"io", exit_io},       {"internal", exit_software},
     };
     auto it = table.find(code);
     return it == table.end() ? exit_software : it->second;

@@ -313,3 +313,17 @@ TEST(CachePolicyRange, Cases) {
                      "bytes=0-1,x"})
         EXPECT_EQ(one(bad, 1000).kind, RangeKind::Ignore) << bad;
 }
+
+TEST(CachePolicySurrogate, OverridesCacheControlForUs) {
+    Headers fresh_nostore = {{"Surrogate-Control", "max-age=3600"}, {"Cache-Control", "no-store"}};
+    EXPECT_TRUE(storability("GET", 200, {}, fresh_nostore).store);
+    EXPECT_EQ(freshness_lifetime(200, fresh_nostore, T).lifetime, 3600);
+    EXPECT_FALSE(storability("GET", 200, {}, {{"Surrogate-Control", "no-store"}, {"Cache-Control", "max-age=60"}}).store);
+    // Targeted at another device: not ours.
+    Headers other = {{"Surrogate-Control", "max-age=3600;other"}};
+    EXPECT_FALSE(parse_surrogate_control(other).max_age.has_value());
+    EXPECT_EQ(parse_surrogate_control({{"Surrogate-Control", "foo, MaX-aGe=7"}}).max_age, 7);
+    Options browser;
+    browser.surrogate = false;
+    EXPECT_FALSE(storability("GET", 200, {}, fresh_nostore, browser).store);
+}
