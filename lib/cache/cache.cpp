@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 
 #include <event2/bufferevent.h>
+#include <event2/listener.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
@@ -21,6 +22,12 @@ namespace sr::cache {
 namespace {
 
 constexpr std::uint64_t kReadSmallBodies = 256 << 10;
+
+// evconnlistener's error callback gets evhttp's pointer, not ours: guards by listener.
+std::map<evconnlistener*, rpc::AcceptGuard*>& accept_guards() {
+    static std::map<evconnlistener*, rpc::AcceptGuard*> guards;
+    return guards;
+}
 
 bool prefix_of(std::string_view prefix, std::string_view s) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -84,6 +91,13 @@ void Cache::start() {
         evhttp_bound_socket* s = evhttp_bind_socket_with_handle(http_, host.c_str(), port);
         if (!s) throw Error("config", "cannot listen on " + addr + ": " + std::strerror(errno));
         sockets_.push_back(s);
+        // Out of descriptors, accept() fails at once, again and again: pause instead of spinning.
+        evconnlistener* l = evhttp_bound_socket_get_listener(s);
+        guards_.push_back(std::make_unique<rpc::AcceptGuard>(loop_, l, accept_errors_, "http " + addr));
+        accept_guards()[l] = guards_.back().get();
+        evconnlistener_set_error_cb(l, [](evconnlistener* lev, void*) {
+            if (auto it = accept_guards().find(lev); it != accept_guards().end()) it->second->failed();
+        });
     }
 }
 
@@ -96,11 +110,16 @@ void Cache::stop() {
     if (stopping_) return;
     stopping_ = true;
     if (http_) {
-        for (auto* s : sockets_) evhttp_del_accept_socket(http_, s);
+        for (auto* s : sockets_) {
+            accept_guards().erase(evhttp_bound_socket_get_listener(s));
+            evhttp_del_accept_socket(http_, s);
+        }
         sockets_.clear();
+        guards_.clear();
     }
     joinable_.clear();
     fills_.clear();  // waiting clients get 503, unfinished bodies are dropped
+    graveyard_.clear();
     if (http_) {
         evhttp_free(http_);
         http_ = nullptr;
@@ -176,7 +195,7 @@ void Cache::on_request_cb(evhttp_request* req, void* self) {
 void Cache::reply(Downstream& d, int status, const std::string& text, const char* x_cache) {
     d.status = status;
     d.x_cache = x_cache;
-    d.done = true;
+    d.unwatch();
     auto* out = evhttp_request_get_output_headers(d.req);
     evhttp_add_header(out, "X-Cache", x_cache);
     evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
@@ -185,6 +204,7 @@ void Cache::reply(Downstream& d, int status, const std::string& text, const char
     evhttp_add_header(out, "Content-Length", std::to_string(text.size()).c_str());
     evhttp_send_reply(d.req, status, nullptr, b);
     evbuffer_free(b);
+    d.answered();
     access(d, status);
 }
 
@@ -192,9 +212,9 @@ void Cache::handle(evhttp_request* req) {
     ++stats_.requests;
     auto d = std::make_unique<Downstream>(*this, req);
     d->start_us = Loop::now_us();
-    if (d->host.empty()) {
+    if (!d->valid) {
         ++stats_.bad_requests;
-        reply(*d, 400, "a Host header is required\n", "ERROR");
+        reply(*d, 400, "a request needs a Host (host[:port]) and a target starting with /\n", "ERROR");
         return;
     }
     if (prefix_of("/svc/", d->path)) {
@@ -254,9 +274,13 @@ void Cache::handle(evhttp_request* req) {
                 if (background) ++stats_.stale;
                 else ++stats_.hits;
                 std::optional<StoredObject> revalidate;
-                if (background && !joinable_.count(d->url)) revalidate = stored->object;
+                Headers asked;
+                if (background && !joinable_.count(d->url)) {
+                    revalidate = stored->object;
+                    asked = d->headers;  // the refresh speaks for this request (Host, Vary fields)
+                }
                 serve_stored(*d, std::move(*stored), how, peer ? "PEER-HIT" : background ? "STALE" : "HIT");
-                if (revalidate) start_fill(nullptr, *route, std::move(revalidate));
+                if (revalidate) start_fill(nullptr, *route, std::move(revalidate), true, &asked);
                 return;
             }
             case Action::GatewayTimeout:
@@ -289,17 +313,19 @@ void Cache::handle(evhttp_request* req) {
 }
 
 void Cache::start_fill(std::unique_ptr<Downstream> d, const Route& route, std::optional<StoredObject> stale,
-                       bool joinable) {
+                       bool joinable, const Headers* background_request) {
     std::string url = d ? d->url : stale ? stale->url : std::string();
     std::string path = d ? d->path : url.substr(url.find('/', 7));
+    // Requests with credentials are not sent to peer caches.
+    bool credentials = d && (has_header(d->headers, "authorization") || has_header(d->headers, "cookie"));
     Fill::Kind kind = stale ? Fill::Kind::Validate : Fill::Kind::Cacheable;
-    if (d && stale) d->x_cache = "REVALIDATED";
     auto fill = std::make_unique<Fill>(*this, kind, url, route, std::move(d), std::move(stale));
+    if (background_request) fill->set_request_headers(*background_request);
     Fill* raw = fill.get();
     fills_[raw] = std::move(fill);
     if (joinable) joinable_[url] = raw;
     Upstream origin = origin_upstream(route, path);
-    if (coop_ && kind == Fill::Kind::Cacheable) {
+    if (coop_ && kind == Fill::Kind::Cacheable && !credentials) {
         std::uint64_t generation = ++fill_generation_;
         fill_ids_[raw] = generation;
         coop_->holders(url, path, [this, raw, generation, origin](std::vector<Upstream> peers) {
@@ -349,13 +375,20 @@ void Cache::fill_finished(Fill* f) {
     bury_->arm_in(0);
 }
 
-void Cache::serve_from_store(Downstream& d, const std::string& url, const std::string& variant, const char* x_cache) {
+bool Cache::serve_from_store(Downstream& d, const std::string& url, const std::string& variant, const char* x_cache) {
+    if (d.closed || d.done) return true;
     std::int64_t now = wall_seconds();
-    auto obj = store_->open(url, variant, now);
-    if (!obj) return;  // the caller answers otherwise
-    ReuseDecision how;
-    how.age = current_age(obj->object.response, now);
-    serve_stored(d, std::move(*obj), how, x_cache);
+    try {
+        auto obj = store_->open(url, variant, now);
+        if (!obj) return false;  // the caller answers otherwise
+        ReuseDecision how;
+        how.age = current_age(obj->object.response, now);
+        serve_stored(d, std::move(*obj), how, x_cache);
+        return true;
+    } catch (const Error& e) {
+        log::error("cannot serve ", url, " from the store: ", e.what());
+        return false;
+    }
 }
 
 void Cache::serve_stored(Downstream& d, OpenObject obj, const ReuseDecision& how, const char* x_cache) {
@@ -393,7 +426,8 @@ void Cache::respond_stored(Downstream& d, const StoredObject& st, OpenObject* fi
         }
     }
     h.emplace_back("X-Cache", x_cache);
-    if (status != 304) h.emplace_back("Content-Length", std::to_string(length));
+    if (status != 304 && status != 204) h.emplace_back("Content-Length", std::to_string(length));
+    d.unwatch();
     add_output_headers(d.req, h);
     evbuffer* b = evbuffer_new();
     if (body && length > 0) {
@@ -427,6 +461,7 @@ void Cache::respond_stored(Downstream& d, const StoredObject& st, OpenObject* fi
             evbuffer* out = bufferevent_get_output(evhttp_connection_get_bufferevent(d.evcon));
             evbuffer_add_file(out, file->release(), static_cast<ev_off_t>(first), static_cast<ev_off_t>(length));
             evhttp_send_reply_end(d.req);
+            d.answered();
             access(d, status);
             return;
         }
@@ -435,9 +470,9 @@ void Cache::respond_stored(Downstream& d, const StoredObject& st, OpenObject* fi
     }
     d.status = status;
     d.x_cache = x_cache;
-    d.done = true;
     evhttp_send_reply(d.req, status, nullptr, b);
     evbuffer_free(b);
+    d.answered();
     access(d, status);
 }
 

@@ -129,9 +129,11 @@ class Cache {
                         const ReuseDecision& how, const char* x_cache);
     void forget_hot(const std::string& url) { hot_.forget(url); }
     // Serves url's variant from the store, freshness aside (after a 304, or stale on error).
-    void serve_from_store(Downstream& d, const std::string& url, const std::string& variant, const char* x_cache);
+    // False when it is not there (the caller answers otherwise).
+    bool serve_from_store(Downstream& d, const std::string& url, const std::string& variant, const char* x_cache);
+    // background_request: for a fill with no downstream (stale-while-revalidate), the request it speaks for.
     void start_fill(std::unique_ptr<Downstream> d, const Route& route, std::optional<StoredObject> stale,
-                    bool joinable = true);
+                    bool joinable = true, const Headers* background_request = nullptr);
     void pass(std::unique_ptr<Downstream> d, const Route& route);
     void reply(Downstream& d, int status, const std::string& text, const char* x_cache);
     Upstream origin_upstream(const Route& route, const std::string& path) const;
@@ -151,6 +153,8 @@ class Cache {
     HttpClient client_;
     evhttp* http_ = nullptr;
     std::vector<evhttp_bound_socket*> sockets_;
+    std::vector<std::unique_ptr<rpc::AcceptGuard>> guards_;
+    std::uint64_t accept_errors_ = 0;
     std::map<std::string, Fill*> joinable_;  // url → the fill late misses may join
     std::map<Fill*, std::unique_ptr<Fill>> fills_;
     std::map<Fill*, std::uint64_t> fill_ids_;  // fills waiting for the DHT: still the same fill?

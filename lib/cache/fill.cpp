@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <event2/http_struct.h>
+
 #include <algorithm>
 
 namespace sr::cache {
@@ -47,18 +49,24 @@ Downstream::Downstream(Cache& c, evhttp_request* r) : cache(c), req(r), evcon(ev
     method = method_name(evhttp_request_get_command(r));
     headers = input_headers(r);
     std::string target = evhttp_request_get_uri(r);
-    if (target.rfind("http://", 0) == 0) {  // absolute-form
+    if (target.rfind("http://", 0) == 0) {  // absolute-form: its authority is the Host
         try {
             Url u = parse_url(target);
             host = u.authority();
             target = u.path;
+            set_header(headers, "Host", host);
         } catch (const Error&) {
+            target.clear();
         }
+    } else {
+        host = std::string(get_header(headers, "host").value_or(""));
     }
-    if (host.empty()) host = std::string(get_header(headers, "host").value_or(""));
     for (auto& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    path = target.empty() ? "/" : target;
-    url = "http://" + (host.empty() ? std::string("-") : host) + path;
+    // The URL is the cache key: only origin-form targets and plain host[:port] names make one.
+    bool host_ok = !host.empty() && host.find_first_of("/?#@\\ \t\r\n") == std::string::npos;
+    valid = host_ok && !target.empty() && target.front() == '/';
+    path = valid ? target : "/";
+    url = "http://" + (host_ok ? host : std::string("-")) + path;
     char* addr = nullptr;
     ev_uint16_t port = 0;
     if (evcon) evhttp_connection_get_peer(evcon, &addr, &port);
@@ -70,20 +78,36 @@ Downstream::Downstream(Cache& c, evhttp_request* r) : cache(c), req(r), evcon(ev
     }
 }
 
-Downstream::~Downstream() {
-    if (fill && !closed && evcon) evhttp_connection_set_closecb(evcon, nullptr, nullptr);
-}
+Downstream::~Downstream() { unwatch(); }
 
 void Downstream::watch_close() {
-    if (!evcon) return;
+    if (!evcon || watching) return;
+    watching = true;
     evhttp_connection_set_closecb(
         evcon,
         [](evhttp_connection*, void* self) {
             auto* d = static_cast<Downstream*>(self);
             d->closed = true;
+            d->watching = false;
+            // libevent detaches a request it was still waiting for us to answer and
+            // leaves it to us: freeing it is ours (else one leaks per client that left).
+            if (!d->done && d->req && evhttp_request_get_connection(d->req) == nullptr) evhttp_request_free(d->req);
+            d->req = nullptr;
+            d->evcon = nullptr;
             if (d->fill) d->fill->client_closed(d);
         },
         this);
+}
+
+void Downstream::unwatch() {
+    if (watching && evcon) evhttp_connection_set_closecb(evcon, nullptr, nullptr);
+    watching = false;
+}
+
+void Downstream::answered() {
+    done = true;
+    req = nullptr;  // evhttp owns (and may already have freed) both from here on
+    evcon = nullptr;
 }
 
 // ---- Fill ----------------------------------------------------------------------------
@@ -94,21 +118,26 @@ Fill::Fill(Cache& cache, Kind kind, std::string url, Route route, std::unique_pt
       sweep_(cache.loop_, [this] { sweep(); }) {
     if (first) {
         request_headers_ = first->headers;
+        has_first_ = true;
         first->fill = this;
         first->watch_close();
         waiters_.push_back(std::move(first));
     }
 }
 
+void Fill::set_request_headers(Headers h) { request_headers_ = std::move(h); }
+
 Fill::~Fill() {
     if (exchange_) cache_.client_.cancel(exchange_);
     for (auto& d : waiters_) {
         if (d->closed || d->done) continue;
-        if (d->started) evhttp_connection_free(d->evcon);  // a truncated answer: the close says so
-        else {
-            d->fill = nullptr;
-            evhttp_connection_set_closecb(d->evcon, nullptr, nullptr);
+        d->fill = nullptr;
+        if (d->started) {
+            drop_connection(*d);  // a truncated answer: the close says so
+        } else {
+            d->unwatch();
             evhttp_send_error(d->req, 503, "Service Unavailable");
+            d->answered();
         }
     }
     if (writer_) cache_.store_->abort(std::move(writer_));
@@ -122,8 +151,12 @@ void Fill::begin(std::vector<Upstream> candidates) {
 }
 
 bool Fill::join(std::unique_ptr<Downstream>& d) {
-    if (finished_ || kind_ == Kind::Pass || (have_head_ && !storable_)) return false;
+    // Only a fill that will still answer, and answer with what this request may get.
+    if (finished_ || complete_ || validated_ || use_stale_ || kind_ == Kind::Pass || (have_head_ && !storable_))
+        return false;
     if (have_head_ && !compatible(*d)) return false;
+    if (kind_ == Kind::Validate && stale_ && !vary_matches(stale_->response.headers, stale_->request_headers, d->headers))
+        return false;
     d->fill = this;
     d->watch_close();
     Downstream& ref = *d;
@@ -156,12 +189,13 @@ void Fill::attempt() {
     if (kind_ != Kind::Pass) drop_client_conditionals(r.headers);
     if (kind_ == Kind::Validate && stale_)
         for (auto& h : conditional_request_headers(stale_->response.headers)) r.headers.push_back(std::move(h));
-    if (auto host = get_header(request_headers_, "host")) {
-        remove_header(r.headers, "host");
-        // A peer keys its copies by the URL, so it must see the client's Host.
-        if (current_.peer) r.headers.emplace_back("Host", std::string(*host));
-        else r.headers.emplace_back("X-Forwarded-Host", std::string(*host));
-    }
+    // The host is the one of the URL we key by, never a client's own X-Forwarded-Host.
+    std::string host = url_.substr(7, url_.find('/', 7) - 7);
+    remove_header(r.headers, "host");
+    remove_header(r.headers, "x-forwarded-host");
+    // A peer keys its copies by the URL, so it must see the same Host.
+    if (current_.peer) r.headers.emplace_back("Host", host);
+    else r.headers.emplace_back("X-Forwarded-Host", host);
     if (current_.peer) r.headers.emplace_back("X-SR-Peer", "1");
     r.headers.emplace_back("Via", "1.1 sr-cached");
     if (first) {
@@ -173,10 +207,38 @@ void Fill::attempt() {
     r.dscp = route_.dscp;
     request_time_ = wall_seconds();
     if (!current_.peer) ++cache_.stats_.origin_fetches;
+    // An error escaping a callback would unwind through libevent: each ends here.
     exchange_ = cache_.client_.fetch(current_.to, std::move(r),
-                                     {[this](const ResponseHead& h) { on_head(h); },
-                                      [this](const char* p, std::size_t n) { on_body(p, n); },
-                                      [this](bool ok, const std::string& e) { on_done(ok, e); }});
+                                     {[this](const ResponseHead& h) { guarded([&] { on_head(h); }); },
+                                      [this](const char* p, std::size_t n) { guarded([&] { on_body(p, n); }); },
+                                      [this](bool ok, const std::string& e) { guarded([&] { on_done(ok, e); }); }});
+}
+
+void Fill::guarded(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        log::error(url_, ": ", e.what());
+        if (exchange_) cache_.client_.cancel(exchange_);
+        exchange_.reset();
+        have_head_ = true;  // no second upstream: end what was started
+        if (writer_) cache_.store_->abort(std::move(writer_));
+        storable_ = false;
+        complete_ = true;
+        cache_.not_joinable(this);
+        for (auto& d : waiters_) {
+            if (d->closed || d->done) continue;
+            if (d->started) drop_connection(*d);
+            else reply_error(*d, 502, "the cache failed: " + std::string(e.what()));
+        }
+        sweep_.arm_in(0);
+    }
+}
+
+void Fill::drop_connection(Downstream& d) {
+    d.unwatch();
+    evhttp_connection_free(d.evcon);
+    d.answered();
 }
 
 void Fill::on_head(const ResponseHead& head) {
@@ -196,9 +258,26 @@ void Fill::on_head(const ResponseHead& head) {
         attempt();
         return;
     }
-    if (kind_ == Kind::Validate && stale_ && head.status == 304 && validates_stored(stale_->response.headers, head.headers)) {
-        validated_ = true;  // served from the store when the exchange ends
-        headers_304_ = head.headers;
+    if (kind_ == Kind::Validate && stale_ && head.status == 304) {
+        if (validates_stored(stale_->response.headers, head.headers)) {
+            validated_ = true;  // served from the store when the exchange ends
+            cache_.not_joinable(this);
+            headers_304_ = head.headers;
+            return;
+        }
+        // A 304 for something we do not hold: ask again without conditions.
+        cache_.client_.cancel(exchange_);
+        exchange_.reset();
+        kind_ = Kind::Cacheable;
+        stale_.reset();
+        --next_;
+        attempt();
+        return;
+    }
+    if (head.status == 304 && kind_ != Kind::Pass) {  // we sent no conditional: never pass a 304 on
+        cache_.client_.cancel(exchange_);
+        exchange_.reset();
+        upstream_failed("an unasked-for 304");
         return;
     }
     if (kind_ != Kind::Pass && stale_ && head.status >= 500) {
@@ -207,6 +286,7 @@ void Fill::on_head(const ResponseHead& head) {
         });
         if (any) {
             use_stale_ = true;
+            cache_.not_joinable(this);
             return;
         }
     }
@@ -224,6 +304,10 @@ void Fill::on_head(const ResponseHead& head) {
         StoreDecision sd = storability("GET", status_, request_headers_, head.headers, cache_.cfg_.policy);
         storable_ = sd.store;
         strip_fields_ = sd.strip_fields;
+        if (storable_ && head.content_length != UINT64_MAX && head.content_length > max_object()) {
+            storable_ = false;
+            sd.reason = "larger than an eighth of --max-size";
+        }
         if (!storable_) log::debug("not storing ", url_, ": ", sd.reason);
     }
     reply_headers_ = strip_hop_by_hop(head.headers);
@@ -236,13 +320,15 @@ void Fill::on_head(const ResponseHead& head) {
         if (read_fd_ < 0) throw Error("io", "cannot read back " + writer_->path());
     } catch (const Error& e) {
         log::error("cannot fill ", url_, ": ", e.what());
+        cache_.client_.cancel(exchange_);
+        exchange_.reset();
         upstream_failed(e.what());
         return;
     }
-    // Share only what may be shared.
+    // Share only what may be shared: an answer not to be stored goes to the request that asked for it.
     std::vector<std::unique_ptr<Downstream>> keep, alone;
     for (std::size_t i = 0; i < waiters_.size(); ++i) {
-        bool shareable = i == 0 || (storable_ && compatible(*waiters_[i]));
+        bool shareable = (i == 0 && has_first_) || (storable_ && compatible(*waiters_[i]));
         (shareable ? keep : alone).push_back(std::move(waiters_[i]));
     }
     waiters_ = std::move(keep);
@@ -264,6 +350,10 @@ void Fill::on_body(const char* data, std::size_t n) {
     }
     available_ += n;
     cache_.stats_.bytes_in += n;
+    if (storable_ && available_ > max_object()) {
+        storable_ = false;  // kept streaming to its waiters, never stored
+        cache_.not_joinable(this);
+    }
     for (std::size_t i = 0; i < waiters_.size(); ++i) feed(*waiters_[i]);
 }
 
@@ -276,14 +366,28 @@ void Fill::on_done(bool ok, const std::string& error) {
     std::int64_t now = wall_seconds();
     if (validated_) {
         update_from_304(stale_->response, headers_304_, request_time_, response_time_);
-        cache_.store_->update(*stale_, now);
+        try {
+            cache_.store_->update(*stale_, now);
+        } catch (const Error& e) {
+            log::error("cannot update ", url_, " after a 304: ", e.what());
+        }
         cache_.forget_hot(url_);
         Freshness f = freshness_lifetime(stale_->response.status, stale_->response.headers, response_time_,
                                          cache_.cfg_.policy);
         cache_.committed(*stale_, f.lifetime - current_age(stale_->response, now), {});  // pointer again
         ++cache_.stats_.revalidated;
-        for (auto& d : waiters_) cache_.serve_from_store(*d, url_, stale_->variant, "REVALIDATED");
         complete_ = true;
+        std::vector<std::unique_ptr<Downstream>> others;
+        for (auto& d : waiters_) {
+            if (d->closed || d->done) continue;
+            if (!vary_matches(stale_->response.headers, stale_->request_headers, d->headers)) {
+                others.push_back(std::move(d));
+                continue;
+            }
+            if (!cache_.serve_from_store(*d, url_, stale_->variant, "REVALIDATED"))
+                reply_error(*d, 502, "the stored copy went away while it was validated");
+        }
+        for (auto& d : others) send_alone(std::move(d));
         sweep_.arm_in(0);
         return;
     }
@@ -331,6 +435,7 @@ void Fill::upstream_failed(const std::string& error) {
     if (writer_) cache_.store_->abort(std::move(writer_));
     complete_ = true;
     storable_ = false;
+    cache_.not_joinable(this);
     if (!have_head_) {
         serve_stale_or_fail(502, error);
         return;
@@ -338,10 +443,8 @@ void Fill::upstream_failed(const std::string& error) {
     for (auto& d : waiters_) {
         if (d->closed || d->done) continue;
         if (d->started) {  // a truncated answer: closing the connection says so
-            d->done = true;
             d->fill = nullptr;
-            evhttp_connection_set_closecb(d->evcon, nullptr, nullptr);
-            evhttp_connection_free(d->evcon);
+            drop_connection(*d);
         } else {
             reply_error(*d, 502, error);
         }
@@ -352,12 +455,13 @@ void Fill::upstream_failed(const std::string& error) {
 void Fill::serve_stale_or_fail(int status, const std::string& why) {
     std::int64_t now = wall_seconds();
     complete_ = true;
+    cache_.not_joinable(this);
     for (auto& d : waiters_) {
         if (d->closed || d->done) continue;
-        if (stale_ && may_serve_stale_on_error(d->headers, stale_->response, now, cache_.cfg_.policy)) {
-            cache_.serve_from_store(*d, url_, stale_->variant, "STALE");
-            if (d->done) continue;
-        }
+        if (stale_ && vary_matches(stale_->response.headers, stale_->request_headers, d->headers) &&
+            may_serve_stale_on_error(d->headers, stale_->response, now, cache_.cfg_.policy) &&
+            cache_.serve_from_store(*d, url_, stale_->variant, "STALE"))
+            continue;
         reply_error(*d, status, why);
     }
     sweep_.arm_in(0);
@@ -379,6 +483,8 @@ void Fill::start_reply(Downstream& d) {
     d.status = status_;
     d.offset = 0;
     d.end = UINT64_MAX;
+    // HTTP/1.0 has no chunked coding: a body of unknown length waits until it is complete.
+    if (total == UINT64_MAX && d.req->major == 1 && d.req->minor == 0 && has_body(status_, d.is_head())) return;
     auto range = kind_ != Kind::Pass && status_ == 200 && d.method == "GET" ? get_header(d.headers, "range") : std::nullopt;
     if (range && if_range_matches(d.headers, h)) {
         if (total == UINT64_MAX) return;  // the range can be placed only once the length is known
@@ -400,11 +506,13 @@ void Fill::start_reply(Downstream& d) {
         total = 0;
     }
     h.emplace_back("X-Cache", d.x_cache);
-    if (total != UINT64_MAX && d.status != 304) h.emplace_back("Content-Length", std::to_string(total));
+    bool framed = d.status != 304 && d.status != 204 && d.status >= 200;  // no Content-Length on 1xx, 204, 304
+    if (total != UINT64_MAX && framed) h.emplace_back("Content-Length", std::to_string(total));
     add_output_headers(d.req, h);
     if (!has_body(d.status, d.is_head()) || total == 0) {
-        d.done = true;
+        d.unwatch();
         evhttp_send_reply(d.req, d.status, nullptr, nullptr);
+        d.answered();
         cache_.access(d, d.status);
         sweep_.arm_in(0);
         return;
@@ -452,9 +560,9 @@ void Fill::chunk_sent(Downstream* d) {
 }
 
 void Fill::finish(Downstream& d) {
-    d.done = true;
-    evhttp_connection_set_closecb(d.evcon, nullptr, nullptr);
-    evhttp_send_reply_end(d.req);
+    d.unwatch();
+    evhttp_send_reply_end(d.req);  // may free the connection at once (Connection: close)
+    d.answered();
     cache_.access(d, d.status);
     sweep_.arm_in(0);
 }
@@ -466,11 +574,14 @@ void Fill::client_closed(Downstream* d) {
 
 void Fill::send_alone(std::unique_ptr<Downstream> d) {
     d->fill = nullptr;
-    evhttp_connection_set_closecb(d->evcon, nullptr, nullptr);
+    d->unwatch();
     cache_.start_fill(std::move(d), route_, std::nullopt, /*joinable=*/false);
 }
 
 void Fill::sweep() {
+    if (complete_ && !exchange_)
+        for (auto& d : waiters_)
+            if (!d->done && !d->closed && !d->started && !have_head_) reply_error(*d, 502, "no answer to share");
     waiters_.erase(std::remove_if(waiters_.begin(), waiters_.end(), [](const auto& d) { return d->done || d->closed; }),
                    waiters_.end());
     if (!waiters_.empty()) return;
@@ -481,6 +592,7 @@ void Fill::sweep() {
     }
     if (!complete_ || exchange_) return;
     finished_ = true;
+    cache_.not_joinable(this);
     cache_.fill_finished(this);
 }
 

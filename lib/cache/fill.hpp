@@ -22,6 +22,7 @@
 #include "cache/cache.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,7 +41,9 @@ struct Downstream {
     int dscp = -1;
 
     // The answer's progress.
+    bool valid = true;  // the target and Host make a URL (else: 400)
     bool started = false, in_flight = false, done = false, closed = false;
+    bool watching = false;  // our close callback is set on evcon
     std::uint64_t offset = 0, end = UINT64_MAX;  // body bytes still to send: [offset, end)
     std::uint64_t sent = 0;
     int status = 0;
@@ -50,6 +53,8 @@ struct Downstream {
     ~Downstream();
     bool is_head() const { return method == "HEAD"; }
     void watch_close();  // evhttp's close callback → closed
+    void unwatch();      // before anything that ends the answer
+    void answered();     // after it: req and evcon are evhttp's again
 };
 
 struct Upstream {
@@ -71,6 +76,8 @@ class Fill {
     void begin(std::vector<Upstream> candidates);
     // A later miss for the same URL: true when it was taken in.
     bool join(std::unique_ptr<Downstream>& d);
+    // The request a background fill (no first downstream) speaks for.
+    void set_request_headers(Headers h);
     void client_closed(Downstream* d);
     void chunk_sent(Downstream* d);
     const std::string& url() const { return url_; }
@@ -89,6 +96,9 @@ class Fill {
     void serve_stale_or_fail(int status, const std::string& why);
     void send_alone(std::unique_ptr<Downstream> d);  // not shareable: its own fill
     void sweep();  // drop answered or gone downstreams; tell the cache when all are done
+    void guarded(const std::function<void()>& fn);  // runs an upstream callback; an error ends the fill
+    void drop_connection(Downstream& d);  // a started answer that cannot end well
+    std::uint64_t max_object() const { return cache_.cfg_.store.max_bytes / 8; }
     bool compatible(const Downstream& d) const;
 
     Cache& cache_;
@@ -105,6 +115,7 @@ class Fill {
     HttpClient::Handle exchange_;
     std::int64_t request_time_ = 0, response_time_ = 0;
 
+    bool has_first_ = false;  // waiters_[0] is the request that started the fill
     bool have_head_ = false, storable_ = false, complete_ = false, finished_ = false;
     int status_ = 0;
     ResponseHead head_;

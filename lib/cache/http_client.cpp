@@ -211,7 +211,7 @@ http_parser_settings HttpClient::Conn::settings = [] {
     s.on_headers_complete = [](http_parser* p) {
         auto* c = conn_of(p);
         push_header(c);
-        if (p->status_code / 100 == 1) return 0;  // interim (100 Continue): wait for the real answer
+        if (p->status_code / 100 == 1) return 1;  // interim (100 Continue): no content (RFC 9112 §6.3); wait for the real answer
         c->head.status = p->status_code;
         if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX) c->head.content_length = p->content_length;
         c->head_done = true;
@@ -361,7 +361,9 @@ void HttpClient::Conn::on_event(short what) {
 void HttpClient::Conn::fail(const std::string& why) {
     Handle e = std::move(ex);
     HttpClient& c = client;
-    bool retry = reused && !e->got_bytes && !e->retried;
+    // Only idempotent requests are sent twice (RFC 9110 §9.2.2).
+    bool idempotent = e->req.method != "POST" && e->req.method != "PATCH";
+    bool retry = reused && !e->got_bytes && !e->retried && idempotent;
     e->conn = nullptr;
     c.active_.erase(this);  // destroys this
     if (e->cancelled) return;

@@ -85,7 +85,10 @@ void Services::save() const {
 void Services::add(Registration r) {
     if (r.name.empty() || r.name.find('/') != std::string::npos)
         throw Error("invalid_params", "a service name is not empty and has no '/'");
-    parse_url(r.url);  // throws on a URL we could not proxy to
+    Url u = parse_url(r.url);  // throws on a URL we could not proxy to
+    // By address: a name would be looked up on every request, blocking the loop.
+    std::string hostport = (u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port);
+    if (!literal_endpoint(hostport)) throw Error("invalid_params", "give the instance by address, not by name: " + r.url);
     if (r.ttl < 10 || r.ttl > 86400) throw Error("invalid_params", "ttl must be 10..86400 seconds");
     auto key = std::make_pair(r.name, r.url);
     regs_[key] = std::move(r);
@@ -227,7 +230,7 @@ void Services::proxy(std::unique_ptr<Downstream> d) {
         if (!*alive) return;
         std::unique_ptr<Downstream> d = std::move(*held);
         if (d->closed) return;
-        evhttp_connection_set_closecb(d->evcon, nullptr, nullptr);
+        d->unwatch();
         if (!err.is_null() || instances.empty()) {
             std::string why = err.is_null() ? "no live instance of " + name : err.value("message", "lookup failed");
             cache_.reply(*d, 503, why + "\n", "ERROR");

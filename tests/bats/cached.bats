@@ -298,16 +298,21 @@ EOF
         --max-size 1M --access-log off --ready-fd 9 9>"$dir/ready" 2>>"$dir/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     echo $! >"$dir/pid"
     wait_ready "$dir/ready"
-    for i in 1 2; do curl -sSf -o /dev/null "http://127.0.0.151:8153/ev$i?size=400000&cc=max-age%3D600"; done
-    curl -sSf -o /dev/null "http://127.0.0.151:8153/ev1?size=400000&cc=max-age%3D600"  # ev1 is now the more recent
-    curl -sSf -o /dev/null "http://127.0.0.151:8153/ev3?size=400000&cc=max-age%3D600"
+    local q='size=120000&cc=max-age%3D600'
+    for i in $(seq 1 8); do curl -sSf -o /dev/null "http://127.0.0.151:8153/ev$i?$q"; done
+    curl -sSf -o /dev/null "http://127.0.0.151:8153/ev1?$q"  # ev1 is now more recent than ev2
+    for i in 9 10; do curl -sSf -o /dev/null "http://127.0.0.151:8153/ev$i?$q"; done
+    # An object over an eighth of the bound is passed on, never stored (it would empty the store).
+    curl -sSf -o "$BATS_TEST_TMPDIR/big" "http://127.0.0.151:8153/big?size=300000&cc=max-age%3D600"
+    [ "$(stat -c %s "$BATS_TEST_TMPDIR/big")" -eq 300000 ]
     run env SR_RUNTIME_DIR="$dir/run" sr-ctl -j cache stats
     [ "$(jq .evictions <<<"$output")" -ge 1 ]
     [ "$(jq .bytes <<<"$output")" -le 1048576 ]
     run env SR_RUNTIME_DIR="$dir/run" sr-ctl cache list
     assert_output --partial "/ev1?"
-    assert_output --partial "/ev3?"
+    assert_output --partial "/ev10?"
     refute_output --partial "/ev2?"
+    refute_output --partial "/big?"
 }
 
 @test "the store survives a clean restart: hits without the origin" {
