@@ -272,7 +272,7 @@ void Cache::handle(evhttp_request* req) {
             case Action::ServeStaleAndRevalidate: {
                 bool background = how.action == Action::ServeStaleAndRevalidate;
                 if (background) ++stats_.stale;
-                else ++stats_.hits;
+                else if (!peer) ++stats_.hits;
                 std::optional<StoredObject> revalidate;
                 Headers asked;
                 if (background && !joinable_.count(d->url)) {
