@@ -3,6 +3,7 @@
 #include "cache/coop.hpp"
 #include "cache/evhttp_util.hpp"
 #include "cache/fill.hpp"
+#include "cache/peer.hpp"
 #include "cache/services.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -229,7 +230,14 @@ void Cache::handle(evhttp_request* req) {
     }
     if (route->dscp >= 0 && d->evcon)
         set_dscp(bufferevent_getfd(evhttp_connection_get_bufferevent(d->evcon)), route->dscp);
-    bool peer = has_header(d->headers, "x-sr-peer");
+    bool peer = false;
+    if (auto mark = get_header(d->headers, "x-sr-peer")) {
+        peer = peer_mark_valid(cfg_.peer_key, *mark, d->url, wall_seconds());
+        if (!peer) {  // not one of ours: an ordinary request, and the mark goes no further
+            ++stats_.peer_rejected;
+            remove_header(d->headers, "x-sr-peer");
+        }
+    }
     if (d->method != "GET" && d->method != "HEAD") {
         if (peer) {
             reply(*d, 403, "peer caches may only read\n", "ERROR");
@@ -400,7 +408,7 @@ void Cache::respond_stored(Downstream& d, const StoredObject& st, OpenObject* fi
     Headers h = st.response.headers;
     for (const auto& f : how.strip_fields) remove_header(h, f);
     drop_framing(h);
-    if (!has_header(d.headers, "x-sr-peer")) remove_header(h, "surrogate-control");  // meant for surrogates only
+    if (std::string_view(x_cache).rfind("PEER", 0) != 0) remove_header(h, "surrogate-control");  // for surrogates only
     set_header(h, "Age", std::to_string(how.age));
     int status = st.response.status;
     std::uint64_t first = 0, length = st.body_size;

@@ -1,6 +1,7 @@
 #include "cache/config.hpp"
 
 #include "core/error.hpp"
+#include "core/secret.hpp"
 
 #include <cctype>
 #include <sstream>
@@ -36,6 +37,8 @@ CommandLine::CommandLine() {
         ->capture_default_str();
     app.add_flag("--no-cooperate", o.no_cooperate, "Neither publish replica pointers nor fill from peers");
     app.add_option("--advertise", o.advertise, "ADDR:PORT peers reach this cache at (default the first --listen)");
+    app.add_option("--peer-key-file", o.peer_key_file,
+                   "Key shared by the peer caches: their requests are signed, and an unsigned X-SR-Peer is ignored");
     app.add_option("--dht-timeout", o.dht_timeout, "Seconds a miss waits for the replica lookup")
         ->check(CLI::Range(0.01, 10.0))
         ->capture_default_str();
@@ -164,6 +167,7 @@ CacheConfig make_cache_config(const CacheOptions& o, const DaemonOptions& common
     cfg.upstream.connect_timeout_us = static_cast<std::int64_t>(o.connect_timeout * 1e6);
     cfg.upstream.read_timeout_us = static_cast<std::int64_t>(o.upstream_timeout * 1e6);
     cfg.cooperate = !o.no_cooperate;
+    if (!o.peer_key_file.empty()) cfg.peer_key = read_key_file(o.peer_key_file, "peer key file");
     cfg.dht_timeout_us = static_cast<std::int64_t>(o.dht_timeout * 1e6);
     cfg.services.failover_budget_us = static_cast<std::int64_t>(o.failover_budget * 1e6);
     cfg.policy.heuristic_cap = static_cast<std::int64_t>(o.heuristic_cap);

@@ -23,6 +23,7 @@ struct CacheOptions {
     double client_timeout = 60, connect_timeout = 5, upstream_timeout = 30;
     bool no_cooperate = false;
     std::string advertise;
+    std::string peer_key_file;
     double dht_timeout = 0.3;
     double failover_budget = 5;
     std::size_t heuristic_cap = 86400;

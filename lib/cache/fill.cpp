@@ -1,6 +1,7 @@
 #include "cache/fill.hpp"
 
 #include "cache/evhttp_util.hpp"
+#include "cache/peer.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 
@@ -196,7 +197,8 @@ void Fill::attempt() {
     // A peer keys its copies by the URL, so it must see the same Host.
     if (current_.peer) r.headers.emplace_back("Host", host);
     else r.headers.emplace_back("X-Forwarded-Host", host);
-    if (current_.peer) r.headers.emplace_back("X-SR-Peer", "1");
+    remove_header(r.headers, "x-sr-peer");
+    if (current_.peer) r.headers.emplace_back("X-SR-Peer", peer_mark(cache_.cfg_.peer_key, url_, wall_seconds()));
     r.headers.emplace_back("Via", "1.1 sr-cached");
     if (first) {
         auto xff = get_combined(request_headers_, "x-forwarded-for");

@@ -1,6 +1,7 @@
 #include "dht/config.hpp"
 
 #include "core/error.hpp"
+#include "core/secret.hpp"
 #include "core/log.hpp"
 
 #include <sys/socket.h>
@@ -38,19 +39,6 @@ CommandLine::CommandLine() {
     add_dht_options(app, dht);
 }
 
-static std::string read_key_file(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) throw Error("config", "overlay key file " + path + ": cannot read it");
-    if (st.st_mode & 0077) log::warn("overlay key file ", path, " is readable by others: chmod 600 it");
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    std::string key = ss.str();
-    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
-    if (key.size() < 16) throw Error("config", "overlay key file " + path + ": the key must have at least 16 bytes");
-    return key;
-}
-
 NodeConfig make_node_config(const DhtOptions& o, const DaemonOptions& common) {
     NodeConfig cfg;
     cfg.transport.listen = o.listen;
@@ -63,7 +51,7 @@ NodeConfig make_node_config(const DhtOptions& o, const DaemonOptions& common) {
         if (!Transport::parse_address(j, reinterpret_cast<sockaddr*>(&ss), &len))
             throw Error("config", "--join " + j + ": want IP:PORT or [IPv6]:PORT");
     }
-    if (!o.overlay_key_file.empty()) cfg.transport.key = read_key_file(o.overlay_key_file);
+    if (!o.overlay_key_file.empty()) cfg.transport.key = read_key_file(o.overlay_key_file, "overlay key file");
     cfg.join = o.join;
     if (o.leaf_set_size % 2) throw Error("config", "--leaf-set-size must be even");
     cfg.pastry.leaf_set_size = o.leaf_set_size;

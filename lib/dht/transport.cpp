@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/secret.hpp"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -124,23 +125,9 @@ void Transport::stop() {
 std::string Transport::local_address() const { return local_; }
 
 std::string Transport::mac(const std::string& nonce, std::uint64_t seq, const char* data, std::size_t len) const {
-    EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(hmac);
-    char digest_name[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-                           OSSL_PARAM_construct_end()};
-    EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(cfg_.key->data()), cfg_.key->size(), params);
-    unsigned char seqb[8];
-    for (int i = 0; i < 8; ++i) seqb[i] = static_cast<unsigned char>(seq >> (56 - 8 * i));
-    EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(nonce.data()), nonce.size());
-    EVP_MAC_update(ctx, seqb, sizeof seqb);
-    EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data), len);
-    std::string out(mac_size, '\0');
-    std::size_t outlen = 0;
-    EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &outlen, out.size());
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(hmac);
-    return out;
+    char seqb[8];
+    for (int i = 0; i < 8; ++i) seqb[i] = static_cast<char>(seq >> (56 - 8 * i));
+    return hmac_sha256(*cfg_.key, {nonce, std::string_view(seqb, sizeof seqb), std::string_view(data, len)});
 }
 
 // ---- outbound ------------------------------------------------------------

@@ -14,6 +14,8 @@ setup_file() {
     export ADDR_BASE=160 PORT=4160
     lab_setup
     export ORIGIN="127.0.0.160:8160"
+    head -c 32 /dev/urandom | base64 >"$LAB/peer.key"  # the caches sign their requests to each other
+    chmod 600 "$LAB/peer.key"
     cat >"$LAB/topo.txt" <<'EOF'
 router r1 10.0.0.1
 router r2 10.0.0.2
@@ -71,7 +73,7 @@ start_cached() {
     rm -f "$dir/cached-ready"
     mkfifo "$dir/cached-ready"
     sr-cached --listen "$(cache_addr "$n")" --origin "http://$ORIGIN" --cache-dir "$dir/cache" \
-        --runtime-dir "$dir/run" --access-log off --ready-fd 9 "$@" 9>"$dir/cached-ready" 2>>"$dir/cached.log" \
+        --runtime-dir "$dir/run" --access-log off --peer-key-file "$LAB/peer.key" --ready-fd 9 "$@" 9>"$dir/cached-ready" 2>>"$dir/cached.log" \
         </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     mkdir -p "$LAB/cached$n"
     echo $! >"$LAB/cached$n/pid"
@@ -101,6 +103,16 @@ published() { [ "$(stats "$1" replicas_published)" -ge "$2" ]; }
         curl -sS -H 'Host: cdn.example.net' "http://$(cache_addr $n)$t" | cmp - "$BATS_TEST_TMPDIR/expected"
     done
     [ "$(xcache 3 "$t")" = HIT ]
+}
+
+@test "a client claiming to be a peer cache gets no stored copy without the peer key" {
+    local t='/claimed?cc=no-cache&etag=n1'
+    xcache 1 "$t"
+    run curl -sS -o /dev/null -D - -H 'Host: cdn.example.net' -H 'X-SR-Peer: 1' "http://$(cache_addr 1)$t"
+    refute_output --partial "PEER-HIT"
+    assert_output --partial "X-Cache: REVALIDATED"
+    [ "$(stats 1 peer_rejected)" -ge 1 ]
+    [ "$(count /claimed)" -eq 2 ]
 }
 
 @test "a holder that died is skipped: the next holder serves, the origin is not asked" {

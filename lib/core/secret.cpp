@@ -1,0 +1,50 @@
+#include "core/secret.hpp"
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace sr {
+
+std::string read_key_file(const std::string& path, const std::string& what) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw Error("config", what + " " + path + ": cannot read it");
+    if (st.st_mode & 0077) log::warn(what, " ", path, " is readable by others: chmod 600 it");
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    std::string key = ss.str();
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    if (key.size() < 16) throw Error("config", what + " " + path + ": the key must have at least 16 bytes");
+    return key;
+}
+
+std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts) {
+    EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(hmac);
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                           OSSL_PARAM_construct_end()};
+    EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params);
+    for (auto p : parts) EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(p.data()), p.size());
+    std::string out(32, '\0');
+    std::size_t outlen = 0;
+    EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &outlen, out.size());
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(hmac);
+    out.resize(outlen);
+    return out;
+}
+
+bool same_secret(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace sr

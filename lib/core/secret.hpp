@@ -1,0 +1,24 @@
+// Shared secrets of closed deployments: a key file read once, and HMAC-SHA256.
+//
+// sr-dhtd authenticates overlay frames with its --overlay-key-file; sr-cached
+// authenticates requests between peer caches with --peer-key-file. Both read
+// the key the same way and compute the same MAC.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace sr {
+
+// The file's bytes without trailing whitespace; at least 16 of them. Warns
+// when others may read it. Throws Error("config") naming `what` and path.
+std::string read_key_file(const std::string& path, const std::string& what);
+
+// HMAC-SHA256 of the concatenated parts (32 bytes).
+std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts);
+
+// Constant-time comparison of two byte strings.
+bool same_secret(std::string_view a, std::string_view b);
+
+}  // namespace sr
