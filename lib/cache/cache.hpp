@@ -84,7 +84,7 @@ struct CacheStats {
     std::uint64_t requests = 0, hits = 0, misses = 0, stale = 0, revalidated = 0, collapsed = 0, passes = 0;
     std::uint64_t peer_fills = 0, peer_served = 0, origin_fetches = 0, upstream_errors = 0;
     std::uint64_t bytes_out = 0, bytes_in = 0, purged = 0, evictions = 0, service_requests = 0;
-    std::uint64_t service_failovers = 0, bad_requests = 0, peer_rejected = 0;
+    std::uint64_t service_failovers = 0, bad_requests = 0, peer_rejected = 0, upstream_pauses = 0;
 };
 
 class Fill;

@@ -7,6 +7,7 @@
 
 #include <event2/bufferevent.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <unistd.h>
 
 #include <event2/http_struct.h>
@@ -318,7 +319,8 @@ void Fill::on_head(const ResponseHead& head) {
     for (const auto& f : strip_fields_) remove_header(reply_headers_, f);
     try {
         writer_ = cache_.store_->begin();
-        read_fd_ = ::open(writer_->path().c_str(), O_RDONLY | O_CLOEXEC);
+        // Read-write: behind the slowest reader of an answer not to be stored, hold_back() punches holes.
+        read_fd_ = ::open(writer_->path().c_str(), O_RDWR | O_CLOEXEC);
         if (read_fd_ < 0) throw Error("io", "cannot read back " + writer_->path());
     } catch (const Error& e) {
         log::error("cannot fill ", url_, ": ", e.what());
@@ -352,6 +354,7 @@ void Fill::on_body(const char* data, std::size_t n) {
     }
     available_ += n;
     cache_.stats_.bytes_in += n;
+    hold_back();
     if (storable_ && available_ > max_object()) {
         storable_ = false;  // kept streaming to its waiters, never stored
         cache_.not_joinable(this);
@@ -559,6 +562,42 @@ void Fill::feed(Downstream& d) {
 void Fill::chunk_sent(Downstream* d) {
     d->in_flight = false;
     feed(*d);
+    hold_back();
+}
+
+// An answer that will not be stored exists on disk only for its readers: it
+// may run at most kAheadMax ahead of the slowest of them. Past that the
+// upstream is paused, and TCP holds the origin back; below kAheadResume it
+// goes on. (A storable answer is bounded by max_object() instead.)
+void Fill::hold_back() {
+    constexpr std::uint64_t kAheadMax = 8 << 20, kAheadResume = 2 << 20;
+    if (!exchange_ || storable_ || !have_head_) return;
+    std::uint64_t slowest = available_;
+    bool any = false;
+    for (const auto& d : waiters_)
+        if (d->started && !d->done && !d->closed) {
+            slowest = std::min(slowest, d->offset);
+            any = true;
+        }
+    std::uint64_t ahead = any ? available_ - slowest : 0;
+    // What every reader has had is of no more use: give the disk back (whole MiBs).
+    constexpr std::uint64_t kMiB = 1 << 20;
+    std::uint64_t done_with = any ? slowest / kMiB * kMiB : 0;
+    if (done_with > punched_) {
+        if (::fallocate(read_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(punched_),
+                        static_cast<off_t>(done_with - punched_)) == 0)
+            punched_ = done_with;
+    }
+    if (!paused_ && ahead > kAheadMax) {
+        paused_ = true;
+        ++cache_.stats_.upstream_pauses;
+        log::debug(url_, ": ", ahead, " bytes ahead of the slowest reader: upstream paused");
+        cache_.client_.pause(exchange_);
+    } else if (paused_ && ahead < kAheadResume) {
+        paused_ = false;
+        log::debug(url_, ": upstream resumed");
+        cache_.client_.resume(exchange_);
+    }
 }
 
 void Fill::finish(Downstream& d) {

@@ -98,6 +98,7 @@ class Fill {
     void sweep();  // drop answered or gone downstreams; tell the cache when all are done
     void guarded(const std::function<void()>& fn);  // runs an upstream callback; an error ends the fill
     void drop_connection(Downstream& d);  // a started answer that cannot end well
+    void hold_back();  // pause / resume the upstream by how far it runs ahead of its readers
     std::uint64_t max_object() const { return cache_.cfg_.store.max_bytes / 8; }
     bool compatible(const Downstream& d) const;
 
@@ -124,6 +125,8 @@ class Fill {
     std::unique_ptr<Store::Writer> writer_;
     int read_fd_ = -1;
     std::uint64_t available_ = 0;
+    bool paused_ = false;     // the upstream is held back (hold_back)
+    std::uint64_t punched_ = 0;  // bytes from 0 given back to the disk (hold_back)
     bool validated_ = false;  // a 304 confirmed the stored response
     bool use_stale_ = false;  // the origin failed and stale-if-error allows the stored one
     Headers headers_304_;

@@ -112,6 +112,7 @@ struct HttpClient::Exchange {
     bool cancelled = false;
     bool got_bytes = false;  // some of the answer arrived: no silent retry
     bool retried = false;
+    bool paused = false;
     std::unique_ptr<Timer> deferred;
 };
 
@@ -309,6 +310,7 @@ void HttpClient::Conn::on_read() {
             return;
         }
         if (!ex) return;
+        if (ex->paused) return;  // the rest stays buffered until resume()
     }
     if (message_done) finish();
 }
@@ -424,6 +426,23 @@ void HttpClient::cancel(const Handle& h) {
         c->ex.reset();
         if (c->in_parser) c->doomed = true;
         else active_.erase(c);
+    }
+}
+
+void HttpClient::pause(const Handle& h) {
+    if (!h || h->paused) return;
+    h->paused = true;
+    if (h->conn) bufferevent_disable(h->conn->bev, EV_READ);
+}
+
+void HttpClient::resume(const Handle& h) {
+    if (!h || !h->paused) return;
+    h->paused = false;
+    if (Conn* c = h->conn) {
+        bufferevent_enable(c->bev, EV_READ);
+        // What arrived before the pause is still in the buffer: read it from the loop.
+        if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+            bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
     }
 }
 

@@ -88,6 +88,10 @@ class HttpClient {
     Handle fetch(const Endpoint& to, ClientRequest req, Callbacks cb);
     // Stops an exchange: no callback runs after this; its connection is closed.
     void cancel(const Handle& h);
+    // Stops reading the answer (no on_body, no read timeout) until resume():
+    // the upstream is held back by TCP instead of filling our disk.
+    void pause(const Handle& h);
+    void resume(const Handle& h);
     std::size_t idle_connections() const;
 
     struct Conn;

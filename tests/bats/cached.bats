@@ -235,6 +235,54 @@ EOF
     [ "$(count /stream)" -eq 1 ]
 }
 
+@test "an answer not to be stored is held back to its slow reader, and its disk given back" {
+    local t='/huge?size=40000000&cc=no-store'
+    "$PYTHON" "$ORIGIN_PY" --body "$t" >"$BATS_TEST_TMPDIR/expected"
+    run "$PYTHON" - "$CACHE" "$t" "$(cat "$LAB/c/pid")" "$LAB/c/run" "$BATS_TEST_TMPDIR/got" <<'EOF'
+import hashlib, json, os, socket, subprocess, sys, time
+addr, target, pid, run, out = sys.argv[1:]
+host, port = addr.rsplit(":", 1)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a slow reader: it reads nothing for now
+s.connect((host, int(port)))
+s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % target.encode())
+def stats():
+    r = subprocess.run(["sr-ctl", "-j", "--runtime-dir", run, "cache", "stats"], capture_output=True, text=True)
+    return json.loads(r.stdout)
+deadline = time.time() + 20
+while stats()["upstream_pauses"] < 1:
+    assert time.time() < deadline, "the upstream was never paused"
+    time.sleep(0.05)  # polling the daemon's counter
+def held():  # disk blocks of the cache's tmp files, each file once
+    inodes = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        path = f"/proc/{pid}/fd/{fd}"
+        if "(deleted)" in os.readlink(path) or "/tmp/" in os.readlink(path):
+            st = os.stat(path)
+            inodes[st.st_ino] = st.st_blocks * 512
+    return sum(inodes.values()) // (1 << 20)
+first = held()
+with open(out, "wb") as f:
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    got = 0
+    while got < 24000000:  # half way: what was read is given back to the disk
+        chunk = s.recv(1 << 16)
+        f.write(chunk)
+        got += len(chunk)
+    print("held", max(first, held()), "MiB")
+    while True:
+        chunk = s.recv(1 << 16)
+        if not chunk:
+            break
+        f.write(chunk)
+EOF
+    assert_success
+    [ "$(awk '{print $2}' <<<"$output")" -le 16 ]  # at most the 8 MiB window and some slack, of 40 MB
+    cmp "$BATS_TEST_TMPDIR/got" "$BATS_TEST_TMPDIR/expected"
+}
+
 @test "a body cut short by the origin is never stored" {
     local t='/cut?size=100000&truncate=5000&cc=max-age%3D300'
     run curl -sS -o /dev/null "http://$CACHE$t"
