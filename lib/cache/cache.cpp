@@ -182,6 +182,20 @@ Upstream Cache::origin_upstream(const Route& route, const std::string& path) con
     return up;
 }
 
+void Cache::mark_client(Downstream& d, int dscp) {
+    if (!d.evcon) return;
+    // A persistent connection keeps the mark of its last answer: clear it for a
+    // route without a class (only when some route has one, so the common case costs nothing).
+    if (dscp < 0 && !any_qos()) return;
+    set_dscp(bufferevent_getfd(evhttp_connection_get_bufferevent(d.evcon)), dscp < 0 ? 0 : dscp);
+}
+
+bool Cache::any_qos() const {
+    for (const auto& r : cfg_.routes)
+        if (r.dscp >= 0) return true;
+    return !cfg_.default_qos.empty();
+}
+
 void Cache::on_request_cb(evhttp_request* req, void* self) {
     auto* c = static_cast<Cache*>(self);
     try {
@@ -228,8 +242,7 @@ void Cache::handle(evhttp_request* req) {
         reply(*d, 404, "no route for " + d->url + "\n", "ERROR");
         return;
     }
-    if (route->dscp >= 0 && d->evcon)
-        set_dscp(bufferevent_getfd(evhttp_connection_get_bufferevent(d->evcon)), route->dscp);
+    mark_client(*d, route->dscp);
     bool peer = false;
     if (auto mark = get_header(d->headers, "x-sr-peer")) {
         peer = peer_mark_valid(cfg_.peer_key, *mark, d->url, wall_seconds());

@@ -139,6 +139,8 @@ class Cache {
     void reply(Downstream& d, int status, const std::string& text, const char* x_cache);
     Upstream origin_upstream(const Route& route, const std::string& path) const;
     void not_joinable(Fill* f);
+    void mark_client(Downstream& d, int dscp);  // the DSCP of the answer's packets (-1: none)
+    bool any_qos() const;
     void invalidate(const std::string& method, int status, const std::string& url, const Headers& response);
     void committed(const StoredObject& obj, std::int64_t lifetime_left, const std::vector<ObjectInfo>& evicted);
     void fill_finished(Fill* f);

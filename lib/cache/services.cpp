@@ -261,7 +261,7 @@ void Services::proxy(std::unique_ptr<Downstream> d) {
             cache_.reply(*d, 503, "no usable instance of " + name + "\n", "ERROR");
             return;
         }
-        if (dscp >= 0 && d->evcon) set_dscp(bufferevent_getfd(evhttp_connection_get_bufferevent(d->evcon)), dscp);
+        cache_.mark_client(*d, dscp);
         d->x_cache = "SERVICE";
         cache_.proxy_to(std::move(d), std::move(candidates), dscp);
     });
