@@ -310,9 +310,9 @@ void HttpClient::Conn::on_read() {
             return;
         }
         if (!ex) return;
-        if (ex->paused) return;  // the rest stays buffered until resume()
+        if (ex->paused) break;  // the rest stays buffered until resume()
     }
-    if (message_done) finish();
+    if (message_done) finish();  // also when paused: nothing more is to come
 }
 
 void HttpClient::Conn::finish() {
