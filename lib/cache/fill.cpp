@@ -3,6 +3,7 @@
 #include "cache/evhttp_util.hpp"
 #include "cache/peer.hpp"
 #include "core/error.hpp"
+#include "core/http_method.hpp"
 #include "core/log.hpp"
 
 #include <event2/bufferevent.h>
@@ -17,21 +18,6 @@
 namespace sr::cache {
 
 namespace {
-
-const char* method_name(evhttp_cmd_type t) {
-    switch (t) {
-        case EVHTTP_REQ_GET: return "GET";
-        case EVHTTP_REQ_POST: return "POST";
-        case EVHTTP_REQ_HEAD: return "HEAD";
-        case EVHTTP_REQ_PUT: return "PUT";
-        case EVHTTP_REQ_DELETE: return "DELETE";
-        case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-        case EVHTTP_REQ_TRACE: return "TRACE";
-        case EVHTTP_REQ_CONNECT: return "CONNECT";
-        case EVHTTP_REQ_PATCH: return "PATCH";
-    }
-    return "GET";
-}
 
 bool has_body(int status, bool head) { return !head && status >= 200 && status != 204 && status != 304; }
 
@@ -48,7 +34,7 @@ void drop_client_conditionals(Headers& h) {
 // ---- Downstream ------------------------------------------------------------------
 
 Downstream::Downstream(Cache& c, evhttp_request* r) : cache(c), req(r), evcon(evhttp_request_get_connection(r)) {
-    method = method_name(evhttp_request_get_command(r));
+    method = http_method_name(evhttp_request_get_command(r));
     headers = input_headers(r);
     std::string target = evhttp_request_get_uri(r);
     if (target.rfind("http://", 0) == 0) {  // absolute-form: its authority is the Host

@@ -2,6 +2,7 @@
 #include "prox/alto_http.hpp"
 
 #include "core/error.hpp"
+#include "core/http_method.hpp"
 #include "core/log.hpp"
 
 #include <event2/buffer.h>
@@ -20,21 +21,6 @@
 namespace sr::prox {
 
 namespace {
-
-const char* method_name(evhttp_cmd_type t) {
-    switch (t) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-    case EVHTTP_REQ_TRACE: return "TRACE";
-    case EVHTTP_REQ_CONNECT: return "CONNECT";
-    case EVHTTP_REQ_PATCH: return "PATCH";
-    }
-    return "?";
-}
 
 const char* reason(int status) {
     switch (status) {
@@ -146,7 +132,7 @@ void AltoHttpServer::on_request(evhttp_request* req, void* self) { static_cast<A
 
 void AltoHttpServer::handle(evhttp_request* req) {
     AltoRequest r;
-    r.method = method_name(evhttp_request_get_command(req));
+    r.method = http_method_name(evhttp_request_get_command(req));
     const char* uri = evhttp_request_get_uri(req);
     r.path = uri ? uri : "/";
     auto* in = evhttp_request_get_input_headers(req);
