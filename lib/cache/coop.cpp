@@ -22,23 +22,23 @@ constexpr std::int64_t kRetryLinkUs = 3'000'000;
 
 Value error_value(const char* code, const std::string& message) { return Value{{"code", code}, {"message", message}}; }
 
-std::string pack(const Value& v) {
+}  // namespace
+
+std::string pack_record(const Value& v) {
     msgpack::sbuffer buf;
     Packer pk(buf);
     pack_value(pk, v);
     return std::string(buf.data(), buf.size());
 }
 
-std::optional<Value> unpack(const std::string& bytes) {
+std::optional<Value> unpack_record(const std::string& bytes) {
     try {
         auto handle = msgpack::unpack(bytes.data(), bytes.size());
         return to_value(handle.get());
     } catch (const std::exception&) {
-        return std::nullopt;  // not ours to judge: skipped
+        return std::nullopt;  // someone else's malformed value: skipped
     }
 }
-
-}  // namespace
 
 void defer(Loop& loop, std::function<void()> fn) {
     auto* heap = new std::function<void()>(std::move(fn));
@@ -177,7 +177,7 @@ void Cooperation::holders(const std::string& url, const std::string& path,
                   Value candidates = Value::array();
                   for (const auto& v : result.value("values", Value::array())) {
                       if (!v.is_object() || !v.contains("value")) continue;
-                      auto ptr = unpack(value_bytes(v["value"]));
+                      auto ptr = unpack_record(value_bytes(v["value"]));
                       if (!ptr || !ptr->is_object()) continue;
                       std::string endpoint = ptr->value("endpoint", "");
                       if (endpoint.empty() || endpoint == advertise_ || ptr->value("url", "") != url) continue;
@@ -216,7 +216,7 @@ void Cooperation::publish(const StoredObject& obj, std::int64_t ttl_s) {
               {"etag", std::string(get_header(obj.response.headers, "etag").value_or(""))},
               {"expires", wall_seconds() + ttl_s}};
     Value params{{"name", obj.url}, {"ns", "obj"},  {"type", "obj"},
-                 {"value", bytes_value(pack(ptr))}, {"ttl", ttl_s}, {"vid", 1},
+                 {"value", bytes_value(pack_record(ptr))}, {"ttl", ttl_s}, {"vid", 1},
                  {"secret", bytes_value(secret_)}};
     auto url = obj.url;
     dht_.call("dht.put", params, 5'000'000, [this, url](const Value& err, const Value&) {

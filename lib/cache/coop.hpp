@@ -46,6 +46,11 @@ class DaemonLink {
 // Runs fn from the loop, soon (never inside the caller).
 void defer(Loop& loop, std::function<void()> fn);
 
+// The cache's DHT values (replica pointers, service descriptors) as msgpack
+// maps; unpack_record gives nullopt for bytes that are not one.
+std::string pack_record(const Value& v);
+std::optional<Value> unpack_record(const std::string& bytes);
+
 // The cache's secret for DHT removes: random, kept in the cache directory.
 std::string load_or_create_secret(const std::string& dir);
 

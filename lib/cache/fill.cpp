@@ -208,8 +208,7 @@ void Fill::guarded(const std::function<void()>& fn) {
         fn();
     } catch (const std::exception& e) {
         log::error(url_, ": ", e.what());
-        if (exchange_) cache_.client_.cancel(exchange_);
-        exchange_.reset();
+        drop_exchange();
         have_head_ = true;  // no second upstream: end what was started
         if (writer_) cache_.store_->abort(std::move(writer_));
         storable_ = false;
@@ -224,6 +223,21 @@ void Fill::guarded(const std::function<void()>& fn) {
     }
 }
 
+void Fill::drop_exchange() {
+    cache_.client_.cancel(exchange_);  // no callback of it runs after this
+    exchange_.reset();
+}
+
+void Fill::next_upstream() {
+    drop_exchange();
+    attempt();
+}
+
+void Fill::abandon_upstream(const std::string& why) {
+    drop_exchange();
+    upstream_failed(why);
+}
+
 void Fill::drop_connection(Downstream& d) {
     d.unwatch();
     evhttp_connection_free(d.evcon);
@@ -234,17 +248,13 @@ void Fill::on_head(const ResponseHead& head) {
     response_time_ = wall_seconds();
     std::int64_t now = response_time_;
     if (current_.peer && head.status != 200) {  // the peer lost its copy: next holder
-        cache_.client_.cancel(exchange_);
-        exchange_.reset();
-        attempt();
+        next_upstream();
         return;
     }
     if (kind_ == Kind::Pass && head.status >= 500 && next_ < candidates_.size() && Loop::now_us() < deadline_us_) {
         log::warn(url_, ": ", current_.name, " answered ", head.status, ", trying the next");  // service failover
         ++cache_.stats_.service_failovers;
-        cache_.client_.cancel(exchange_);
-        exchange_.reset();
-        attempt();
+        next_upstream();
         return;
     }
     if (kind_ == Kind::Validate && stale_ && head.status == 304) {
@@ -255,8 +265,7 @@ void Fill::on_head(const ResponseHead& head) {
             return;
         }
         // A 304 for something we do not hold: ask again without conditions.
-        cache_.client_.cancel(exchange_);
-        exchange_.reset();
+        drop_exchange();
         kind_ = Kind::Cacheable;
         stale_.reset();
         --next_;
@@ -264,9 +273,7 @@ void Fill::on_head(const ResponseHead& head) {
         return;
     }
     if (head.status == 304 && kind_ != Kind::Pass) {  // we sent no conditional: never pass a 304 on
-        cache_.client_.cancel(exchange_);
-        exchange_.reset();
-        upstream_failed("an unasked-for 304");
+        abandon_upstream("an unasked-for 304");
         return;
     }
     if (kind_ != Kind::Pass && stale_ && head.status >= 500) {
@@ -310,9 +317,7 @@ void Fill::on_head(const ResponseHead& head) {
         if (read_fd_ < 0) throw Error("io", "cannot read back " + writer_->path());
     } catch (const Error& e) {
         log::error("cannot fill ", url_, ": ", e.what());
-        cache_.client_.cancel(exchange_);
-        exchange_.reset();
-        upstream_failed(e.what());
+        abandon_upstream(e.what());
         return;
     }
     // Share only what may be shared: an answer not to be stored goes to the request that asked for it.
@@ -333,9 +338,7 @@ void Fill::on_body(const char* data, std::size_t n) {
         writer_->write(data, n);
     } catch (const Error& e) {
         log::error("cannot fill ", url_, ": ", e.what());
-        cache_.client_.cancel(exchange_);
-        exchange_.reset();
-        upstream_failed(e.what());
+        abandon_upstream(e.what());
         return;
     }
     available_ += n;
@@ -613,8 +616,7 @@ void Fill::sweep() {
                    waiters_.end());
     if (!waiters_.empty()) return;
     if (exchange_ && (kind_ == Kind::Pass || (have_head_ && !storable_))) {
-        cache_.client_.cancel(exchange_);  // nobody waits for an answer we would not keep
-        exchange_.reset();
+        drop_exchange();  // nobody waits for an answer we would not keep
         complete_ = true;
     }
     if (!complete_ || exchange_) return;

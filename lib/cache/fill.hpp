@@ -98,6 +98,9 @@ class Fill {
     void sweep();  // drop answered or gone downstreams; tell the cache when all are done
     void guarded(const std::function<void()>& fn);  // runs an upstream callback; an error ends the fill
     void drop_connection(Downstream& d);  // a started answer that cannot end well
+    void drop_exchange();                       // the upstream exchange, cancelled
+    void next_upstream();                       // this candidate will not do: the next one
+    void abandon_upstream(const std::string& why);  // stop reading this upstream, then upstream_failed
     void hold_back();  // pause / resume the upstream by how far it runs ahead of its readers
     std::uint64_t max_object() const { return cache_.cfg_.store.max_bytes / 8; }
     bool compatible(const Downstream& d) const;

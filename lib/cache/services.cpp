@@ -26,13 +26,6 @@ std::uint64_t vid_of(const std::string& url) {
     return h >> 1;
 }
 
-std::string pack(const Value& v) {
-    msgpack::sbuffer buf;
-    Packer pk(buf);
-    pack_value(pk, v);
-    return std::string(buf.data(), buf.size());
-}
-
 }  // namespace
 
 Services::Services(Cache& cache, Loop& loop, const std::string& runtime_dir)
@@ -124,7 +117,7 @@ void Services::put(Registration& r) {
     std::int64_t now = wall_seconds();
     Value desc{{"name", r.name}, {"url", r.url}, {"node", node_}, {"expires", now + r.ttl}, {"attrs", r.attrs}};
     Value params{{"name", r.name},  {"ns", "svc"},        {"type", "svc"},
-                 {"value", bytes_value(pack(desc))}, {"ttl", r.ttl}, {"vid", vid_of(r.url)},
+                 {"value", bytes_value(pack_record(desc))}, {"ttl", r.ttl}, {"vid", vid_of(r.url)},
                  {"secret", bytes_value(secret_)}};
     auto alive = alive_;
     auto key = std::make_pair(r.name, r.url);
@@ -173,14 +166,15 @@ void Services::resolve(const std::string& name, std::function<void(const Value&,
                   Value hosts = Value::array();
                   for (const auto& v : result.value("values", Value::array())) {
                       try {
-                          auto h = msgpack::unpack(value_bytes(v.at("value")).data(), value_bytes(v.at("value")).size());
-                          Value d = to_value(h.get());
+                          auto rec = unpack_record(value_bytes(v.at("value")));
+                          if (!rec || !rec->is_object()) continue;
+                          const Value& d = *rec;
                           if (d.value("name", "") != name || d.value("expires", std::int64_t{0}) <= now) continue;
                           Url u = parse_url(d.at("url").get<std::string>());
                           instances.push_back({{"name", name},
-                                               {"url", d["url"]},
+                                               {"url", d.at("url")},
                                                {"node", d.value("node", "")},
-                                               {"ttl", d["expires"].get<std::int64_t>() - now},
+                                               {"ttl", d.at("expires").get<std::int64_t>() - now},
                                                {"attrs", d.value("attrs", Value::object())},
                                                {"cost", nullptr}});
                           hosts.push_back(u.host);

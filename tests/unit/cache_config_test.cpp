@@ -2,21 +2,12 @@
 #include "cache/config.hpp"
 #include "cache/http_client.hpp"
 #include "core/error.hpp"
+#include "error_capture.hpp"
 
 #include <gtest/gtest.h>
 
+using sr::test::error_of;
 using namespace sr::cache;
-
-namespace {
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const sr::Error& e) {
-        return e.code + ": " + e.what();
-    }
-    return "";
-}
-}  // namespace
 
 TEST(CacheConfig, Sizes) {
     EXPECT_EQ(parse_size("1000", "x"), 1000u);

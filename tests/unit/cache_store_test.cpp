@@ -2,6 +2,7 @@
 #include "cache/store_format.hpp"
 
 #include "core/error.hpp"
+#include "error_capture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 #include <set>
 
 using namespace sr;
+using sr::test::code_of;
 using namespace sr::cache;
 namespace fs = std::filesystem;
 
@@ -81,15 +83,6 @@ std::size_t files_in(const fs::path& dir) {
     for (const auto& e : fs::recursive_directory_iterator(dir))
         if (e.is_regular_file()) ++n;
     return n;
-}
-
-std::string code_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.code;
-    }
-    return "";
 }
 
 // A child process that runs `work`, then writes one byte to the pipe and

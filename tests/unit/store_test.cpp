@@ -1,6 +1,7 @@
 #include "dht/store.hpp"
 
 #include "core/error.hpp"
+#include "error_capture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,6 +10,7 @@
 #include <set>
 
 using namespace sr;
+using sr::test::code_of;
 using namespace sr::dht;
 
 namespace {
@@ -28,15 +30,6 @@ Record rec(Id key, Id writer, std::uint64_t vid, std::uint64_t seq, std::string 
     r.expires_us = expires;
     r.type = std::move(type);
     return r;
-}
-
-std::string code_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.code;
-    }
-    return "";
 }
 
 std::size_t charge(const Record& r) { return r.value.size() + r.type.size() + r.remove_hash.size() + kRecordOverhead; }
