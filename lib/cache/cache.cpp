@@ -50,9 +50,20 @@ Cache::Cache(Loop& loop, CacheConfig cfg, rpc::Counters& counters, std::string r
     auto st = store_->stats();
     log::info("cache ", cfg_.store.dir, ": ", st.objects, " objects, ", st.bytes, " bytes",
               st.rebuilt ? " (index rebuilt from the objects)" : "");
-    if (cfg_.cooperate) coop_ = std::make_unique<Cooperation>(loop_, runtime_dir_, cfg_, *store_);
+    if (cfg_.cooperate)
+        coop_ = std::make_unique<Cooperation>(loop_, runtime_dir_, cfg_, *store_, stats_.records_rejected);
+    if (!cfg_.trust_dht_records)
+        log::warn("cooperation off: no --peer-key-file to check replica pointers and service records with "
+                  "(--open-cooperation takes them on trust)");
+    else if (!cfg_.peer_key)
+        log::warn("open cooperation: replica pointers and service records from the DHT are taken on trust");
     services_ = std::make_unique<Services>(*this, loop_, runtime_dir_);
     open_access_log();
+}
+
+std::string Cache::cooperation_mode() const {
+    if (!cfg_.cooperate) return "off";
+    return cfg_.peer_key ? "peer key" : "open";
 }
 
 Cache::~Cache() {
@@ -137,6 +148,8 @@ void Cache::reload(CacheConfig cfg) {
     cfg.store.dir = cfg_.store.dir;
     cfg.advertise = cfg_.advertise;
     cfg.cooperate = cfg_.cooperate;
+    cfg.trust_dht_records = cfg_.trust_dht_records;
+    cfg.peer_key = cfg_.peer_key;
     cfg.upstream = cfg_.upstream;
     cfg.max_header_bytes = cfg_.max_header_bytes;
     cfg.max_request_body = cfg_.max_request_body;
@@ -249,6 +262,7 @@ void Cache::handle(evhttp_request* req) {
         if (!peer) {  // not one of ours: an ordinary request, and the mark goes no further
             ++stats_.peer_rejected;
             remove_header(d->headers, "x-sr-peer");
+            d->unverified_peer = true;
         }
     }
     if (d->method != "GET" && d->method != "HEAD") {
@@ -339,6 +353,7 @@ void Cache::start_fill(std::unique_ptr<Downstream> d, const Route& route, std::o
     std::string path = d ? d->path : url.substr(url.find('/', 7));
     // Requests with credentials are not sent to peer caches.
     bool credentials = d && (has_header(d->headers, "authorization") || has_header(d->headers, "cookie"));
+    bool from_peer = d && d->unverified_peer;
     Fill::Kind kind = stale ? Fill::Kind::Validate : Fill::Kind::Cacheable;
     auto fill = std::make_unique<Fill>(*this, kind, url, route, std::move(d), std::move(stale));
     if (background_request) fill->set_request_headers(*background_request);
@@ -346,7 +361,7 @@ void Cache::start_fill(std::unique_ptr<Downstream> d, const Route& route, std::o
     fills_[raw] = std::move(fill);
     if (joinable) joinable_[url] = raw;
     Upstream origin = origin_upstream(route, path);
-    if (coop_ && kind == Fill::Kind::Cacheable && !credentials) {
+    if (coop_ && kind == Fill::Kind::Cacheable && !credentials && !from_peer) {
         std::uint64_t generation = ++fill_generation_;
         fill_ids_[raw] = generation;
         coop_->holders(url, path, [this, raw, generation, origin](std::vector<Upstream> peers) {

@@ -74,8 +74,11 @@ struct CacheConfig {
     std::string access_log = "-";  // "-" stderr, "off", or a file (reopened on reload)
     // Cooperative caching (needs sr-dhtd on the runtime dir; sr-proxd to rank).
     bool cooperate = true;
+    // Replica pointers and service records from the DHT are used: with a peer key (signed ones only) or
+    // --open-cooperation (all, on trust).
+    bool trust_dht_records = false;
     std::string advertise;  // ADDR:PORT peers fetch from; default the first --listen
-    std::optional<std::string> peer_key;  // then X-SR-Peer must carry a valid signature (peer.hpp)
+    std::optional<std::string> peer_key;  // X-SR-Peer and DHT records carry its signature (peer.hpp)
     std::int64_t dht_timeout_us = 300'000;
     ServiceProxyConfig services;
 };
@@ -85,6 +88,8 @@ struct CacheStats {
     std::uint64_t peer_fills = 0, peer_served = 0, origin_fetches = 0, upstream_errors = 0;
     std::uint64_t bytes_out = 0, bytes_in = 0, purged = 0, evictions = 0, service_requests = 0;
     std::uint64_t service_failovers = 0, bad_requests = 0, peer_rejected = 0, upstream_pauses = 0;
+    // DHT records (pointers, service descriptors) without a valid mac; peer bodies not matching their pointer
+    std::uint64_t records_rejected = 0, peer_bodies_rejected = 0;
 };
 
 class Fill;
@@ -96,6 +101,8 @@ class Services;
 class Cache {
   public:
     Cache(Loop& loop, CacheConfig cfg, rpc::Counters& counters, std::string runtime_dir);
+    // "peer key", "open" or "off": how this cache cooperates (sr-ctl status).
+    std::string cooperation_mode() const;
     ~Cache();
 
     void start();  // bind the listeners; throws Error("config")

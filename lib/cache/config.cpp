@@ -38,7 +38,10 @@ CommandLine::CommandLine() {
     app.add_flag("--no-cooperate", o.no_cooperate, "Neither publish replica pointers nor fill from peers");
     app.add_option("--advertise", o.advertise, "ADDR:PORT peers reach this cache at (default the first --listen)");
     app.add_option("--peer-key-file", o.peer_key_file,
-                   "Key shared by the peer caches: their requests are signed, and an unsigned X-SR-Peer is ignored");
+                   "Key shared by the caches of this deployment: signs their requests, replica pointers and service "
+                   "records (without it they cooperate only with --open-cooperation)");
+    app.add_flag("--open-cooperation", o.open_cooperation,
+                 "Cooperate without a peer key: take unsigned replica pointers and service records on trust");
     app.add_option("--dht-timeout", o.dht_timeout, "Seconds a miss waits for the replica lookup")
         ->check(CLI::Range(0.01, 10.0))
         ->capture_default_str();
@@ -166,8 +169,10 @@ CacheConfig make_cache_config(const CacheOptions& o, const DaemonOptions& common
     cfg.client_timeout_s = static_cast<std::int64_t>(o.client_timeout);
     cfg.upstream.connect_timeout_us = static_cast<std::int64_t>(o.connect_timeout * 1e6);
     cfg.upstream.read_timeout_us = static_cast<std::int64_t>(o.upstream_timeout * 1e6);
-    cfg.cooperate = !o.no_cooperate;
     if (!o.peer_key_file.empty()) cfg.peer_key = read_key_file(o.peer_key_file, "peer key file");
+    // Records in the DHT make a cache act: without a key to check them, only an explicit opt-in trusts them.
+    cfg.trust_dht_records = cfg.peer_key || o.open_cooperation;
+    cfg.cooperate = !o.no_cooperate && cfg.trust_dht_records;
     cfg.dht_timeout_us = static_cast<std::int64_t>(o.dht_timeout * 1e6);
     cfg.services.failover_budget_us = static_cast<std::int64_t>(o.failover_budget * 1e6);
     cfg.policy.heuristic_cap = static_cast<std::int64_t>(o.heuristic_cap);

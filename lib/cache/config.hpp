@@ -22,6 +22,7 @@ struct CacheOptions {
     std::string max_request_body = "16M";
     double client_timeout = 60, connect_timeout = 5, upstream_timeout = 30;
     bool no_cooperate = false;
+    bool open_cooperation = false;
     std::string advertise;
     std::string peer_key_file;
     double dht_timeout = 0.3;

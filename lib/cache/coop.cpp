@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "cache/evhttp_util.hpp"
+#include "cache/peer.hpp"
 
 #include <arpa/inet.h>
 #include <event2/event.h>
@@ -151,11 +152,12 @@ void DaemonLink::call(const std::string& method, Value params, std::int64_t time
 
 // ---- Cooperation ------------------------------------------------------------------
 
-Cooperation::Cooperation(Loop& loop, const std::string& runtime_dir, const CacheConfig& cfg, Store& store)
+Cooperation::Cooperation(Loop& loop, const std::string& runtime_dir, const CacheConfig& cfg, Store& store,
+                         std::uint64_t& rejected)
     : loop_(loop), dht_(loop, runtime_dir + "/dhtd.sock", counters_), prox_(loop, runtime_dir + "/proxd.sock", counters_),
       advertise_(cfg.advertise.empty() && !cfg.listen.empty() ? cfg.listen.front() : cfg.advertise),
-      self_ip_(host_part(advertise_)), secret_(load_or_create_secret(store.config().dir)),
-      timeout_us_(cfg.dht_timeout_us) {
+      self_ip_(host_part(advertise_)), secret_(load_or_create_secret(store.config().dir)), peer_key_(cfg.peer_key),
+      rejected_(rejected), timeout_us_(cfg.dht_timeout_us) {
     if (self_ip_ == "0.0.0.0" || self_ip_ == "::" || self_ip_.empty())
         log::warn("cooperation: peers cannot fetch from ", advertise_, "; set --advertise ADDR:PORT");
 }
@@ -179,12 +181,22 @@ void Cooperation::holders(const std::string& url, const std::string& path,
                       if (!v.is_object() || !v.contains("value")) continue;
                       auto ptr = unpack_record(value_bytes(v["value"]));
                       if (!ptr || !ptr->is_object()) continue;
+                      if (peer_key_ && !record_authentic(*peer_key_, "obj", *ptr)) {
+                          ++rejected_;  // not written by a cache of this deployment
+                          log::debug("replica pointer for ", url, " without a valid mac: ignored");
+                          continue;
+                      }
                       std::string endpoint = ptr->value("endpoint", "");
                       if (endpoint.empty() || endpoint == advertise_ || ptr->value("url", "") != url) continue;
                       if (ptr->value("expires", std::int64_t{0}) <= now) continue;
                       auto ep = literal_endpoint(endpoint);
-                      if (!ep) continue;
-                      peers.push_back({*ep, path, true, "peer " + endpoint});
+                      auto digest = ptr->find("digest");
+                      auto size = ptr->find("size");
+                      if (!ep || digest == ptr->end() || !digest->is_string() || digest->get<std::string>().size() != 64 ||
+                          size == ptr->end() || !size->is_number_unsigned())
+                          continue;  // no promise of a body to check the peer's against
+                      peers.push_back({*ep, path, true, "peer " + endpoint, digest->get<std::string>(),
+                                       size->get<std::uint64_t>()});
                       candidates.push_back(host_part(endpoint));
                   }
                   if (peers.size() < 2 || !prox_.up()) return done(peers);
@@ -209,12 +221,15 @@ void Cooperation::holders(const std::string& url, const std::string& path,
 }
 
 void Cooperation::publish(const StoredObject& obj, std::int64_t ttl_s) {
+    if (obj.digest.empty()) return;  // stored by an older version: peers could not check the body
     Value ptr{{"url", obj.url},
               {"node", advertise_},
               {"endpoint", advertise_},
               {"size", obj.body_size},
               {"etag", std::string(get_header(obj.response.headers, "etag").value_or(""))},
+              {"digest", obj.digest},
               {"expires", wall_seconds() + ttl_s}};
+    if (peer_key_) sign_record(*peer_key_, "obj", ptr);
     Value params{{"name", obj.url}, {"ns", "obj"},  {"type", "obj"},
                  {"value", bytes_value(pack_record(ptr))}, {"ttl", ttl_s}, {"vid", 1},
                  {"secret", bytes_value(secret_)}};

@@ -1,11 +1,14 @@
 // Cooperative caching through the overlay (paper §3.4, DESIGN §6).
 //
 // When sr-cached stores a cacheable object it puts a replica pointer
-// {url, node, endpoint, size, etag, expires} under obj:URL in the DHT through
-// the local sr-dhtd, with the copy's remaining freshness as TTL, and removes
-// it (with this cache's secret) when the last copy of the URL is evicted or
-// purged. On a miss, holders() gets the pointers, drops our own and expired
-// ones, and asks the local sr-proxd to rank the holders from our address;
+// {url, node, endpoint, size, etag, expires, digest, mac} under obj:URL in
+// the DHT through the local sr-dhtd (digest: the body's SHA-256; mac: signed
+// with the peer key, see peer.hpp), with the copy's remaining freshness as
+// TTL, and removes it (with this cache's secret) when the last copy of the
+// URL is evicted or purged. On a miss, holders() gets the pointers, drops our
+// own, expired, unsigned and forged ones (with a peer key; without one only
+// --open-cooperation takes them, on trust), and asks the local sr-proxd to
+// rank the holders from our address;
 // the fill then tries them nearest first (marked X-SR-Peer, so a peer
 // answers only from its own cache) before the origin.
 //
@@ -56,7 +59,9 @@ std::string load_or_create_secret(const std::string& dir);
 
 class Cooperation {
   public:
-    Cooperation(Loop& loop, const std::string& runtime_dir, const CacheConfig& cfg, Store& store);
+    // rejected counts the pointers dropped as unsigned or forged.
+    Cooperation(Loop& loop, const std::string& runtime_dir, const CacheConfig& cfg, Store& store,
+                std::uint64_t& rejected);
     ~Cooperation();
 
     // Holders of url other than us, nearest first; done runs once, from the loop.
@@ -74,6 +79,8 @@ class Cooperation {
     std::string advertise_;  // ADDR:PORT
     std::string self_ip_;
     std::string secret_;
+    std::optional<std::string> peer_key_;
+    std::uint64_t& rejected_;
     std::int64_t timeout_us_;
     std::uint64_t published_ = 0, withdrawn_ = 0;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

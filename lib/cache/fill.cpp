@@ -286,9 +286,14 @@ void Fill::on_head(const ResponseHead& head) {
             return;
         }
     }
+    if (current_.peer && head.content_length != UINT64_MAX && head.content_length != current_.size) {
+        reject_peer_body("its length differs from the pointer's");
+        return;
+    }
     have_head_ = true;
     head_ = head;
     status_ = head.status;
+    unverified_ = current_.peer;
     if (current_.peer) {
         ++cache_.stats_.peer_fills;
         for (auto& d : waiters_) d->x_cache = "PEER";
@@ -315,6 +320,7 @@ void Fill::on_head(const ResponseHead& head) {
         // Read-write: behind the slowest reader of an answer not to be stored, hold_back() punches holes.
         read_fd_ = ::open(writer_->path().c_str(), O_RDWR | O_CLOEXEC);
         if (read_fd_ < 0) throw Error("io", "cannot read back " + writer_->path());
+        sha_ = std::make_unique<Sha256>();
     } catch (const Error& e) {
         log::error("cannot fill ", url_, ": ", e.what());
         abandon_upstream(e.what());
@@ -334,6 +340,11 @@ void Fill::on_head(const ResponseHead& head) {
 
 void Fill::on_body(const char* data, std::size_t n) {
     if (!writer_) return;  // a 304 or an error body we do not use
+    if (unverified_ && available_ + n > current_.size) {
+        reject_peer_body("it is longer than the pointer says");
+        return;
+    }
+    sha_->update(data, n);
     try {
         writer_->write(data, n);
     } catch (const Error& e) {
@@ -389,6 +400,14 @@ void Fill::on_done(bool ok, const std::string& error) {
         serve_stale_or_fail(502, "the origin failed");
         return;
     }
+    if (sha_) digest_ = sha_->hex();
+    if (unverified_) {
+        if (available_ != current_.size || digest_ != current_.digest) {
+            reject_peer_body("its SHA-256 differs from the pointer's");
+            return;
+        }
+        unverified_ = false;  // the body the holder announced: now it may be served and stored
+    }
     complete_ = true;
     if (storable_ && head_.content_length != UINT64_MAX && head_.content_length != available_) storable_ = false;
     if (storable_) {
@@ -402,6 +421,7 @@ void Fill::on_done(bool ok, const std::string& error) {
         for (const auto& field : vary_fields(head_.headers))
             if (auto v = get_combined(request_headers_, field)) obj.request_headers.emplace_back(field, *v);
         obj.body_size = available_;
+        obj.digest = digest_;
         try {
             auto evicted = cache_.store_->commit(std::move(writer_), obj, now);
             Freshness f = freshness_lifetime(status_, head_.headers, response_time_, cache_.cfg_.policy);
@@ -417,6 +437,21 @@ void Fill::on_done(bool ok, const std::string& error) {
         feed(*waiters_[i]);
     }
     sweep_.arm_in(0);
+}
+
+void Fill::reject_peer_body(const std::string& why) {
+    ++cache_.stats_.peer_bodies_rejected;
+    log::warn(url_, ": ", current_.name, " sent a body its replica pointer does not name (", why, "); not used");
+    drop_exchange();
+    if (writer_) cache_.store_->abort(std::move(writer_));
+    if (read_fd_ >= 0) ::close(read_fd_);
+    read_fd_ = -1;
+    sha_.reset();
+    digest_.clear();
+    have_head_ = storable_ = unverified_ = false;
+    available_ = 0;
+    for (auto& d : waiters_) d->x_cache = "MISS";
+    attempt();  // the next holder, then the origin
 }
 
 void Fill::upstream_failed(const std::string& error) {
@@ -467,7 +502,7 @@ void Fill::reply_error(Downstream& d, int status, const std::string& why) {
 }
 
 void Fill::start_reply(Downstream& d) {
-    if (d.closed || d.started || d.done) return;
+    if (d.closed || d.started || d.done || unverified_) return;
     std::uint64_t total = head_.content_length != UINT64_MAX ? head_.content_length
                           : complete_                        ? available_
                                                              : UINT64_MAX;

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "cache/cache.hpp"
+#include "core/secret.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -39,6 +40,9 @@ struct Downstream {
     std::int64_t start_us = 0;
     std::string x_cache = "MISS";
     int dscp = -1;
+    // It carried an X-SR-Peer mark we could not verify: served as an ordinary client's request,
+    // but filled from the origin only, so that caches without a key cannot bounce it between them.
+    bool unverified_peer = false;
 
     // The answer's progress.
     bool valid = true;  // the target and Host make a URL (else: 400)
@@ -62,6 +66,8 @@ struct Upstream {
     std::string target;   // origin-form
     bool peer = false;    // a peer cache: mark the request, take only a 200
     std::string name;     // for logs: "origin", "peer 10.0.0.2:8080", "instance …"
+    std::string digest;   // a peer: SHA-256 (hex) its pointer promises; the body must match
+    std::uint64_t size = UINT64_MAX;  // a peer: the body size its pointer promises
 };
 
 class Fill {
@@ -101,7 +107,8 @@ class Fill {
     void drop_exchange();                       // the upstream exchange, cancelled
     void next_upstream();                       // this candidate will not do: the next one
     void abandon_upstream(const std::string& why);  // stop reading this upstream, then upstream_failed
-    void hold_back();  // pause / resume the upstream by how far it runs ahead of its readers
+    void hold_back();
+    void reject_peer_body(const std::string& why);  // not what the pointer promised: the next candidate  // pause / resume the upstream by how far it runs ahead of its readers
     std::uint64_t max_object() const { return cache_.cfg_.store.max_bytes / 8; }
     bool compatible(const Downstream& d) const;
 
@@ -126,6 +133,9 @@ class Fill {
     Headers reply_headers_;  // what clients get (hop-by-hop and private fields gone)
     std::vector<std::string> strip_fields_;
     std::unique_ptr<Store::Writer> writer_;
+    std::unique_ptr<Sha256> sha_;  // of the body as it arrives
+    std::string digest_;           // its hex, once complete
+    bool unverified_ = false;      // a peer's body: no waiter sees it before it matches its pointer
     int read_fd_ = -1;
     std::uint64_t available_ = 0;
     bool paused_ = false;     // the upstream is held back (hold_back)

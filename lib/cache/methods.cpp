@@ -43,6 +43,8 @@ Value stats_value(const Cache& c) {
                  {"service_failovers", s.service_failovers},
                  {"bad_requests", s.bad_requests},
                  {"peer_rejected", s.peer_rejected},
+                 {"records_rejected", s.records_rejected},
+                 {"peer_bodies_rejected", s.peer_bodies_rejected},
                  {"upstream_pauses", s.upstream_pauses},
                  {"replicas_published", c.replicas_published()},
                  {"replicas_withdrawn", c.replicas_withdrawn()},

@@ -2,6 +2,7 @@
 
 #include "cache/evhttp_util.hpp"
 #include "cache/fill.hpp"
+#include "cache/peer.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 
@@ -115,16 +116,22 @@ std::size_t Services::withdraw(const std::string& name, const std::string& url) 
 
 void Services::put(Registration& r) {
     std::int64_t now = wall_seconds();
+    const auto& key = cache_.config().peer_key;
+    if (!cache_.config().trust_dht_records) {  // no cache could use it: it stays ours alone
+        r.last_error = "not published: no --peer-key-file (or --open-cooperation)";
+        return;
+    }
     Value desc{{"name", r.name}, {"url", r.url}, {"node", node_}, {"expires", now + r.ttl}, {"attrs", r.attrs}};
+    if (key) sign_record(*key, "svc", desc);
     Value params{{"name", r.name},  {"ns", "svc"},        {"type", "svc"},
                  {"value", bytes_value(pack_record(desc))}, {"ttl", r.ttl}, {"vid", vid_of(r.url)},
                  {"secret", bytes_value(secret_)}};
     auto alive = alive_;
-    auto key = std::make_pair(r.name, r.url);
+    auto reg = std::make_pair(r.name, r.url);
     r.last_put = now;  // a failed put is retried at the next tick, not hammered
-    dht_.call("dht.put", params, 5'000'000, [this, alive, key, now](const Value& err, const Value&) {
+    dht_.call("dht.put", params, 5'000'000, [this, alive, reg, now](const Value& err, const Value&) {
         if (!*alive) return;
-        auto it = regs_.find(key);
+        auto it = regs_.find(reg);
         if (it == regs_.end()) return;
         if (err.is_null()) {
             it->second.last_error.clear();
@@ -157,6 +164,17 @@ Value Services::list() const {
 
 void Services::resolve(const std::string& name, std::function<void(const Value&, const Value&)> done) {
     auto alive = alive_;
+    if (!cache_.config().trust_dht_records) {  // nothing from the DHT can be checked: our own instances only
+        Value instances = Value::array();
+        for (const auto& [k, r] : regs_)
+            if (r.name == name)
+                instances.push_back({{"name", name}, {"url", r.url}, {"node", node_}, {"ttl", r.ttl},
+                                     {"attrs", r.attrs}, {"cost", nullptr}});
+        defer(loop_, [alive, done, instances] {
+            if (*alive) done(nullptr, instances);
+        });
+        return;
+    }
     dht_.call("dht.get", {{"name", name}, {"ns", "svc"}, {"limit", 256}}, cache_.config().dht_timeout_us * 3,
               [this, alive, name, done](const Value& err, const Value& result) {
                   if (!*alive) return;
@@ -168,6 +186,11 @@ void Services::resolve(const std::string& name, std::function<void(const Value&,
                       try {
                           auto rec = unpack_record(value_bytes(v.at("value")));
                           if (!rec || !rec->is_object()) continue;
+                          const auto& key = cache_.config().peer_key;
+                          if (key && !record_authentic(*key, "svc", *rec)) {
+                              ++cache_.stats_.records_rejected;  // not registered by a cache of ours
+                              continue;
+                          }
                           const Value& d = *rec;
                           if (d.value("name", "") != name || d.value("expires", std::int64_t{0}) <= now) continue;
                           Url u = parse_url(d.at("url").get<std::string>());

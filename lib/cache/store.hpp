@@ -50,6 +50,7 @@ struct StoredObject {
     StoredResponse response;   // status, headers (hop-by-hop stripped), request/response time
     Headers request_headers;   // the request's fields named by Vary, for vary_matches()
     std::uint64_t body_size = 0;
+    std::string digest;  // SHA-256 of the body, hex; "" for objects stored before it was recorded
 };
 
 // The index entry: what lookups and listings need without touching files.

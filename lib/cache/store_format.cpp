@@ -67,7 +67,7 @@ Id object_key(std::string_view url, std::string_view variant) {
 std::string encode_header(const StoredObject& o, std::uint64_t body_size, std::int64_t stored) {
     msgpack::sbuffer buf;
     Packer pk(buf);
-    pk.pack_map(9);
+    pk.pack_map(o.digest.empty() ? 9 : 10);
     pack_str(pk, "url");
     pack_str(pk, o.url);
     pack_str(pk, "variant");
@@ -86,6 +86,10 @@ std::string encode_header(const StoredObject& o, std::uint64_t body_size, std::i
     pk.pack_uint64(body_size);
     pack_str(pk, "stored");
     pk.pack_int64(stored);
+    if (!o.digest.empty()) {
+        pack_str(pk, "digest");
+        pack_str(pk, o.digest);
+    }
     if (buf.size() > kMaxHeaderBytes)
         throw Error("too_large", "the response header of " + o.url + " is too large to store");
     return std::string(buf.data(), buf.size());
@@ -123,10 +127,11 @@ DecodedHeader decode_header(std::string_view bytes) {
         else if (k == "request_headers") d.object.request_headers = headers_of(v, "request_headers"), bit = 64;
         else if (k == "body_size") d.object.body_size = static_cast<std::uint64_t>(int_of(v, "body_size")), bit = 128;
         else if (k == "stored") d.stored = int_of(v, "stored"), bit = 256;
+        else if (k == "digest") d.object.digest = str_of(v, "digest"), bit = 512;  // optional
         if (seen & bit) bad("duplicate field " + k);
         seen |= bit;
     }
-    if (seen != 511) bad("missing fields");
+    if ((seen & 511) != 511) bad("missing fields");
     return d;
 }
 

@@ -6,7 +6,8 @@
 // Header blob: a msgpack map with the fields of StoredObject (url, variant,
 // status, headers, request_time, response_time, request_headers, body_size)
 // and "stored", the Unix time of the commit or 304 update that wrote it (so a
-// rebuild recovers it). Headers are arrays of [name, value] pairs. Unknown
+// rebuild recovers it); "digest", the body's SHA-256 in hex, is optional (older
+// stores lack it). Headers are arrays of [name, value] pairs. Unknown
 // fields are ignored, so a later version can add some.
 //
 // Object key: hi = first 64 bits of SHA-256("cache-url:" url), lo = first 64

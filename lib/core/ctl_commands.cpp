@@ -35,7 +35,8 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
             if (sockets.empty())
                 throw ClientError(exit_unavailable, "", "no daemon sockets in " + dir + " (set --runtime-dir or SR_RUNTIME_DIR)");
             std::sort(sockets.begin(), sockets.end());
-            Output out(opts.output(), {"name", "pid", "version", "uptime_s", "health", "socket"});
+            // security: what guards the daemon's peers (sr-dhtd: overlay key or open; sr-cached: cooperation mode)
+            Output out(opts.output(), {"name", "pid", "version", "uptime_s", "health", "socket", "security"});
             int status = exit_ok;
             for (const auto& s : sockets) {
                 std::string path = dir + "/" + s;

@@ -5,9 +5,12 @@
 // the key the same way and compute the same MAC.
 #pragma once
 
+#include <cstddef>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
 
 namespace sr {
 
@@ -17,6 +20,20 @@ std::string read_key_file(const std::string& path, const std::string& what);
 
 // HMAC-SHA256 of the concatenated parts (32 bytes).
 std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts);
+
+// SHA-256 over data given in pieces (a body as it streams in).
+class Sha256 {
+  public:
+    Sha256();
+    ~Sha256();
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    void update(const void* data, std::size_t n);
+    std::string hex();  // the digest of everything so far, lower-case hex; ends the context
+
+  private:
+    ::evp_md_ctx_st* ctx_;
+};
 
 // Constant-time comparison of two byte strings.
 bool same_secret(std::string_view a, std::string_view b);
