@@ -60,6 +60,7 @@ start_as() {
     # The squatter takes the victim's default directory first and serves in it.
     as "$SQUATTER" mkdir -m 0755 "$VICTIM_DIR"
     start_as "$SQUATTER" squatter --runtime-dir "$VICTIM_DIR"
+    as "$SQUATTER" chmod 0666 "$VICTIM_DIR/dhtd.sock"
 
     run as "$VICTIM" sr-ctl status
     assert_failure 78
