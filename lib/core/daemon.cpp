@@ -26,13 +26,17 @@ void add_daemon_options(CLI::App& app, DaemonOptions& o, const std::string& daem
     app.add_flag("-n,--check", o.check, "Validate the configuration, print it and exit");
     app.add_flag("-v,--verbose", o.verbose, "Log more (debug)");
     app.add_flag("-q,--quiet", o.quiet, "Log only warnings and errors");
-    app.add_option("--runtime-dir", o.runtime_dir, "Directory of the control sockets")
+    app.add_option("--runtime-dir", o.runtime_dir,
+                   "Directory of the control sockets (owned by this user or root, writable by no one else)")
         ->envname("SR_RUNTIME_DIR");
-    app.add_option("--socket", o.socket, "Control socket path (default RUNTIME_DIR/" + daemon + ".sock)");
+    app.add_option("--socket", o.socket, "Control socket path (default RUNTIME_DIR/" + daemon +
+                                                ".sock; only a stale socket there is replaced)");
     app.add_option("--state-dir", o.state_dir, "Directory for persistent state")->envname("SR_STATE_DIR");
     app.add_option("--ready-fd", o.ready_fd, "Write a newline to this fd when ready, then close it")
         ->check(CLI::NonNegativeNumber);
-    app.add_option("--group", o.group, "Members of this group may call mutating methods");
+    app.add_option("--group", o.group,
+                   "Members of this group (effective or supplementary) may call mutating methods; "
+                   "the socket (and a runtime directory the daemon creates) belong to it");
 }
 
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
