@@ -22,7 +22,16 @@ RuntimeDir find_runtime_dir(const std::string& option_value) {
 
 namespace {
 
-enum class Owners { us_or_root, anyone };
+// us_or_root_or_placed: also any owner when only root can create entries
+// in the parent (/run for /run/sr): root, or root's service manager, gave it.
+enum class Owners { us_or_root, us_or_root_or_placed, anyone };
+
+bool only_root_can_create_in_parent_of(const std::string& path) {
+    std::string parent = path.substr(0, path.find_last_of('/'));
+    if (parent.empty()) parent = "/";
+    struct stat st {};
+    return ::stat(parent.c_str(), &st) == 0 && st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
 
 std::string octal(mode_t mode) {
     char buf[8];
@@ -53,7 +62,8 @@ bool check(const std::string& path, Owners owners) {
         }
     }
     if (!S_ISDIR(st.st_mode)) refuse(path, "is not a directory");
-    if (owners == Owners::us_or_root && st.st_uid != me && st.st_uid != 0)
+    if (owners != Owners::anyone && st.st_uid != me && st.st_uid != 0 &&
+        !(owners == Owners::us_or_root_or_placed && only_root_can_create_in_parent_of(path)))
         refuse(path, "is owned by uid " + std::to_string(st.st_uid) + ", not by uid " + std::to_string(me) +
                          " or root (another user may have created it first)");
     if (st.st_mode & (S_IWGRP | S_IWOTH))
@@ -64,7 +74,9 @@ bool check(const std::string& path, Owners owners) {
 }  // namespace
 
 void check_runtime_dir_for_client(const RuntimeDir& dir) {
-    check(dir.path, dir.chosen ? Owners::anyone : Owners::us_or_root);
+    std::string path = dir.path;
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    check(path, dir.chosen ? Owners::anyone : Owners::us_or_root_or_placed);
 }
 
 void prepare_runtime_dir(const RuntimeDir& given, std::optional<gid_t> group) {

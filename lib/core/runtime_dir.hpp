@@ -13,7 +13,10 @@
 //   - its owner is us (the effective uid) or root. A client given the
 //     directory explicitly (--runtime-dir, SR_RUNTIME_DIR) also accepts any
 //     other owner, because naming it says whose daemons it means to talk to
-//     (a user in the --group of the daemons of user sr, say).
+//     (a user in the --group of the daemons of user sr, say); so does a
+//     client's default directory whose parent only root can write (root's
+//     /run/sr made by systemd for daemons running as user sr): nobody but
+//     root could have put it there.
 //
 // A daemon creates a missing directory with mode 0700, or 0750 with its
 // group set to --group when one is configured, so the group can reach the

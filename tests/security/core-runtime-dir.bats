@@ -104,3 +104,19 @@ start_as() {
     run sr-ctl --runtime-dir "$LAB/shared" status
     assert_failure 78
 }
+
+@test "runtime dir: a default directory placed by root for another user's daemons is used" {
+    # As systemd makes /run/sr for daemons running as user sr: the parent
+    # only root can write, the directory owned by the daemons' user.
+    base="$(mktemp -d /tmp/sr-core-sec.XXXXXX)"
+    chmod 0755 "$base"
+    mkdir -m 0755 "$base/sr" && chown "$SQUATTER" "$base/sr"
+    start_as "$SQUATTER" placed --runtime-dir "$base/sr"
+    run env -u SR_RUNTIME_DIR XDG_RUNTIME_DIR="$base" HOME=/ \
+        setpriv --reuid="$VICTIM" --regid="$(id -g "$VICTIM")" --clear-groups sr-ctl status
+    # Past the directory check: the socket itself is the daemons' user's (0660).
+    refute_output --partial "runtime directory"
+    kill -TERM "$(cat "$LAB/placed/pid")"
+    wait_gone "$(cat "$LAB/placed/pid")" 10
+    rm -rf "$base"
+}
