@@ -548,8 +548,9 @@ void Cache::committed(const StoredObject& obj, std::int64_t lifetime_left, const
 void Cache::access(const Downstream& d, int status) {
     if (!access_log_) return;
     double ms = static_cast<double>(Loop::now_us() - d.start_us) / 1000.0;
-    std::fprintf(access_log_, "%s %s %s %d %llu %s %.3f\n", d.client.c_str(), d.method.c_str(), d.url.c_str(), status,
-                 static_cast<unsigned long long>(d.sent), d.x_cache.c_str(), ms);
+    // Method and target come from the client: escaped as in every log line.
+    std::fprintf(access_log_, "%s %s %s %d %llu %s %.3f\n", log::escape(d.client).c_str(), log::escape(d.method).c_str(),
+                 log::escape(d.url).c_str(), status, static_cast<unsigned long long>(d.sent), d.x_cache.c_str(), ms);
 }
 
 }  // namespace sr::cache

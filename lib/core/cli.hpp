@@ -22,7 +22,7 @@ struct ClientOptions {
 
     OutputOptions output() const { return {json, header}; }
     std::string socket_for(const std::string& daemon) const {
-        return socket_path(resolve_runtime_dir(runtime_dir), daemon);
+        return socket_path(checked_runtime_dir(runtime_dir), daemon);
     }
 };
 

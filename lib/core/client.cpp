@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/exit.hpp"
+#include "core/runtime_dir.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -14,12 +15,12 @@
 
 namespace sr {
 
-std::string resolve_runtime_dir(const std::string& option_value) {
-    if (!option_value.empty()) return option_value;
-    if (const char* env = std::getenv("SR_RUNTIME_DIR"); env && *env) return env;
-    if (geteuid() == 0) return "/run/sr";
-    if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg) return std::string(xdg) + "/sr";
-    return "/tmp/sr-" + std::to_string(geteuid());
+std::string resolve_runtime_dir(const std::string& option_value) { return find_runtime_dir(option_value).path; }
+
+std::string checked_runtime_dir(const std::string& option_value) {
+    RuntimeDir dir = find_runtime_dir(option_value);
+    check_runtime_dir_for_client(dir);
+    return dir.path;
 }
 
 std::string socket_path(const std::string& runtime_dir, const std::string& daemon) {

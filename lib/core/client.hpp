@@ -25,7 +25,11 @@ struct ClientError : std::runtime_error {
 
 // The runtime directory: the option's value, else $SR_RUNTIME_DIR, else
 // /run/sr for root and $XDG_RUNTIME_DIR/sr (or /tmp/sr-UID) for others.
+// Unchecked; see runtime_dir.hpp.
 std::string resolve_runtime_dir(const std::string& option_value);
+// The same, checked for a client (check_runtime_dir_for_client): a
+// squatted default directory throws Error("config").
+std::string checked_runtime_dir(const std::string& option_value);
 // DIR/NAME.sock for a daemon name such as "dhtd".
 std::string socket_path(const std::string& runtime_dir, const std::string& daemon);
 

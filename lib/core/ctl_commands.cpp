@@ -23,7 +23,7 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
     {
         auto* sub = app.add_subcommand("status", "Show every daemon found in the runtime directory");
         commands.push_back({sub, [&opts] {
-            std::string dir = resolve_runtime_dir(opts.runtime_dir);
+            std::string dir = checked_runtime_dir(opts.runtime_dir);
             std::vector<std::string> sockets;
             if (DIR* d = opendir(dir.c_str())) {
                 while (dirent* e = readdir(d)) {

@@ -3,6 +3,7 @@
 #include "core/client.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/runtime_dir.hpp"
 
 #include <grp.h>
 #include <signal.h>
@@ -25,13 +26,17 @@ void add_daemon_options(CLI::App& app, DaemonOptions& o, const std::string& daem
     app.add_flag("-n,--check", o.check, "Validate the configuration, print it and exit");
     app.add_flag("-v,--verbose", o.verbose, "Log more (debug)");
     app.add_flag("-q,--quiet", o.quiet, "Log only warnings and errors");
-    app.add_option("--runtime-dir", o.runtime_dir, "Directory of the control sockets")
+    app.add_option("--runtime-dir", o.runtime_dir,
+                   "Directory of the control sockets (owned by this user or root, writable by no one else)")
         ->envname("SR_RUNTIME_DIR");
-    app.add_option("--socket", o.socket, "Control socket path (default RUNTIME_DIR/" + daemon + ".sock)");
+    app.add_option("--socket", o.socket, "Control socket path (default RUNTIME_DIR/" + daemon +
+                                                ".sock; only a stale socket there is replaced)");
     app.add_option("--state-dir", o.state_dir, "Directory for persistent state")->envname("SR_STATE_DIR");
     app.add_option("--ready-fd", o.ready_fd, "Write a newline to this fd when ready, then close it")
         ->check(CLI::NonNegativeNumber);
-    app.add_option("--group", o.group, "Members of this group may call mutating methods");
+    app.add_option("--group", o.group,
+                   "Members of this group (effective or supplementary) may call mutating methods; "
+                   "the socket (and a runtime directory the daemon creates) belong to it");
 }
 
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
@@ -70,13 +75,17 @@ Daemon::Daemon(std::string name, const DaemonOptions& opts)
     log::set_program("sr-" + name_);
     set_log_level(opts);
     ::signal(SIGPIPE, SIG_IGN);
-    runtime_dir_ = resolve_runtime_dir(opts.runtime_dir);
-    socket_path_ = opts.socket.empty() ? socket_path(runtime_dir_, name_) : opts.socket;
     if (!opts.group.empty()) {
         group* g = ::getgrnam(opts.group.c_str());
         if (!g) throw Error("config", "no such group: " + opts.group);
+        group_ = g->gr_gid;
         registry_.allow_group(g->gr_gid);
     }
+    RuntimeDir dir = find_runtime_dir(opts.runtime_dir);
+    prepare_runtime_dir(dir, group_);  // refuses a directory another user squatted
+    runtime_dir_ = dir.path;
+    socket_path_ = opts.socket.empty() ? socket_path(runtime_dir_, name_) : opts.socket;
+    registry_.stats_source([this] { return server_.gauges(); });
     auto stop = [this] {
         if (stopping_) {
             log::warn("second stop signal: exiting now");
@@ -103,8 +112,11 @@ void Daemon::set_log_level(const DaemonOptions& opts) {
 }
 
 void Daemon::listen() {
-    make_directory(runtime_dir_);
     server_.listen(socket_path_);
+    // The socket is 0660: the group that may use it is --group's.
+    if (group_ && ::chown(socket_path_.c_str(), static_cast<uid_t>(-1), *group_) != 0)
+        throw Error("config", "cannot give control socket " + socket_path_ + " to group " + opts_.group + ": " +
+                                  std::strerror(errno));
     log::info("control socket ", socket_path_);
 }
 

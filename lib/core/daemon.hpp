@@ -78,6 +78,7 @@ class Daemon {
     rpc::Server server_;
     std::string runtime_dir_;
     std::string socket_path_;
+    std::optional<gid_t> group_;
     std::unique_ptr<SignalWatch> sigterm_, sigint_, sighup_;
     bool stopping_ = false;
 };

@@ -13,6 +13,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <grp.h>
+#include <pwd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -22,6 +26,47 @@ Value Counters::to_value() const {
     Value out = Value::object();
     for (const auto& [k, v] : values_) out[k] = v;
     return out;
+}
+
+// ---- Peer credentials ----------------------------------------------------
+
+bool PeerCred::in_group(gid_t g) const {
+    return gid == g || std::find(groups.begin(), groups.end(), g) != groups.end();
+}
+
+PeerCred peer_credentials(int fd) {
+    PeerCred peer;
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return peer;
+    peer.pid = cred.pid;
+    peer.uid = cred.uid;
+    peer.gid = cred.gid;
+    // The peer's supplementary groups as they were when it connected
+    // (Linux >= 4.13); the size is asked for when the first guess is short.
+    std::vector<gid_t> groups(64);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
+            groups.resize(len / sizeof(gid_t));
+            peer.groups = std::move(groups);
+            return peer;
+        }
+        if (errno != ERANGE) break;
+        groups.resize(len / sizeof(gid_t) + 1);
+    }
+    // An older kernel: the user's groups from the group database instead.
+    if (passwd* pw = ::getpwuid(cred.uid)) {
+        int n = 64;
+        groups.assign(static_cast<std::size_t>(n), 0);
+        if (::getgrouplist(pw->pw_name, cred.gid, groups.data(), &n) < 0 && n > 64) {
+            groups.assign(static_cast<std::size_t>(n), 0);
+            ::getgrouplist(pw->pw_name, cred.gid, groups.data(), &n);
+        }
+        groups.resize(static_cast<std::size_t>(std::max(n, 0)));
+        peer.groups = std::move(groups);
+    }
+    return peer;
 }
 
 // ---- Connection ----------------------------------------------------------
@@ -35,11 +80,11 @@ Connection::Connection(Loop& loop, int fd, const Limits& limits, Counters& count
           log::debug("connection ", id_, ": idle, closing");
           close();
       }) {
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) peer_ = {cred.pid, cred.uid, cred.gid};
+    peer_ = peer_credentials(fd);
     bev_ = bufferevent_socket_new(loop.base(), fd, BEV_OPT_CLOSE_ON_FREE);
-    bufferevent_setcb(bev_, &Connection::read_cb, nullptr, &Connection::event_cb, this);
+    bufferevent_setcb(bev_, &Connection::read_cb, &Connection::write_cb, &Connection::event_cb, this);
+    // write_cb runs once the output has drained to half the pause mark.
+    bufferevent_setwatermark(bev_, EV_WRITE, limits_.pause_output / 2, 0);
     bufferevent_enable(bev_, EV_READ | EV_WRITE);
     arm_idle();
 }
@@ -56,6 +101,25 @@ void Connection::arm_idle() {
 
 void Connection::read_cb(bufferevent*, void* self) { static_cast<Connection*>(self)->on_readable(); }
 
+void Connection::write_cb(bufferevent*, void* self) { static_cast<Connection*>(self)->resume_if_drained(); }
+
+std::size_t Connection::output_buffered() const {
+    return bev_ ? evbuffer_get_length(bufferevent_get_output(bev_)) : 0;
+}
+
+bool Connection::must_pause() const {
+    return output_buffered() >= limits_.pause_output || unanswered_ >= limits_.max_unanswered;
+}
+
+void Connection::resume_if_drained() {
+    if (!bev_ || !paused_ || must_pause()) return;
+    paused_ = false;
+    bufferevent_enable(bev_, EV_READ);
+    // Requests already read wait in reader_ or the input buffer: handle them
+    // from the loop, not from inside the reply that made room.
+    bufferevent_trigger(bev_, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
 void Connection::event_cb(bufferevent*, short what, void* self) {
     auto c = static_cast<Connection*>(self)->shared_from_this();
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) c->close();
@@ -63,16 +127,24 @@ void Connection::event_cb(bufferevent*, short what, void* self) {
 
 void Connection::on_readable() {
     auto keep = shared_from_this();  // a handler may drop the owner's reference
+    if (!bev_ || paused_) return;
     evbuffer* in = bufferevent_get_input(bev_);
     arm_idle();
     try {
-        while (bev_ && evbuffer_get_length(in) > 0) {
-            char chunk[16384];
-            int n = evbuffer_remove(in, chunk, sizeof chunk);
-            if (n <= 0) break;
-            reader_.feed(chunk, static_cast<std::size_t>(n));
+        for (;;) {
+            // The messages already fed first (some may wait from before a
+            // pause), then the next chunk of input.
             msgpack::object_handle oh;
-            while (bev_ && reader_.next(oh)) {
+            while (bev_ && !paused_) {
+                if (must_pause()) {
+                    // The peer is not reading its answers: read nothing more
+                    // from it until they drain (write_cb or respond()).
+                    paused_ = true;
+                    bufferevent_disable(bev_, EV_READ);
+                    ++counters_["rpc.reads_paused"];
+                    break;
+                }
+                if (!reader_.next(oh)) break;
                 std::optional<std::uint32_t> msgid;
                 Message msg;
                 try {
@@ -80,8 +152,12 @@ void Connection::on_readable() {
                 } catch (const DecodeError& e) {
                     // The stream is still in step: answer what can be answered and go on.
                     ++counters_["rpc.invalid_messages"];
-                    if (msgid) respond(*msgid, error_value("invalid_request", e.what()), nullptr);
-                    else notify("sys.error", error_value("invalid_request", e.what()));
+                    if (msgid) {
+                        ++unanswered_;  // respond() counts it answered
+                        respond(*msgid, error_value("invalid_request", e.what()), nullptr);
+                    } else {
+                        notify("sys.error", error_value("invalid_request", e.what()));
+                    }
                     continue;
                 }
                 if (msg.kind == Kind::response) {
@@ -94,11 +170,19 @@ void Connection::on_readable() {
                     pending_.erase(it);
                     fn(msg.error, msg.result);
                 } else if (msg.kind == Kind::request) {
-                    if (on_request) on_request(*this, msg);
+                    if (on_request) {
+                        ++unanswered_;
+                        on_request(*this, msg);
+                    }
                 } else if (on_notification) {
                     on_notification(*this, msg);
                 }
             }
+            if (!bev_ || paused_) break;
+            char chunk[16384];
+            int n = evbuffer_remove(in, chunk, sizeof chunk);
+            if (n <= 0) break;
+            reader_.feed(chunk, static_cast<std::size_t>(n));
         }
     } catch (const DecodeError& e) {
         // Invalid msgpack or an oversized frame: the stream cannot be resynchronised.
@@ -140,7 +224,9 @@ void Connection::call(std::string_view method, const Value& params, ResponseFn o
 void Connection::notify(std::string_view method, const Value& params) { send(encode_notification(method, params)); }
 
 void Connection::respond(std::uint32_t msgid, const Value& error, const Value& result) {
+    if (unanswered_ > 0) --unanswered_;
     send(encode_response(msgid, error, result));
+    resume_if_drained();  // an asynchronous answer may make room
 }
 
 void Connection::close() {
@@ -234,7 +320,7 @@ void Registry::add_sync(std::string name, std::string doc, std::vector<Field> fi
 }
 
 bool Registry::permitted(const PeerCred& peer) const {
-    return peer.uid == 0 || peer.uid == geteuid() || (group_ && peer.gid == *group_);
+    return peer.uid == 0 || peer.uid == geteuid() || (group_ && peer.in_group(*group_));
 }
 
 void Registry::dispatch(Connection& conn, Message& msg) {
@@ -311,7 +397,7 @@ void Registry::add_sys_methods() {
              });
     add_sync("sys.stats", "Counters of the daemon and its modules.", {}, false, [this](const Value&, Call&) {
         Value v = counters_.to_value();
-        if (stats_source_) v.update(stats_source_());
+        for (const auto& source : stats_sources_) v.update(source());
         v["uptime_s"] = (Loop::now_us() - started_us_) / 1'000'000;
         return v;
     });
@@ -334,12 +420,29 @@ static sockaddr_un unix_address(const std::string& path) {
 
 void Server::listen(const std::string& path) {
     sockaddr_un sun = unix_address(path);
-    // A socket file left by a crash is replaced; a live daemon's is not.
-    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool live = ::connect(probe, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0;
-    ::close(probe);
-    if (live) throw Error("busy", "another daemon is serving " + path);
-    ::unlink(path.c_str());
+    // Only a socket file left by a crash is replaced: a live daemon's socket
+    // is not, and neither is anything else an operator's mistyped --socket
+    // might name (a config file, a directory, a symlink to either).
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+        if (!S_ISSOCK(st.st_mode))
+            throw Error("config", "control socket " + path + " exists and is not a socket (" +
+                                      (S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory"
+                                                                                 : "a file") +
+                                      "); refusing to replace it");
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int err = ::connect(probe, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0 ? 0 : errno;
+        ::close(probe);
+        if (err == 0) throw Error("busy", "another daemon is serving " + path);
+        if (err != ECONNREFUSED)
+            throw Error("config", "control socket " + path + " exists and cannot be probed (" + std::strerror(err) +
+                                      "); refusing to replace it");
+        if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+            throw Error("config", "cannot remove the stale control socket " + path + ": " + std::strerror(errno));
+        log::info("replacing the stale control socket ", path);
+    } else if (errno != ENOENT) {
+        throw Error("config", "cannot examine control socket " + path + ": " + std::strerror(errno));
+    }
     mode_t old = umask(0117);  // socket 0660
     listener_ = evconnlistener_new_bind(loop_.base(), &Server::accept_cb, this,
                                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 64,
@@ -364,10 +467,32 @@ void AcceptGuard::failed() {
     resume_.arm_in(1'000'000);
 }
 
+static bool privileged(uid_t uid) { return uid == 0 || uid == geteuid(); }
+
+std::string Server::over_limit(uid_t uid) const {
+    if (conns_.size() >= limits_.max_connections)
+        return "too many connections (" + std::to_string(limits_.max_connections) + ")";
+    if (privileged(uid)) return "";
+    auto it = per_uid_.find(uid);
+    if (it != per_uid_.end() && it->second >= limits_.max_connections_per_uid)
+        return "too many connections from uid " + std::to_string(uid) + " (" +
+               std::to_string(limits_.max_connections_per_uid) + ")";
+    if (others_ >= limits_.max_other_connections)
+        return "too many connections from users other than root and the daemon's (" +
+               std::to_string(limits_.max_other_connections) + ")";
+    return "";
+}
+
 void Server::accept_cb(evconnlistener*, int fd, sockaddr*, int, void* arg) {
     auto* self = static_cast<Server*>(arg);
-    if (self->conns_.size() >= self->limits_.max_connections) {
-        ++self->counters_["rpc.connections_refused"];
+    uid_t uid = peer_credentials(fd).uid;
+    if (std::string why = self->over_limit(uid); !why.empty()) {
+        auto& refused = self->counters_["rpc.connections_refused"];
+        // Logged at 1, 2, 4, 8, ... refusals: a flood must not flood the log too.
+        ++refused;
+        if ((refused & (refused - 1)) == 0) log::warn("control socket: ", why, "; refusing (", refused, " so far)");
+        std::string notice = encode_notification("sys.error", error_value("busy", why));
+        (void)!::send(fd, notice.data(), notice.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         evutil_closesocket(fd);
         return;
     }
@@ -375,8 +500,21 @@ void Server::accept_cb(evconnlistener*, int fd, sockaddr*, int, void* arg) {
     ++self->counters_["rpc.connections"];
     conn->on_request = [self](Connection& c, Message& m) { self->registry_.dispatch(c, m); };
     auto id = conn->id();
-    conn->on_close([self, id] { self->conns_.erase(id); });
+    bool counted = !privileged(uid);
+    if (counted) ++self->per_uid_[uid], ++self->others_;
+    conn->on_close([self, id, uid, counted] {
+        self->conns_.erase(id);
+        if (!counted) return;
+        --self->others_;
+        if (--self->per_uid_[uid] == 0) self->per_uid_.erase(uid);
+    });
     self->conns_[id] = conn;
+}
+
+Value Server::gauges() const {
+    std::uint64_t buffered = 0;
+    for (const auto& [id, c] : conns_) buffered += c->output_buffered();
+    return {{"rpc.connections_open", static_cast<std::uint64_t>(conns_.size())}, {"rpc.output_buffered", buffered}};
 }
 
 void Server::close() {

@@ -4,18 +4,26 @@
 // FrameReader and hands each message to its owner; it can also send requests
 // of its own and match their responses, because the protocol is symmetric:
 // sr-dhtd calls a registered application's `app.forward` over the socket the
-// application opened. Output is bounded: a peer that does not read is cut off
-// rather than allowed to grow the daemon's memory.
+// application opened. Output is bounded: while a peer leaves its answers
+// unread (more than pause_output bytes queued, or max_unanswered requests
+// not yet answered) the connection reads no more requests from it, and a
+// peer whose queue still reaches max_output (notifications) is cut off.
 //
 // Registry: the method table. Each method declares its fields (name, type,
 // required) and whether it mutates state; the registry validates params,
 // checks the caller's credentials for mutating methods (SO_PEERCRED: root,
-// the daemon's own user, or a configured group), runs the handler and turns
+// the daemon's own user, or a configured group as the peer's effective or
+// supplementary group, SO_PEERGROUPS), runs the handler and turns
 // a thrown sr::Error into the response's error map. It also answers the
 // sys.* methods every daemon has.
 //
 // Server: listens on a path, accepts connections and dispatches through a
-// Registry.
+// Registry. Connections are counted per peer uid: root and the daemon's own
+// user are limited only by max_connections; every other uid by
+// max_connections_per_uid, and all of them together by max_other_connections,
+// so a read-only user cannot take the slots (or file descriptors) that root
+// and the daemon's user need. A refused connection gets a sys.error notice
+// (busy) and is closed.
 #pragma once
 
 #include "core/loop.hpp"
@@ -40,15 +48,23 @@ namespace sr::rpc {
 struct Limits {
     std::size_t max_frame = 4 << 20;      // bytes in one message
     std::size_t max_output = 32 << 20;    // queued output before the peer is cut off
+    std::size_t pause_output = 256 << 10; // queued output at which requests are no longer read
+    std::size_t max_unanswered = 64;      // requests in progress at which requests are no longer read
     std::int64_t idle_timeout_us = 600'000'000;  // no traffic and nothing pending
-    std::size_t max_connections = 1024;   // at once, per server
+    std::size_t max_connections = 1024;   // at once, per server, everyone
+    std::size_t max_connections_per_uid = 32;   // each uid but root and the daemon's own
+    std::size_t max_other_connections = 256;    // all uids but root and the daemon's own
 };
 
 struct PeerCred {
     pid_t pid = -1;
     uid_t uid = static_cast<uid_t>(-1);
     gid_t gid = static_cast<gid_t>(-1);
+    std::vector<gid_t> groups;  // supplementary groups at connect time (SO_PEERGROUPS)
+    bool in_group(gid_t g) const;
 };
+// The peer credentials of a connected Unix socket.
+PeerCred peer_credentials(int fd);
 
 // Counters by name, shared by a daemon's modules, reported by sys.stats.
 class Counters {
@@ -74,6 +90,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool closed() const { return bev_ == nullptr; }
     const PeerCred& peer() const { return peer_; }
     std::uint64_t id() const { return id_; }
+    std::size_t output_buffered() const;
 
     // Set by the owner.
     std::function<void(Connection&, Message&)> on_request;
@@ -87,8 +104,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   private:
     Connection(Loop& loop, int fd, const Limits& limits, Counters& counters);
     static void read_cb(bufferevent*, void*);
+    static void write_cb(bufferevent*, void*);
     static void event_cb(bufferevent*, short, void*);
     void on_readable();
+    bool must_pause() const;
+    void resume_if_drained();
     void send(const std::string& bytes);
     void arm_idle();
 
@@ -103,6 +123,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::unordered_map<std::uint32_t, ResponseFn> pending_;
     std::vector<std::function<void()>> close_hooks_;
     bool long_lived_ = false;
+    bool paused_ = false;         // not reading: the peer leaves its answers unread
+    std::size_t unanswered_ = 0;  // requests handed to on_request and not yet responded to
     Timer idle_;
 };
 
@@ -152,10 +174,11 @@ class Registry {
                   std::function<Value(const Value& params, Call& call)> fn);
     void dispatch(Connection& conn, Message& msg);
 
-    // Callers of mutating methods must be root, this process's user, or in this group.
+    // Callers of mutating methods must be root, this process's user, or have
+    // this group as their effective or a supplementary group.
     void allow_group(gid_t gid) { group_ = gid; }
-    // Extra counters for sys.stats, e.g. from a protocol core.
-    void stats_source(std::function<Value()> fn) { stats_source_ = std::move(fn); }
+    // Extra counters for sys.stats, e.g. from a protocol core; each call adds one.
+    void stats_source(std::function<Value()> fn) { stats_sources_.push_back(std::move(fn)); }
     void set_health(std::function<Value()> fn) { health_ = std::move(fn); }
     Value api() const;
 
@@ -169,7 +192,7 @@ class Registry {
     Counters& counters_;
     std::map<std::string, Method> methods_;
     std::optional<gid_t> group_;
-    std::function<Value()> stats_source_;
+    std::vector<std::function<Value()>> stats_sources_;
     std::function<Value()> health_;
     std::int64_t started_us_;
 };
@@ -194,13 +217,20 @@ class Server {
   public:
     Server(Loop& loop, Registry& registry, Counters& counters, Limits limits = {});
     ~Server();
-    // Binds path (replacing a stale socket, refusing a live one), mode 0660.
+    // Binds path, mode 0660. Something already at path is replaced only if
+    // it is a socket nobody answers on (left by a crash); a live daemon's
+    // socket is refused with Error("busy"), anything else (a file, a
+    // directory, a symbolic link) with Error("config").
     void listen(const std::string& path);
     void close();  // stop accepting, close connections, unlink the socket
     std::size_t connections() const { return conns_.size(); }
+    // rpc.connections_open and rpc.output_buffered (bytes queued, all connections), for sys.stats.
+    Value gauges() const;
 
   private:
     static void accept_cb(evconnlistener*, int fd, struct sockaddr*, int, void* self);
+    // Why a connection from uid would be over a limit, or "".
+    std::string over_limit(uid_t uid) const;
     Loop& loop_;
     Registry& registry_;
     Counters& counters_;
@@ -209,6 +239,8 @@ class Server {
     std::unique_ptr<AcceptGuard> accept_guard_;
     std::string path_;
     std::map<std::uint64_t, std::shared_ptr<Connection>> conns_;
+    std::map<uid_t, std::size_t> per_uid_;  // open connections of uids other than root and ours
+    std::size_t others_ = 0;                // their sum
 };
 
 // Connects to a Unix socket path without blocking the loop for long (local

@@ -638,6 +638,28 @@ TEST_F(CoreRpc, OutputOverLimitCutsTheClientOff) {
     EXPECT_EQ(counters_["rpc.slow_clients_cut"], 1u);
 }
 
+// Issue 9 item 7: a client that pipelines more answers than the pause mark
+// makes the server stop reading, not buffer; once it reads, every request
+// is answered, in order.
+TEST_F(CoreRpc, PipelineBeyondThePauseMarkIsAnsweredAfterResuming) {
+    start();
+    constexpr std::uint32_t count = 300;  // 300 answers of 16 KiB: far over 256 KiB
+    with_client([&] {
+        RawSocket s(path_);
+        std::string all;
+        for (std::uint32_t i = 1; i <= count; ++i) all += encode_request(i, "test.big", Value{{"size", 16 << 10}});
+        s.send(all);
+        for (std::uint32_t i = 1; i <= count; ++i) {
+            auto r = s.next();
+            ASSERT_TRUE(r.has_value()) << "no answer " << i;
+            EXPECT_EQ(r->msgid, i);
+            EXPECT_EQ(r->result["data"].get<std::string>().size(), std::size_t(16 << 10));
+        }
+    });
+    EXPECT_GE(counters_["rpc.reads_paused"], 1u);
+    EXPECT_EQ(counters_["rpc.slow_clients_cut"], 0u);
+}
+
 TEST_F(CoreRpc, StatsCountRequests) {
     start();
     Value stats;
