@@ -8,7 +8,10 @@
 // needs. The client side is http_client.hpp (why: there).
 //
 // One request's way:
-//   evhttp → Cache::handle → route (host / path prefix → origin, QoS class)
+//   accept → ClientConnections (admission.hpp): how many per address, how slow, how idle
+//   evhttp → Cache::handle → framing checked (400 and close on any doubt: request_check.hpp),
+//            dot-segments removed from the path (the key and the origin see the same path)
+//          → route (host / path prefix → origin, QoS class)
 //     unsafe method       → a Pass fill to the origin, then invalidation
 //     stored and usable   → serve from the store's file (HIT / STALE), ranges
 //                           and the client's conditionals answered here
