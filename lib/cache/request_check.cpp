@@ -75,6 +75,7 @@ std::optional<Refusal> check_framing(const Headers& h, std::string_view method) 
     std::optional<std::string> length;
     std::vector<std::string_view> codings;
     std::size_t te_fields = 0;
+    std::string_view te_raw;  // as evhttp holds it: it compares it with "chunked" untrimmed
     for (const auto& [name, value] : h) {
         // A name evhttp kept with whitespace ("Transfer-Encoding ") is not the
         // field we check, yet a lenient reader downstream may take it for it.
@@ -89,6 +90,7 @@ std::optional<Refusal> check_framing(const Headers& h, std::string_view method) 
             length = std::string(v);
         } else if (iequals(name, "transfer-encoding")) {
             ++te_fields;
+            te_raw = value;
             std::string_view rest = value;
             for (;;) {
                 auto comma = rest.find(',');
@@ -103,7 +105,7 @@ std::optional<Refusal> check_framing(const Headers& h, std::string_view method) 
         if (length) return bad("both Transfer-Encoding and Content-Length");
         if (head) return bad("a " + std::string(method) + " request with a body");
         // evhttp de-chunks only when the one field is exactly "chunked".
-        if (te_fields == 1 && codings.size() == 1 && iequals(*get_header(h, "transfer-encoding"), "chunked"))
+        if (te_fields == 1 && iequals(te_raw, "chunked"))
             return std::nullopt;
         if (!codings.empty() && iequals(codings.back(), "chunked"))
             return Refusal{501, "only the chunked transfer coding is implemented"};

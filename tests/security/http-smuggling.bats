@@ -84,6 +84,10 @@ attack() {
     attack 400 'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'
 }
 
+@test "smuggling: a folded Transfer-Encoding alone (evhttp would not de-chunk it) is refused" {
+    attack 501 'POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'
+}
+
 @test "smuggling: a coding before chunked is not implemented (501), nothing forwarded" {
     attack 501 'POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'
 }
