@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace sr::cache {
@@ -68,7 +69,9 @@ void Cache::open_access_log() {
     if (cfg_.access_log == "-" || cfg_.access_log.empty()) {
         access_log_ = stderr;
     } else {
-        access_log_ = std::fopen(cfg_.access_log.c_str(), "ae");
+        // 0600 like every file of the daemon: it names clients and the URLs they asked for.
+        int fd = ::open(cfg_.access_log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0 && !(access_log_ = ::fdopen(fd, "a"))) ::close(fd);
         if (!access_log_) throw Error("config", "cannot open the access log " + cfg_.access_log + ": " + std::strerror(errno));
         static char buf[1 << 16];  // lines go out in batches, flushed every second and at stop
         std::setvbuf(access_log_, buf, _IOFBF, sizeof buf);

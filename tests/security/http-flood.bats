@@ -63,6 +63,31 @@ flood() {
     flood idle
 }
 
+@test "--max-connections bounds all sources together: beyond it a connection is refused at once" {
+    local dir="$LAB/c2"
+    mkdir -p "$dir"
+    mkfifo "$dir/ready"
+    sr-cached --listen 127.0.0.215:4216 --origin "http://$ORIGIN" --cache-dir "$dir/cache" --runtime-dir "$dir/run" \
+        --no-cooperate --access-log off --max-connections 10 --max-connections-per-source 8 --header-timeout 3 \
+        --ready-fd 9 9>"$dir/ready" 2>>"$dir/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$dir/pid"
+    wait_ready "$dir/ready" || { cat "$dir/log" >&2; return 1; }
+    # 8 from one address (its own bound), then 6 from another: only 2 more fit in 10.
+    "$PYTHON" "$BATS_TEST_DIRNAME/http_flood.py" 127.0.0.215:4216 --source "$FLOOD" --count 8 --mode slow \
+        --ready "$BATS_TEST_TMPDIR/a" --duration 20 >"$BATS_TEST_TMPDIR/a.out" 3>&- &
+    local a=$!
+    until_true 10 test -s "$BATS_TEST_TMPDIR/a"
+    until_true 10 bash -c "[ \$(SR_RUNTIME_DIR='$dir/run' sr-ctl -j cache stats | jq .connections_open) -eq 8 ]"
+    "$PYTHON" "$BATS_TEST_DIRNAME/http_flood.py" 127.0.0.215:4216 --source "$CLIENT" --count 6 --mode slow \
+        --expect-closed 4 --ready "$BATS_TEST_TMPDIR/b" --duration 20 >"$BATS_TEST_TMPDIR/b.out" 3>&- &
+    local b=$!
+    until_true 15 test -s "$BATS_TEST_TMPDIR/b"
+    [ "$(SR_RUNTIME_DIR="$dir/run" sr-ctl -j cache stats | jq .connections_refused)" -eq 4 ]
+    wait "$a" "$b"
+    [ "$(cat "$BATS_TEST_TMPDIR/a.out")" = "closed=8 open=0" ]
+    [ "$(cat "$BATS_TEST_TMPDIR/b.out")" = "closed=6 open=0" ]
+}
+
 @test "--max-connections above the descriptor limit is a configuration error naming it" {
     run sr-cached -n --listen "$CACHE" --origin "http://$ORIGIN" --cache-dir "$LAB/n" --max-connections 100000000
     [ "$status" -eq 78 ]

@@ -37,7 +37,7 @@ start_cached() {
     rm -f "$LAB/c/ready"
     mkfifo "$LAB/c/ready"
     (umask 022; exec sr-cached --listen "$CACHE" --origin "http://$ORIGIN" --cache-dir "$TOP/cache" \
-        --runtime-dir "$LAB/c/run" --no-cooperate --access-log off --ready-fd 9 9>"$LAB/c/ready" \
+        --runtime-dir "$LAB/c/run" --no-cooperate --access-log "$TOP/access.log" --ready-fd 9 9>"$LAB/c/ready" \
         2>>"$LAB/c/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&-) &
     echo $! >"$LAB/c/pid"
     wait_ready "$LAB/c/ready" || { cat "$LAB/c/log" >&2; return 1; }
@@ -75,6 +75,7 @@ unreadable_by_others() {
     grep -qi '^X-Cache: HIT' <<<"$output"  # it was stored
     modes_tight
     unreadable_by_others
+    [ "$(stat -c %a "$TOP/access.log")" = 600 ]  # it names the client and the URL
     stop_cached
 }
 
