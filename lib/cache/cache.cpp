@@ -4,6 +4,7 @@
 #include "cache/evhttp_util.hpp"
 #include "cache/fill.hpp"
 #include "cache/peer.hpp"
+#include "cache/request_check.hpp"
 #include "cache/services.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace sr::cache {
@@ -78,7 +80,9 @@ void Cache::open_access_log() {
     if (cfg_.access_log == "-" || cfg_.access_log.empty()) {
         access_log_ = stderr;
     } else {
-        access_log_ = std::fopen(cfg_.access_log.c_str(), "ae");
+        // 0600 like every file of the daemon: it names clients and the URLs they asked for.
+        int fd = ::open(cfg_.access_log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0 && !(access_log_ = ::fdopen(fd, "a"))) ::close(fd);
         if (!access_log_) throw Error("config", "cannot open the access log " + cfg_.access_log + ": " + std::strerror(errno));
         static char buf[1 << 16];  // lines go out in batches, flushed every second and at stop
         std::setvbuf(access_log_, buf, _IOFBF, sizeof buf);
@@ -87,7 +91,9 @@ void Cache::open_access_log() {
 }
 
 void Cache::start() {
+    conns_ = std::make_unique<ClientConnections>(loop_, cfg_.connections);
     http_ = evhttp_new(loop_.base());
+    conns_->attach(http_);
     evhttp_set_gencb(http_, &Cache::on_request_cb, this);
     evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
                                           EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
@@ -132,10 +138,12 @@ void Cache::stop() {
     joinable_.clear();
     fills_.clear();  // waiting clients get 503, unfinished bodies are dropped
     graveyard_.clear();
+    if (conns_) conns_->detach();
     if (http_) {
         evhttp_free(http_);
         http_ = nullptr;
     }
+    conns_.reset();  // after evhttp_free: its connections' buffers point at our records
     services_.reset();
     coop_.reset();
     if (access_log_) std::fflush(access_log_);
@@ -154,6 +162,7 @@ void Cache::reload(CacheConfig cfg) {
     cfg.max_header_bytes = cfg_.max_header_bytes;
     cfg.max_request_body = cfg_.max_request_body;
     cfg.client_timeout_s = cfg_.client_timeout_s;
+    cfg.connections = cfg_.connections;
     std::string old_log = cfg_.access_log;
     cfg_.access_log = cfg.access_log;
     try {
@@ -167,7 +176,7 @@ void Cache::reload(CacheConfig cfg) {
     hot_.clear();  // routes may now map URLs elsewhere
     cfg_ = std::move(cfg);
     log::info("reloaded: ", cfg_.routes.size(), " routes, max size ", cfg_.store.max_bytes,
-              " bytes (listen, advertise, cooperation, limits and timeouts change at a restart)");
+              " bytes (listen, advertise, cooperation, limits, connection bounds and timeouts change at a restart)");
 }
 
 const Route* Cache::route_for(const std::string& host, const std::string& path) const {
@@ -211,6 +220,10 @@ bool Cache::any_qos() const {
 
 void Cache::on_request_cb(evhttp_request* req, void* self) {
     auto* c = static_cast<Cache*>(self);
+    if (c->conns_ && !c->conns_->request_started(req)) {  // refused or timed out: its socket is shut
+        evhttp_send_error(req, 503, "Service Unavailable");
+        return;
+    }
     try {
         c->handle(req);
     } catch (const std::exception& e) {  // one catch at the boundary: the daemon goes on
@@ -240,10 +253,30 @@ void Cache::handle(evhttp_request* req) {
     ++stats_.requests;
     auto d = std::make_unique<Downstream>(*this, req);
     d->start_us = Loop::now_us();
+    // Framing first: a request whose boundaries are in doubt is answered and
+    // its connection closed before anything of it goes anywhere.
+    if (auto r = check_framing(d->headers, d->method)) {
+        ++stats_.bad_framing;
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        reply(*d, r->status, r->why + "\n", "ERROR");
+        return;
+    }
     if (!d->valid) {
         ++stats_.bad_requests;
         reply(*d, 400, "a request needs a Host (host[:port]) and a target starting with /\n", "ERROR");
         return;
+    }
+    // Routing, the cache key and the origin all see the target without dot-segments.
+    NormalisedTarget nt = normalise_target(d->path);
+    if (nt.refusal) {
+        ++stats_.bad_targets;
+        reply(*d, nt.refusal->status, nt.refusal->why + "\n", "ERROR");
+        return;
+    }
+    if (nt.target != d->path) {
+        d->url.resize(d->url.size() - d->path.size());
+        d->path = std::move(nt.target);
+        d->url += d->path;
     }
     if (prefix_of("/svc/", d->path)) {
         ++stats_.service_requests;
@@ -253,6 +286,12 @@ void Cache::handle(evhttp_request* req) {
     const Route* route = route_for(d->host, d->path);
     if (!route) {
         reply(*d, 404, "no route for " + d->url + "\n", "ERROR");
+        return;
+    }
+    // A prefix ending inside a segment ("/img" for "/img../x") would join into a dot-segment.
+    if (std::string t = origin_upstream(*route, d->path).target; has_dot_segment(t.substr(0, t.find('?')))) {
+        ++stats_.bad_targets;
+        reply(*d, 400, "the route maps this path to one with a dot-segment\n", "ERROR");
         return;
     }
     mark_client(*d, route->dscp);

@@ -8,7 +8,10 @@
 // needs. The client side is http_client.hpp (why: there).
 //
 // One request's way:
-//   evhttp → Cache::handle → route (host / path prefix → origin, QoS class)
+//   accept → ClientConnections (admission.hpp): how many per address, how slow, how idle
+//   evhttp → Cache::handle → framing checked (400 and close on any doubt: request_check.hpp),
+//            dot-segments removed from the path (the key and the origin see the same path)
+//          → route (host / path prefix → origin, QoS class)
 //     unsafe method       → a Pass fill to the origin, then invalidation
 //     stored and usable   → serve from the store's file (HIT / STALE), ranges
 //                           and the client's conditionals answered here
@@ -22,6 +25,7 @@
 //   committed (storable) or dropped (not).
 #pragma once
 
+#include "cache/admission.hpp"
 #include "cache/hot.hpp"
 #include "cache/http_client.hpp"
 #include "cache/policy.hpp"
@@ -70,6 +74,7 @@ struct CacheConfig {
     std::size_t max_header_bytes = 16 << 10;
     std::size_t max_request_body = 16 << 20;
     std::int64_t client_timeout_s = 60;
+    ConnectionLimits connections;  // client connections: how many, how slow, how idle (admission.hpp)
     ClientLimits upstream;
     std::string access_log = "-";  // "-" stderr, "off", or a file (reopened on reload)
     // Cooperative caching (needs sr-dhtd on the runtime dir; sr-proxd to rank).
@@ -90,6 +95,8 @@ struct CacheStats {
     std::uint64_t service_failovers = 0, bad_requests = 0, peer_rejected = 0, upstream_pauses = 0;
     // DHT records (pointers, service descriptors) without a valid mac; peer bodies not matching their pointer
     std::uint64_t records_rejected = 0, peer_bodies_rejected = 0;
+    std::uint64_t bad_framing = 0;  // refused: ambiguous message framing (smuggling), connection closed
+    std::uint64_t bad_targets = 0;  // refused: a path above the root, %2f, backslash, %00
 };
 
 class Fill;
@@ -113,6 +120,7 @@ class Cache {
     const CacheStats& stats() const { return stats_; }
     Services& services() { return *services_; }
     const CacheConfig& config() const { return cfg_; }
+    const ClientConnections* connections() const { return conns_.get(); }  // null before start()
     // Replica pointers put into / removed from the DHT (0 without cooperation).
     std::uint64_t replicas_published() const;
     std::uint64_t replicas_withdrawn() const;
@@ -162,6 +170,7 @@ class Cache {
     HotSet hot_;  // small objects also in memory (hot.hpp)
     HttpClient client_;
     evhttp* http_ = nullptr;
+    std::unique_ptr<ClientConnections> conns_;
     std::vector<evhttp_bound_socket*> sockets_;
     std::vector<std::unique_ptr<rpc::AcceptGuard>> guards_;
     std::uint64_t accept_errors_ = 0;

@@ -134,11 +134,25 @@ struct DirClaim {
     }
 };
 
+// Bodies and the request fields a response varies on (Authorization, Cookie)
+// are the clients' own: the store is its owner's alone, whatever the umask
+// and whatever an older version left. True when path was looser than mode.
+bool tighten(const std::string& path, mode_t mode) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return false;
+    if ((st.st_mode & 07777) == mode) return false;
+    if (::chmod(path.c_str(), mode) != 0)
+        throw Error("config", "cannot restrict " + path + " to mode 0" + (mode == 0700 ? "700" : "600") + ": " +
+                                  std::strerror(errno));
+    return (st.st_mode & 077) != 0;
+}
+
 class WriterImpl final : public Store::Writer {
   public:
     explicit WriterImpl(std::string path) : path_(std::move(path)) {
-        fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd_ < 0) io_error("cannot create", path_);
+        ::fchmod(fd_, 0600);  // exactly, whatever the umask took away
     }
     ~WriterImpl() override { abort(); }
     void write(const char* data, std::size_t n) override {
@@ -274,10 +288,12 @@ Store::Impl::Impl(const StoreConfig& cfg) {
     const std::string busy = "cache directory " + dir.string() + " is in use by another process";
     if (!claim.claim(st.st_dev, st.st_ino)) throw Error("busy", busy);
 
+    bool loose = tighten(dir.string(), 0700);
     std::string lock_path = (dir / "lock").string();
-    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) throw Error("config", "cannot open " + lock_path + ": " + std::strerror(errno));
     ::close(fd);  // harmless: this process holds no lock on it (see DirClaim)
+    tighten(lock_path, 0600);
     try {
         bip::file_lock l(lock_path.c_str());
         if (!l.try_lock()) throw Error("busy", busy);
@@ -295,6 +311,22 @@ Store::Impl::Impl(const StoreConfig& cfg) {
     for (int i = 0; i < 256 && !ec; ++i)
         fs::create_directories(objects_dir + "/" + hex[i >> 4] + hex[i & 15], ec);
     if (ec) throw Error("config", "cannot create the layout of " + dir.string() + ": " + ec.message());
+    loose |= tighten(objects_dir, 0700);
+    loose |= tighten(tmp_dir, 0700);
+    for (int i = 0; i < 256; ++i) loose |= tighten(objects_dir + "/" + hex[i >> 4] + hex[i & 15], 0700);
+    tighten(index_path, 0600);
+    // A store left readable by an older version: its files too (a new one makes them 0600),
+    // the top level's included (the DHT secret lives there).
+    if (loose)
+        for (auto f = fs::directory_iterator(dir, ec); !ec && f != fs::directory_iterator(); f.increment(ec))
+            if (std::error_code ec2; f->is_regular_file(ec2)) tighten(f->path().string(), 0600);
+    if (loose)
+        for (auto d = fs::directory_iterator(objects_dir, ec); !ec && d != fs::directory_iterator(); d.increment(ec)) {
+            std::error_code ec2;
+            for (auto f = fs::directory_iterator(d->path(), ec2); !ec2 && f != fs::directory_iterator();
+                 f.increment(ec2))
+                if (f->is_regular_file(ec2)) tighten(f->path().string(), 0600);
+        }
 
     empty_tmp();  // we are the only writer: anything there is left from a dead one
     bool trusted = false;
@@ -363,7 +395,8 @@ void Store::Impl::create_fresh() {
     ::unlink(index_path.c_str());
     ::unlink(fresh.c_str());
     try {
-        seg = std::make_unique<Segment>(bip::create_only, fresh.c_str(), kInitialIndexBytes);
+        bip::permissions owner_only(0600);  // Boost's default is 0644, set with fchmod past the umask
+        seg = std::make_unique<Segment>(bip::create_only, fresh.c_str(), kInitialIndexBytes, nullptr, owner_only);
         seg->construct<State>("state")();
         seg->construct<IndexMap>("index")(std::less<Id>(), EntryAlloc(seg->get_segment_manager()));
         attach();

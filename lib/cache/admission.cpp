@@ -1,0 +1,220 @@
+// Client connection bounds (design in admission.hpp).
+#include "cache/admission.hpp"
+
+#include "core/error.hpp"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace sr::cache {
+
+namespace {
+
+std::string plain_answer(const char* status, const char* body, const char* extra) {
+    return std::string("HTTP/1.1 ") + status + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+           std::to_string(std::strlen(body)) + "\r\nConnection: close\r\n" + extra + "\r\n" + body;
+}
+const std::string kRefused = plain_answer("503 Service Unavailable", "too many connections\n", "Retry-After: 1\r\n");
+const std::string kTooSlow = plain_answer("408 Request Timeout", "the request did not arrive in time\n", "");
+
+// The address a limit counts by: an IPv4 address, or an IPv6 client's /64
+// (one host usually has a whole /64 to pick addresses from).
+std::string source_of(const sockaddr_storage& ss) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (ss.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, buf, sizeof buf);
+        return buf;
+    }
+    if (ss.ss_family == AF_INET6) {
+        in6_addr a = reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&a)) {
+            inet_ntop(AF_INET, a.s6_addr + 12, buf, sizeof buf);
+            return buf;
+        }
+        std::memset(a.s6_addr + 8, 0, 8);
+        inet_ntop(AF_INET6, &a, buf, sizeof buf);
+        return std::string(buf) + "/64";
+    }
+    return "local";
+}
+
+std::size_t descriptor_limit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1 << 20;
+    return static_cast<std::size_t>(rl.rlim_cur);
+}
+
+}  // namespace
+
+ConnectionLimits resolve_connection_limits(ConnectionLimits l) {
+    // The rest of the descriptors: the store's files, upstream connections, the control socket.
+    std::size_t fds = descriptor_limit();
+    if (l.max_connections == 0) l.max_connections = std::max<std::size_t>(fds / 2, 16);
+    else if (l.max_connections + 64 > fds)
+        throw Error("config", "--max-connections " + std::to_string(l.max_connections) + " leaves too few of the " +
+                                  std::to_string(fds) +
+                                  " descriptors (RLIMIT_NOFILE) for the store and upstreams: keep it at most " +
+                                  std::to_string(fds > 64 ? fds - 64 : 0));
+    if (l.max_per_source == 0) l.max_per_source = l.max_connections;
+    return l;
+}
+
+ClientConnections::ClientConnections(Loop& loop, ConnectionLimits limits)
+    : loop_(loop), limits_(limits), admit_timer_(loop, [this] { admit_pending(); }), sweep_timer_(loop, [this] {
+          sweep();
+      }) {
+    limits_ = resolve_connection_limits(limits_);
+    sweep_timer_.arm_in(0);
+}
+
+ClientConnections::~ClientConnections() { detach(); }
+
+void ClientConnections::attach(evhttp* http) { evhttp_set_bevcb(http, &ClientConnections::new_bev, this); }
+
+void ClientConnections::detach() {
+    for (auto* bev : pending_) bufferevent_decref(bev);
+    pending_.clear();
+}
+
+bufferevent* ClientConnections::new_bev(event_base* base, void* self) {
+    auto* me = static_cast<ClientConnections*>(self);
+    // As evhttp makes its own (no BEV_OPT_CLOSE_ON_FREE: evhttp closes the socket).
+    bufferevent* bev = bufferevent_socket_new(base, -1, 0);
+    if (!bev) return nullptr;
+    bufferevent_incref(bev);  // still ours to look at when the loop is back, even if evhttp frees it first
+    me->pending_.push_back(bev);
+    me->admit_timer_.arm_in(0);
+    return bev;
+}
+
+void ClientConnections::admit_pending() {
+    auto pending = std::move(pending_);
+    pending_.clear();
+    for (auto* bev : pending) {
+        admit(bev);
+        bufferevent_decref(bev);
+    }
+}
+
+void ClientConnections::admit(bufferevent* bev) {
+    bufferevent_data_cb readcb = nullptr;
+    bufferevent_getcb(bev, &readcb, nullptr, nullptr, nullptr);
+    int fd = bufferevent_getfd(bev);
+    if (!readcb || fd < 0) return;  // evhttp has freed it already
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    struct stat st {};
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 || ::fstat(fd, &st) != 0) return;
+    forget(fd);  // a record on this descriptor is of a connection gone since
+    auto c = std::make_unique<Conn>(Conn{this, fd, st.st_ino, source_of(ss)});
+    Conn& conn = *c;
+    conns_[fd] = std::move(c);
+    bool over = false;
+    if (per_source_[conn.source] >= limits_.max_per_source) {
+        prune(&conn.source);
+        over = per_source_[conn.source] >= limits_.max_per_source;
+    }
+    if (!over && open() - 1 >= limits_.max_connections) {  // open() counts conn already
+        prune(nullptr);
+        over = open() - 1 >= limits_.max_connections;
+    }
+    ++per_source_[conn.source];
+    if (over) {
+        ++stats_.refused;
+        close(conn, kRefused.c_str());
+        return;
+    }
+    conn.deadline_us = Loop::now_us() + limits_.header_timeout_us;
+    evbuffer_add_cb(bufferevent_get_input(bev), &ClientConnections::on_input, &conn);
+}
+
+bool ClientConnections::alive(const Conn& c) const {
+    struct stat st {};
+    return ::fstat(c.fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == c.ino;
+}
+
+void ClientConnections::forget(int fd) {
+    auto it = conns_.find(fd);
+    if (it == conns_.end()) return;
+    Conn& c = *it->second;
+    if (c.closing) --closing_;
+    else if (auto s = per_source_.find(c.source); s != per_source_.end() && --s->second == 0) per_source_.erase(s);
+    conns_.erase(it);
+}
+
+void ClientConnections::prune(const std::string* source) {
+    std::vector<int> gone;
+    for (const auto& [fd, c] : conns_)
+        if ((!source || c->source == *source) && !alive(*c)) gone.push_back(fd);
+    for (int fd : gone) forget(fd);
+}
+
+void ClientConnections::close(Conn& c, const char* answer) {
+    if (c.closing) return;
+    if (answer) (void)::send(c.fd, answer, std::strlen(answer), MSG_DONTWAIT | MSG_NOSIGNAL);
+    // evhttp reads the end of the stream and frees the connection (and closes the socket).
+    ::shutdown(c.fd, SHUT_RDWR);
+    c.closing = true;
+    ++closing_;
+    if (auto s = per_source_.find(c.source); s != per_source_.end() && --s->second == 0) per_source_.erase(s);
+}
+
+void ClientConnections::sweep() {
+    prune(nullptr);
+    std::int64_t now = Loop::now_us();
+    for (auto& [fd, c] : conns_) {
+        if (c->closing || c->busy || now < c->deadline_us) continue;
+        ++stats_.timed_out;
+        close(*c, c->idle ? nullptr : kTooSlow.c_str());  // an idle close needs no words
+    }
+    std::int64_t every = std::min(limits_.header_timeout_us, limits_.keepalive_timeout_us) / 4;
+    sweep_timer_.arm_in(std::clamp<std::int64_t>(every, 100'000, 1'000'000));
+}
+
+ClientConnections::Conn* ClientConnections::find(evhttp_request* req) {
+    evhttp_connection* evcon = evhttp_request_get_connection(req);
+    if (!evcon) return nullptr;
+    int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
+    auto it = conns_.find(fd);
+    return it == conns_.end() ? nullptr : it->second.get();
+}
+
+bool ClientConnections::request_started(evhttp_request* req) {
+    admit_pending();
+    Conn* c = find(req);
+    if (!c) return true;  // not seen (its peer address was gone): nothing to bound
+    if (c->closing) return false;
+    c->busy = true;
+    c->idle = false;
+    evhttp_request_set_on_complete_cb(req, &ClientConnections::on_complete, this);
+    return true;
+}
+
+void ClientConnections::on_complete(evhttp_request* req, void* self) {
+    auto* me = static_cast<ClientConnections*>(self);
+    Conn* c = me->find(req);
+    if (!c || c->closing) return;
+    c->busy = false;
+    c->idle = true;
+    c->deadline_us = Loop::now_us() + me->limits_.keepalive_timeout_us;
+}
+
+void ClientConnections::on_input(evbuffer*, const evbuffer_cb_info* info, void* conn) {
+    auto* c = static_cast<Conn*>(conn);
+    if (info->n_added == 0 || !c->idle || c->busy || c->closing) return;
+    // The next request's first byte: it now has the header timeout to arrive.
+    c->idle = false;
+    c->deadline_us = Loop::now_us() + c->owner->limits_.header_timeout_us;
+}
+
+}  // namespace sr::cache
