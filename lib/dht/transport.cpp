@@ -132,6 +132,37 @@ void Transport::start() {
     socklen_t blen = sizeof bound;
     getsockname(evconnlistener_get_fd(listener_), reinterpret_cast<sockaddr*>(&bound), &blen);
     local_ = address_of(reinterpret_cast<sockaddr*>(&bound));
+    bind_from_.clear();
+    if (ss.ss_family == AF_INET) {
+        auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+        sin->sin_port = 0;
+        if (sin->sin_addr.s_addr != htonl(INADDR_ANY)) bind_from_.assign(reinterpret_cast<char*>(sin), sizeof *sin);
+    } else if (ss.ss_family == AF_INET6) {
+        auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+        sin6->sin6_port = 0;
+        if (!IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+            bind_from_.assign(reinterpret_cast<char*>(sin6), sizeof *sin6);
+    }
+}
+
+// A socket for a connection to `to`, bound to the listen IP when it has
+// one of the same family; -1 lets libevent make an unbound one.
+int Transport::outbound_socket(const sockaddr* to) const {
+    if (bind_from_.empty()) return -1;
+    sockaddr_storage from{};
+    std::memcpy(&from, bind_from_.data(), bind_from_.size());
+    if (from.ss_family != to->sa_family) return -1;
+    int fd = ::socket(to->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+#ifdef IP_BIND_ADDRESS_NO_PORT
+    int one = 1;  // choose the port at connect, per destination: no ephemeral-port shortage
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&from), static_cast<socklen_t>(bind_from_.size())) != 0) {
+        evutil_closesocket(fd);
+        return -1;
+    }
+    return fd;
 }
 
 void Transport::stop() {
@@ -239,7 +270,8 @@ void Transport::send(const std::string& addr, const std::string& payload) {
         auto out = std::make_unique<Outbound>();
         out->owner = this;
         out->addr = addr;
-        out->bev = bufferevent_socket_new(loop_.base(), -1, BEV_OPT_CLOSE_ON_FREE);
+        out->bev = bufferevent_socket_new(loop_.base(), outbound_socket(reinterpret_cast<sockaddr*>(&ss)),
+                                          BEV_OPT_CLOSE_ON_FREE);
         auto read_cb = [](bufferevent* bev, void* arg) {
             auto* o = static_cast<Outbound*>(arg);
             evbuffer* in = bufferevent_get_input(bev);

@@ -46,7 +46,10 @@
 // make a node open many connections. Outbound connections are bounded in
 // total (max_outbound: the least recently used idle one is closed to make
 // room, else the send is refused) and in connection attempts in flight
-// (max_connecting); a refused send is counted and reported unreachable.
+// (max_connecting); a refused send is counted and dropped like a lost message.
+// Outbound connections leave from the IP of --listen (unless it is a
+// wildcard), so a peer sees each node as its own source address; on
+// loopback every node would otherwise come from 127.0.0.1.
 #pragma once
 
 #include "core/loop.hpp"
@@ -124,6 +127,7 @@ class Transport {
     bool make_room_outbound();         // false: at max_outbound with nothing idle to close
     void refuse(const char* counter, const std::string& what);
     void fit_fd_limit();
+    int outbound_socket(const sockaddr* to) const;
     std::string mac(const std::string& nonce, std::uint64_t seq, const char* data, std::size_t len) const;
 
     Loop& loop_;
@@ -132,6 +136,7 @@ class Transport {
     rpc::Counters& counters_;
     evconnlistener* listener_ = nullptr;
     std::string local_;
+    std::string bind_from_;  // sockaddr bytes of the listen IP, port 0, outbound connections bind to (empty: any)
     std::map<std::string, std::unique_ptr<Outbound>> out_;
     std::map<Inbound*, std::unique_ptr<Inbound>> in_;
     std::map<std::string, std::size_t> per_source_;  // source -> connections counted against it
