@@ -32,6 +32,18 @@ void add_dht_options(CLI::App& app, DhtOptions& o) {
     app.add_option("--heartbeat", o.heartbeat, "Seconds between leaf-set heartbeats")
         ->check(CLI::Range(0.05, 60.0))
         ->capture_default_str();
+    app.add_option("--overlay-handshake-timeout", o.overlay_handshake_timeout,
+                   "Seconds an inbound overlay connection has to authenticate")
+        ->check(CLI::Range(0.1, 300.0))
+        ->capture_default_str();
+    app.add_option("--overlay-max-unauthenticated", o.overlay_max_unauthenticated,
+                   "Inbound overlay connections not authenticated yet, in total")
+        ->check(CLI::Range(1, 65536))
+        ->capture_default_str();
+    app.add_option("--overlay-max-per-source", o.overlay_max_per_source,
+                   "Unauthenticated inbound overlay connections per source address (open overlay: all of them)")
+        ->check(CLI::Range(1, 65536))
+        ->capture_default_str();
 }
 
 CommandLine::CommandLine() {
@@ -56,6 +68,9 @@ NodeConfig make_node_config(const DhtOptions& o, const DaemonOptions& common) {
     if (o.leaf_set_size % 2) throw Error("config", "--leaf-set-size must be even");
     cfg.pastry.leaf_set_size = o.leaf_set_size;
     cfg.pastry.heartbeat_us = static_cast<std::int64_t>(o.heartbeat * 1e6);
+    cfg.transport.handshake_timeout_us = static_cast<std::int64_t>(o.overlay_handshake_timeout * 1e6);
+    cfg.transport.max_unauthenticated = o.overlay_max_unauthenticated;
+    cfg.transport.max_per_source = o.overlay_max_per_source;
     cfg.replicas = o.replicas;
     if (cfg.replicas > o.leaf_set_size / 2 + 1)
         throw Error("config", "--replicas must be at most leaf-set-size/2 + 1");

@@ -23,6 +23,9 @@ struct DhtOptions {
     std::uint64_t max_ttl = 7 * 24 * 3600;
     std::uint64_t quota = 64ull << 20;
     double heartbeat = 1.0;
+    double overlay_handshake_timeout = 10.0;
+    std::size_t overlay_max_unauthenticated = 256;
+    std::size_t overlay_max_per_source = 16;
 };
 
 void add_dht_options(CLI::App& app, DhtOptions& o);

@@ -22,6 +22,11 @@ namespace sr::dht {
 namespace {
 
 constexpr std::size_t kMaxReplicateBytes = 192 << 10;  // per Replicate message, under the frame limit
+// A get reply pages by bytes as well as by values: the reply must fit one
+// overlay frame (256 KiB) with room for the envelope. A value is at most
+// 64 KiB, so a page always holds at least one.
+constexpr std::size_t kMaxGetPageBytes = 192 << 10;
+constexpr std::size_t kRecordWireOverhead = 256;  // a record's fields besides its value, on the wire, generously
 constexpr int kMaxHops = 64;
 constexpr std::size_t kMaxForwardsWaiting = 1024;       // per application
 constexpr std::int64_t kForwardDeadlineUs = 1'000'000;
@@ -425,6 +430,18 @@ void Node::deliver(Routed m) {
             std::string cursor = m.body.value("cursor", "");
             std::size_t limit = std::clamp<std::size_t>(m.body.value("limit", 256u), 1, 1024);
             GetPage page = store_.get(m.key, now, cursor, limit);
+            std::size_t fit = 0, bytes = 0;
+            for (; fit < page.values.size(); ++fit) {
+                const Record& r = page.values[fit];
+                std::size_t size = r.value.size() + r.type.size() + kRecordWireOverhead;
+                if (fit > 0 && bytes + size > kMaxGetPageBytes) break;
+                bytes += size;
+            }
+            if (fit < page.values.size()) {  // cut short by bytes: the cursor after the last value sent
+                page.next_cursor = store_.get(m.key, now, cursor, fit).next_cursor;
+                page.values.resize(fit);
+                ++counters_["dht.get_pages_cut"];
+            }
             Value values = Value::array();
             for (const auto& r : page.values)
                 values.push_back({{"value", bytes_value(r.value)},
@@ -579,13 +596,15 @@ void Node::push_keys(const pastry::NodeRef& peer, const std::vector<Id>& keys) {
     std::size_t bytes = 0;
     for (const auto& key : keys)
         for (auto& r : store_.records(key)) {
-            bytes += r.value.size() + 200;
-            batch.records.push_back(std::move(r));
-            if (bytes > kMaxReplicateBytes || batch.records.size() >= 1024) {
+            // Checked before adding: a 64 KiB value must not take a full batch over the frame limit.
+            std::size_t size = r.value.size() + r.type.size() + kRecordWireOverhead;
+            if (!batch.records.empty() && (bytes + size > kMaxReplicateBytes || batch.records.size() >= 1024)) {
                 send_dht(peer, batch);
                 batch.records.clear();
                 bytes = 0;
             }
+            bytes += size;
+            batch.records.push_back(std::move(r));
         }
     if (!batch.records.empty()) send_dht(peer, batch);
 }
@@ -679,6 +698,10 @@ Value Node::info() const {
             {"bytes", st.bytes},
             {"replicas", cfg_.replicas},
             {"overlay", cfg_.transport.key ? "closed" : "open"},
+            {"overlay_in", transport_.stats().inbound},
+            {"overlay_unauthenticated", transport_.stats().unauthenticated},
+            {"overlay_out", transport_.stats().outbound},
+            {"overlay_refused", counters_["overlay.connections_refused"] + counters_["overlay.handshake_timeouts"]},
             {"proximity", proximity_ && proximity_->connected() ? "sr-proxd" : "rtt"},
             {"pending_requests", pending_.size()},
             {"subscriptions", subscriptions_.size()},
@@ -706,6 +729,7 @@ Value Node::counters_value() const {
     v["pastry.probe_timeouts"] = c.probe_timeouts;
     v["pastry.joins_forwarded"] = c.joins_forwarded;
     v["pastry.joins_answered"] = c.joins_answered;
+    v["pastry.hearsay_dropped"] = c.hearsay_dropped;
     v["pastry.known_peers"] = core_->known_peers();
     auto st = store_.stats();
     v["store.keys"] = st.keys;

@@ -193,6 +193,7 @@ void Node::on_join_reply(const JoinReply& m, std::int64_t now) {
 std::vector<Effect> Node::receive(const Message& msg, std::int64_t now) {
     if (state_ == State::Left || state_ == State::Idle) return {};
     ++counters_.msgs_in[msg.index()];
+    hearsay_budget_ = static_cast<std::size_t>(std::max(cfg_.leaf_set_size, rt_.cols()));
     const NodeRef& from = sender(msg);
     if (!valid_peer(from) || from.id == self_.id) {
         ++counters_.ignored;

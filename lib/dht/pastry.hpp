@@ -70,7 +70,12 @@
 // SAFETY
 //   A message whose sender is invalid (zero id, empty or over-long address),
 //   claims our id, or claims a known id under another address is ignored
-//   whole; invalid entries inside messages are skipped. Outgoing lists are
+//   whole; invalid entries inside messages are skipped. Each hearsay node
+//   probed is a connection the host may have to open, to an address another
+//   node chose: one received message probes at most max(|L|, 2^b) unknown
+//   nodes (what a true leaf set or routing-table row can hold), the rest
+//   is dropped and counted (hearsay_dropped), so a forged list cannot make
+//   the node connect to many addresses. Outgoing lists are
 //   bounded (a JoinReply carries at most 128/b * 2^b entries plus path nodes
 //   and L leaves), and so are all tables, the RTT cache and the dead list.
 #pragma once
@@ -225,6 +230,7 @@ struct Counters {
     std::uint64_t joins_forwarded = 0;
     std::uint64_t joins_answered = 0;  // as root
     std::uint64_t join_attempts = 0;   // JoinRequests sent by this node
+    std::uint64_t hearsay_dropped = 0; // unknown nodes named in a message beyond its probe budget
 };
 
 class Node {
@@ -348,6 +354,7 @@ class Node {
     std::int64_t next_gc_ = INT64_MAX;
     std::size_t exchange_idx_ = 0;
     std::uint64_t next_nonce_ = 1;
+    std::size_t hearsay_budget_ = 0;  // probes of unknown nodes the message being received may still start
     std::uint64_t rng_;
     bool installing_ = false;    // placing join state: no contest probes yet
     // (slot holder, contender): contests waiting for the holder's first cost

@@ -162,7 +162,14 @@ void Node::consider_hearsay(const NodeRef& n, std::int64_t now) {
         return;
     }
     if (!dead_.empty() && dead_.count(n.id)) return;  // no resurrection by hearsay
-    if ((p = new_peer(n))) probe(*p, now);
+    if (hearsay_budget_ == 0) {
+        ++counters_.hearsay_dropped;
+        return;
+    }
+    if ((p = new_peer(n))) {
+        --hearsay_budget_;
+        probe(*p, now);
+    }
 }
 
 // ---- probes and RTT ----------------------------------------------------------------

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -51,6 +52,28 @@ std::string address_of(const sockaddr* sa) {
     port = ntohs(sin6->sin6_port);
     return "[" + std::string(host) + "]:" + std::to_string(port);
 }
+
+// What the per-source limit counts by: the IPv4 address, or the /64 of an
+// IPv6 address (one host commonly holds a whole /64).
+std::string source_of(const sockaddr* sa) {
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET) {
+        evutil_inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, host, sizeof host);
+        return host;
+    }
+    if (sa->sa_family != AF_INET6) return "?";
+    in6_addr a = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&a)) {
+        evutil_inet_ntop(AF_INET, a.s6_addr + 12, host, sizeof host);
+        return host;
+    }
+    std::memset(a.s6_addr + 8, 0, 8);
+    evutil_inet_ntop(AF_INET6, &a, host, sizeof host);
+    return std::string(host) + "/64";
+}
+
+// Warn at the 1st, 2nd, 4th, 8th... refusal: a flood must not flood the log.
+bool worth_logging(std::uint64_t n) { return (n & (n - 1)) == 0; }
 }  // namespace
 
 struct Transport::Outbound {
@@ -62,6 +85,7 @@ struct Transport::Outbound {
     std::uint64_t seq = 0;
     std::deque<std::string> waiting;  // frames queued before the hello
     std::size_t waiting_bytes = 0;
+    std::int64_t last_used = 0;
     std::unique_ptr<Timer> idle;
 };
 
@@ -71,7 +95,10 @@ struct Transport::Inbound {
     std::string nonce;
     std::uint64_t seq = 0;
     std::string peer;
-    std::unique_ptr<Timer> idle;
+    std::string source;          // see source_of
+    bool authed = false;         // its first frame arrived whole (and its MAC was valid)
+    bool counted_source = false; // counts against per_source_[source]
+    std::unique_ptr<Timer> idle; // the handshake deadline, then the idle timeout
 };
 
 Transport::Transport(Loop& loop, TransportConfig cfg, rpc::Counters& counters)
@@ -96,6 +123,7 @@ void Transport::start() {
                                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 128,
                                         reinterpret_cast<sockaddr*>(&ss), len);
     if (!listener_) throw Error("config", "cannot listen on " + cfg_.listen + ": " + std::strerror(errno));
+    fit_fd_limit();
     accept_guard_ = std::make_unique<rpc::AcceptGuard>(loop_, listener_, counters_["overlay.accept_errors"], "overlay");
     evconnlistener_set_error_cb(listener_, [](evconnlistener*, void* self) {
         static_cast<Transport*>(self)->accept_guard_->failed();
@@ -104,6 +132,37 @@ void Transport::start() {
     socklen_t blen = sizeof bound;
     getsockname(evconnlistener_get_fd(listener_), reinterpret_cast<sockaddr*>(&bound), &blen);
     local_ = address_of(reinterpret_cast<sockaddr*>(&bound));
+    bind_from_.clear();
+    if (ss.ss_family == AF_INET) {
+        auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+        sin->sin_port = 0;
+        if (sin->sin_addr.s_addr != htonl(INADDR_ANY)) bind_from_.assign(reinterpret_cast<char*>(sin), sizeof *sin);
+    } else if (ss.ss_family == AF_INET6) {
+        auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+        sin6->sin6_port = 0;
+        if (!IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+            bind_from_.assign(reinterpret_cast<char*>(sin6), sizeof *sin6);
+    }
+}
+
+// A socket for a connection to `to`, bound to the listen IP when it has
+// one of the same family; -1 lets libevent make an unbound one.
+int Transport::outbound_socket(const sockaddr* to) const {
+    if (bind_from_.empty()) return -1;
+    sockaddr_storage from{};
+    std::memcpy(&from, bind_from_.data(), bind_from_.size());
+    if (from.ss_family != to->sa_family) return -1;
+    int fd = ::socket(to->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+#ifdef IP_BIND_ADDRESS_NO_PORT
+    int one = 1;  // choose the port at connect, per destination: no ephemeral-port shortage
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&from), static_cast<socklen_t>(bind_from_.size())) != 0) {
+        evutil_closesocket(fd);
+        return -1;
+    }
+    return fd;
 }
 
 void Transport::stop() {
@@ -120,6 +179,49 @@ void Transport::stop() {
     out_.clear();
     for (auto& [p, in] : in_) bufferevent_free(in->bev);
     in_.clear();
+    per_source_.clear();
+    unauthenticated_ = connecting_ = 0;
+}
+
+// Connections are file descriptors: the limits must fit the process's
+// limit, or a flood ends in EMFILE, which refuses established peers and
+// local clients alike. The soft limit is raised to the hard one first.
+void Transport::fit_fd_limit() {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+        rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (1u << 20) : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY) return;
+    // Kept for the control socket's connections (1,024 at most) and files.
+    constexpr std::size_t reserve = 1024 + 64;
+    std::size_t fds = static_cast<std::size_t>(rl.rlim_cur);
+    std::size_t avail = fds > reserve ? fds - reserve : 0;
+    if (cfg_.max_inbound + cfg_.max_outbound <= avail) return;
+    cfg_.max_outbound = std::max<std::size_t>(16, std::min(cfg_.max_outbound, avail / 3));
+    cfg_.max_inbound = std::max<std::size_t>(16, std::min(cfg_.max_inbound, avail - std::min(avail, cfg_.max_outbound)));
+    cfg_.max_unauthenticated = std::min(cfg_.max_unauthenticated, std::max<std::size_t>(8, cfg_.max_inbound / 2));
+    cfg_.max_connecting = std::min(cfg_.max_connecting, std::max<std::size_t>(8, cfg_.max_outbound / 2));
+    log::warn("the file-descriptor limit (", fds, ") is low for the overlay: at most ", cfg_.max_inbound,
+              " inbound (", cfg_.max_unauthenticated, " unauthenticated) and ", cfg_.max_outbound,
+              " outbound connections; raise it (LimitNOFILE=, ulimit -n) to 8192 or more");
+}
+
+Transport::Stats Transport::stats() const {
+    Stats s;
+    s.inbound = in_.size();
+    s.unauthenticated = unauthenticated_;
+    s.outbound = out_.size();
+    s.connecting = connecting_;
+    return s;
+}
+
+void Transport::refuse(const char* counter, const std::string& what) {
+    ++counters_["overlay.connections_refused"];
+    std::uint64_t n = ++counters_[counter];
+    if (worth_logging(n)) log::warn("overlay: refused ", what, " (", counter, " = ", n, ")");
 }
 
 std::string Transport::local_address() const { return local_; }
@@ -140,6 +242,24 @@ void Transport::send(const std::string& addr, const std::string& payload) {
     }
     auto it = out_.find(addr);
     if (it == out_.end()) {
+        // A send to an address we have no connection to: bounded, so that
+        // messages naming many addresses cannot make us open many connections.
+        // The message is dropped like a lost one; the Pastry core's probes
+        // time out and retry.
+        if (connecting_ >= cfg_.max_connecting) {
+            std::uint64_t n = ++counters_["overlay.connects_refused"];
+            if (worth_logging(n))
+                log::warn("overlay: not connecting to ", addr, ": ", connecting_, " connection attempts in flight (",
+                          n, " refused)");
+            return;
+        }
+        if (out_.size() >= cfg_.max_outbound && !make_room_outbound()) {
+            std::uint64_t n = ++counters_["overlay.outbound_refused"];
+            if (worth_logging(n))
+                log::warn("overlay: not connecting to ", addr, ": ", out_.size(), " outbound connections busy (", n,
+                          " refused)");
+            return;
+        }
         sockaddr_storage ss{};
         int len = sizeof ss;
         if (!parse_address(addr, reinterpret_cast<sockaddr*>(&ss), &len)) {
@@ -150,7 +270,8 @@ void Transport::send(const std::string& addr, const std::string& payload) {
         auto out = std::make_unique<Outbound>();
         out->owner = this;
         out->addr = addr;
-        out->bev = bufferevent_socket_new(loop_.base(), -1, BEV_OPT_CLOSE_ON_FREE);
+        out->bev = bufferevent_socket_new(loop_.base(), outbound_socket(reinterpret_cast<sockaddr*>(&ss)),
+                                          BEV_OPT_CLOSE_ON_FREE);
         auto read_cb = [](bufferevent* bev, void* arg) {
             auto* o = static_cast<Outbound*>(arg);
             evbuffer* in = bufferevent_get_input(bev);
@@ -167,7 +288,9 @@ void Transport::send(const std::string& addr, const std::string& payload) {
             }
             o->nonce.assign(reinterpret_cast<char*>(hello) + sizeof magic, nonce_size);
             o->have_hello = true;
+            --o->owner->connecting_;
             bufferevent_set_timeouts(bev, nullptr, nullptr);
+            o->waiting.push_front(std::string());  // the introduction frame: authenticates us, small
             o->owner->flush_outbound(*o);
         };
         auto event_cb = [](bufferevent*, short what, void* arg) {
@@ -188,6 +311,7 @@ void Transport::send(const std::string& addr, const std::string& payload) {
         bufferevent_set_timeouts(out->bev, &tv, nullptr);  // until the hello arrives
         bufferevent_enable(out->bev, EV_READ | EV_WRITE);
         Outbound* raw = out.get();
+        ++connecting_;
         out->idle = std::make_unique<Timer>(loop_, [this, raw] {
             ++counters_["overlay.idle_closed"];
             close_outbound(raw->addr, false);
@@ -202,6 +326,7 @@ void Transport::send(const std::string& addr, const std::string& payload) {
     }
     Outbound& out = *it->second;
     out.idle->arm_in(cfg_.idle_timeout_us);
+    out.last_used = Loop::now_us();
     if (out.waiting_bytes + payload.size() > cfg_.max_queue ||
         (out.have_hello && evbuffer_get_length(bufferevent_get_output(out.bev)) > cfg_.max_queue)) {
         ++counters_["overlay.dropped_queue_full"];
@@ -236,8 +361,21 @@ void Transport::close_outbound(const std::string& addr, bool report) {
     if (it == out_.end()) return;
     auto out = std::move(it->second);
     out_.erase(it);
+    if (!out->have_hello) --connecting_;
     bufferevent_free(out->bev);
     if (report && on_unreachable) on_unreachable(addr);
+}
+
+bool Transport::make_room_outbound() {
+    const Outbound* lru = nullptr;
+    for (const auto& [addr, o] : out_)
+        if (o->have_hello && o->waiting.empty() && evbuffer_get_length(bufferevent_get_output(o->bev)) == 0 &&
+            (!lru || o->last_used < lru->last_used))
+            lru = o.get();
+    if (!lru) return false;
+    ++counters_["overlay.outbound_evicted"];
+    close_outbound(std::string(lru->addr), false);
+    return true;
 }
 
 void Transport::drop_peer(const std::string& addr) { close_outbound(addr, false); }
@@ -253,14 +391,31 @@ void Transport::set_key(std::optional<std::string> key) {
 
 void Transport::accept_cb(evconnlistener*, int fd, sockaddr* sa, int, void* arg) {
     auto* self = static_cast<Transport*>(arg);
+    std::string source = source_of(sa);
+    auto src = self->per_source_.find(source);
     if (self->in_.size() >= self->cfg_.max_inbound) {
-        ++self->counters_["overlay.connections_refused"];
+        self->refuse("overlay.refused_total", "a connection from " + source + ": at the connection limit");
+        evutil_closesocket(fd);
+        return;
+    }
+    if (self->unauthenticated_ >= self->cfg_.max_unauthenticated) {
+        self->refuse("overlay.refused_unauthenticated",
+                     "a connection from " + source + ": too many unauthenticated connections");
+        evutil_closesocket(fd);
+        return;
+    }
+    if (src != self->per_source_.end() && src->second >= self->cfg_.max_per_source) {
+        self->refuse("overlay.refused_per_source", "a connection from " + source + ": at its per-source limit");
         evutil_closesocket(fd);
         return;
     }
     auto in = std::make_unique<Inbound>();
     in->owner = self;
     in->peer = address_of(sa);
+    in->source = source;
+    ++self->per_source_[source];
+    in->counted_source = true;
+    ++self->unauthenticated_;
     in->nonce.resize(nonce_size);
     RAND_bytes(reinterpret_cast<unsigned char*>(in->nonce.data()), nonce_size);
     in->bev = bufferevent_socket_new(self->loop_.base(), fd, BEV_OPT_CLOSE_ON_FREE);
@@ -272,29 +427,40 @@ void Transport::accept_cb(evconnlistener*, int fd, sockaddr* sa, int, void* arg)
             if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) i->owner->close_inbound(i);
         },
         in.get());
+    // Until authenticated, at most one small frame is read from the kernel.
+    bufferevent_setwatermark(in->bev, EV_READ, 0, header_size + kPreAuthMaxFrame + mac_size);
     bufferevent_enable(in->bev, EV_READ | EV_WRITE);
     evbuffer* out = bufferevent_get_output(in->bev);
     evbuffer_add(out, magic, sizeof magic);
     evbuffer_add(out, in->nonce.data(), in->nonce.size());
     Inbound* raw = in.get();
-    in->idle = std::make_unique<Timer>(self->loop_, [self, raw] { self->close_inbound(raw); });
-    in->idle->arm_in(self->cfg_.idle_timeout_us);
+    in->idle = std::make_unique<Timer>(self->loop_, [self, raw] {
+        if (!raw->authed) {
+            std::uint64_t n = ++self->counters_["overlay.handshake_timeouts"];
+            if (worth_logging(n))
+                log::warn("overlay: closed a connection from ", raw->peer, ": no authenticated frame within ",
+                          self->cfg_.handshake_timeout_us / 1000, " ms (", n, " so far)");
+        }
+        self->close_inbound(raw);
+    });
+    in->idle->arm_in(self->cfg_.handshake_timeout_us);
     ++self->counters_["overlay.connections_accepted"];
     self->in_[raw] = std::move(in);
 }
 
 void Transport::read_inbound(Inbound& in) {
     evbuffer* buf = bufferevent_get_input(in.bev);
-    in.idle->arm_in(cfg_.idle_timeout_us);
+    if (in.authed) in.idle->arm_in(cfg_.idle_timeout_us);  // bytes alone do not extend the handshake
     for (;;) {
         std::size_t avail = evbuffer_get_length(buf);
         if (avail < header_size) return;
         unsigned char* h = evbuffer_pullup(buf, header_size);
         std::uint32_t len = get_u32(h);
         bool has_mac = h[4] & flag_mac;
-        if (len > cfg_.max_frame) {
+        if (len > (in.authed ? cfg_.max_frame : kPreAuthMaxFrame)) {
             ++counters_["overlay.frames_too_large"];
-            log::warn("overlay frame of ", len, " bytes from ", in.peer, ": over the limit; closing");
+            log::warn("overlay frame of ", len, " bytes from ", in.peer, ": over the limit",
+                      in.authed ? "" : " before authentication", "; closing");
             return close_inbound(&in);
         }
         std::size_t total = header_size + len + (has_mac ? mac_size : 0);
@@ -316,10 +482,29 @@ void Transport::read_inbound(Inbound& in) {
                 return close_inbound(&in);
             }
         }
+        if (!in.authed) authenticated(in);
+        if (len == 0) continue;  // an introduction frame
         ++counters_["overlay.frames_in"];
         if (on_message) on_message(payload);
         if (in_.find(&in) == in_.end()) return;  // closed by the handler
     }
+}
+
+void Transport::authenticated(Inbound& in) {
+    in.authed = true;
+    --unauthenticated_;
+    ++counters_["overlay.authenticated"];
+    // In an open overlay anyone authenticates: the source keeps counting.
+    if (cfg_.key) release_source(in);
+    bufferevent_setwatermark(in.bev, EV_READ, 0, header_size + cfg_.max_frame + mac_size);
+    in.idle->arm_in(cfg_.idle_timeout_us);
+}
+
+void Transport::release_source(Inbound& in) {
+    if (!in.counted_source) return;
+    in.counted_source = false;
+    auto it = per_source_.find(in.source);
+    if (it != per_source_.end() && --it->second == 0) per_source_.erase(it);
 }
 
 void Transport::close_inbound(Inbound* in) {
@@ -327,6 +512,8 @@ void Transport::close_inbound(Inbound* in) {
     if (it == in_.end()) return;
     auto owned = std::move(it->second);
     in_.erase(it);
+    if (!owned->authed) --unauthenticated_;
+    release_source(*owned);
     bufferevent_free(owned->bev);
 }
 

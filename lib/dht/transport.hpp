@@ -21,9 +21,35 @@
 // differs) fails the check, is counted and the connection is closed.
 // Without a key frames carry no MAC and the overlay is open.
 //
+// The opener's first frame is an introduction: an empty payload (with its
+// MAC in a keyed overlay). Receivers deliver no message for it.
+//
 // Outgoing frames queue while a connection is being opened and its hello
 // awaited; a peer that cannot be reached, or whose connection breaks,
 // is reported through on_unreachable so the Pastry core can repair.
+//
+// BOUNDS BEFORE AUTHENTICATION (DESIGN §11). An inbound connection is
+// "authenticated" once its first frame has arrived whole: with a key, with
+// a valid MAC; in an open overlay any well-framed first frame counts, which
+// proves nothing about the peer, only that it speaks the protocol. Until
+// then a connection may buffer at most one small frame (kPreAuthMaxFrame,
+// enforced with a read watermark, so an attacker's bytes stay in the
+// kernel), must authenticate within handshake_timeout_us, and counts
+// against max_unauthenticated (in total) and max_per_source (per source
+// address; IPv6 by /64). In an open overlay, where anyone authenticates,
+// the per-source limit counts every inbound connection of the source.
+// max_inbound is lowered at start to fit the file-descriptor limit (the
+// soft limit is first raised to the hard one).
+//
+// BOUNDS ON OUTBOUND CONNECTIONS. Addresses to send to come from messages
+// of other nodes (hearsay, the origin of a request), so one message could
+// make a node open many connections. Outbound connections are bounded in
+// total (max_outbound: the least recently used idle one is closed to make
+// room, else the send is refused) and in connection attempts in flight
+// (max_connecting); a refused send is counted and dropped like a lost message.
+// Outbound connections leave from the IP of --listen (unless it is a
+// wildcard), so a peer sees each node as its own source address; on
+// loopback every node would otherwise come from 127.0.0.1.
 #pragma once
 
 #include "core/loop.hpp"
@@ -50,7 +76,15 @@ struct TransportConfig {
     std::int64_t connect_timeout_us = 3'000'000;
     std::int64_t idle_timeout_us = 300'000'000;
     std::size_t max_inbound = 4096;     // accepted connections at once; more are refused
+    std::int64_t handshake_timeout_us = 10'000'000;  // to authenticate after the accept
+    std::size_t max_unauthenticated = 256;  // inbound connections not authenticated yet, in total
+    std::size_t max_per_source = 16;    // see BOUNDS BEFORE AUTHENTICATION
+    std::size_t max_outbound = 1024;    // opened connections at once
+    std::size_t max_connecting = 256;   // opened connections still waiting for their hello
 };
+
+// The largest frame accepted before the connection is authenticated.
+inline constexpr std::size_t kPreAuthMaxFrame = 4096;
 
 class Transport {
   public:
@@ -74,6 +108,12 @@ class Transport {
     // Parses "host:port" or "[v6]:port"; false when malformed.
     static bool parse_address(const std::string& addr, sockaddr* out, int* out_len);
 
+    struct Stats {
+        std::size_t inbound = 0, unauthenticated = 0, outbound = 0, connecting = 0;
+    };
+    Stats stats() const;
+    const TransportConfig& config() const { return cfg_; }  // the effective limits, after start()
+
   private:
     struct Outbound;
     struct Inbound;
@@ -82,6 +122,12 @@ class Transport {
     void close_inbound(Inbound* in);
     void flush_outbound(Outbound& out);
     void read_inbound(Inbound& in);
+    void authenticated(Inbound& in);
+    void release_source(Inbound& in);  // in stops counting against its source's limit
+    bool make_room_outbound();         // false: at max_outbound with nothing idle to close
+    void refuse(const char* counter, const std::string& what);
+    void fit_fd_limit();
+    int outbound_socket(const sockaddr* to) const;
     std::string mac(const std::string& nonce, std::uint64_t seq, const char* data, std::size_t len) const;
 
     Loop& loop_;
@@ -90,8 +136,12 @@ class Transport {
     rpc::Counters& counters_;
     evconnlistener* listener_ = nullptr;
     std::string local_;
+    std::string bind_from_;  // sockaddr bytes of the listen IP, port 0, outbound connections bind to (empty: any)
     std::map<std::string, std::unique_ptr<Outbound>> out_;
     std::map<Inbound*, std::unique_ptr<Inbound>> in_;
+    std::map<std::string, std::size_t> per_source_;  // source -> connections counted against it
+    std::size_t unauthenticated_ = 0;
+    std::size_t connecting_ = 0;
 };
 
 }  // namespace sr::dht
