@@ -23,6 +23,7 @@ struct DhtOptions {
     std::uint64_t max_ttl = 7 * 24 * 3600;
     std::uint64_t quota = 64ull << 20;
     double heartbeat = 1.0;
+    std::vector<std::string> ns_writers;  // NS=USER|UID
 };
 
 void add_dht_options(CLI::App& app, DhtOptions& o);
