@@ -4,6 +4,7 @@
 #include "core/secret.hpp"
 #include "core/log.hpp"
 
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -29,6 +30,9 @@ void add_dht_options(CLI::App& app, DhtOptions& o) {
     app.add_option("--max-value", o.max_value, "Largest value in bytes")->check(CLI::Range(1, 65536))->capture_default_str();
     app.add_option("--max-ttl", o.max_ttl, "Longest TTL in seconds")->check(CLI::PositiveNumber)->capture_default_str();
     app.add_option("--quota", o.quota, "Store quota in bytes")->check(CLI::PositiveNumber)->capture_default_str();
+    app.add_option("--ns-writer", o.ns_writers,
+                   "NS=USER|UID: this user may also put and remove values of the daemons' namespace NS "
+                   "(obj, svc, topic; repeatable)");
     app.add_option("--heartbeat", o.heartbeat, "Seconds between leaf-set heartbeats")
         ->check(CLI::Range(0.05, 60.0))
         ->capture_default_str();
@@ -80,6 +84,21 @@ NodeConfig make_node_config(const DhtOptions& o, const DaemonOptions& common) {
     if (!o.id.empty()) {
         cfg.fixed_id = Id::from_hex(o.id);
         if (!cfg.fixed_id) throw Error("config", "--id must be 32 hex digits");
+    }
+    for (const auto& w : o.ns_writers) {
+        auto eq = w.find('=');
+        std::string ns = w.substr(0, eq), user = eq == std::string::npos ? "" : w.substr(eq + 1);
+        if (!cfg.owned_ns.count(ns) || user.empty())
+            throw Error("config", "--ns-writer " + w + ": want NS=USER or NS=UID with NS one of obj, svc, topic");
+        uid_t uid;
+        if (user.find_first_not_of("0123456789") == std::string::npos && user.size() < 10) {
+            uid = static_cast<uid_t>(std::stoul(user));
+        } else {
+            passwd* pw = ::getpwnam(user.c_str());
+            if (!pw) throw Error("config", "--ns-writer " + w + ": no such user " + user);
+            uid = pw->pw_uid;
+        }
+        cfg.ns_writers[ns].insert(uid);
     }
     cfg.state_dir = common.state_dir;
     return cfg;

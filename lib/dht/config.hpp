@@ -26,6 +26,7 @@ struct DhtOptions {
     double overlay_handshake_timeout = 10.0;
     std::size_t overlay_max_unauthenticated = 256;
     std::size_t overlay_max_per_source = 16;
+    std::vector<std::string> ns_writers;  // NS=USER|UID
 };
 
 void add_dht_options(CLI::App& app, DhtOptions& o);

@@ -24,6 +24,14 @@ std::uint64_t random_u64() {
     return v;
 }
 
+std::string secret_of(const Value& p) {
+    std::string s = value_bytes(p["secret"]);
+    if (s.size() > kMaxSecretBytes)
+        throw Error("too_large", "secret of " + std::to_string(s.size()) + " bytes; the limit is " +
+                                     std::to_string(kMaxSecretBytes));
+    return s;
+}
+
 Value peer_value(const pastry::NodeRef& n) { return Value{{"id", n.id.hex()}, {"addr", n.addr}}; }
 
 // Answers an RPC call with a root's reply.
@@ -64,9 +72,12 @@ void add_methods(rpc::Registry& reg, Node& node) {
                  Record r;
                  r.key = key_of(p);
                  r.vid = p.contains("vid") ? p["vid"].get<std::uint64_t>() : random_u64();
-                 r.writer = node.self().id;
                  r.seq = static_cast<std::uint64_t>(Loop::wall_now_us());  // grows across restarts
                  r.type = p.value("type", p.value("ns", std::string("kv")));
+                 // The daemons' namespaces, by the value's type and by the name's namespace.
+                 const uid_t uid = call.connection().peer().uid;
+                 node.check_may_write(r.type, uid, "put");
+                 if (p.contains("name")) node.check_may_write(p.value("ns", std::string("kv")), uid, "put");
                  r.value = value_bytes(p["value"]);
                  std::uint64_t ttl = p.value("ttl", 3600u);
                  if (ttl == 0 || ttl > static_cast<std::uint64_t>(node.store().limits().max_ttl_us / 1'000'000))
@@ -77,7 +88,10 @@ void add_methods(rpc::Registry& reg, Node& node) {
                      throw Error("too_large", "value of " + std::to_string(r.value.size()) + " bytes; the limit is " +
                                                   std::to_string(node.store().limits().max_value));
                  r.expires_us = now + static_cast<std::int64_t>(ttl) * 1'000'000;
-                 if (p.contains("secret")) r.remove_hash = remove_hash_of(value_bytes(p["secret"]));
+                 if (p.contains("secret")) r.remove_hash = remove_hash_of(secret_of(p));
+                 // writer = (this node's key, the caller's uid), signed: see writer.hpp.
+                 node.writer_key().stamp(r, static_cast<std::uint32_t>(uid),
+                                         static_cast<std::uint64_t>(Loop::wall_now_us() / 1'000'000) + ttl + 1);
                  Value body{{"record", bytes_value(encode_record(r, now))}};
                  node.request(r.key, Op::put, body,
                               answer(call, {{"key", r.key.hex()}, {"vid", r.vid}, {"seq", r.seq}, {"ttl", ttl}}));
@@ -101,8 +115,15 @@ void add_methods(rpc::Registry& reg, Node& node) {
              {f_key, f_name, f_ns, {"secret", Type::bytes, true, "the secret given at put time"}},
              true,
              [&node](Call& call) {
-                 Id key = key_of(call.params());
-                 node.request(key, Op::remove, {{"secret", bytes_value(value_bytes(call.params()["secret"]))}},
+                 const Value& p = call.params();
+                 Id key = key_of(p);
+                 const uid_t uid = call.connection().peer().uid;
+                 if (p.contains("name")) node.check_may_write(p.value("ns", std::string("kv")), uid, "remove");
+                 // The root leaves alone the values of owned namespaces this caller may not touch.
+                 Value deny = Value::array();
+                 for (const auto& ns : node.config().owned_ns)
+                     if (!node.may_write_type(ns, uid)) deny.push_back(ns);
+                 node.request(key, Op::remove, {{"secret", bytes_value(secret_of(p))}, {"deny_types", deny}},
                               answer(call, {{"key", key.hex()}}));
              }});
 
@@ -125,7 +146,7 @@ void add_methods(rpc::Registry& reg, Node& node) {
                  auto conn = call.connection_ptr();
                  std::weak_ptr<rpc::Connection> weak = conn;
                  std::uint64_t id = node.listen(
-                     key,
+                     key, call.connection().peer().uid,
                      [weak](const Event& ev) {
                          auto c = weak.lock();
                          if (!c) return;

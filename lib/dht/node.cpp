@@ -32,6 +32,10 @@ constexpr std::size_t kMaxForwardsWaiting = 1024;       // per application
 constexpr std::int64_t kForwardDeadlineUs = 1'000'000;
 constexpr std::size_t kMaxSubscriptionsPerKey = 256;
 constexpr std::size_t kMaxSubscriptions = 65536;
+// A node needs one subscription per key (its listeners share it); a few more
+// cover ids left over from a restart until they expire.
+constexpr std::size_t kMaxSubscriptionsPerNodeKey = 4;
+constexpr std::size_t kMaxSubscriptionsPerNode = 4096;
 
 Value peer_value(const pastry::NodeRef& n) { return Value{{"id", n.id.hex()}, {"addr", n.addr}}; }
 
@@ -88,9 +92,12 @@ void Node::load_state() {
     if (cfg_.fixed_id) self_.id = *cfg_.fixed_id;
     if (cfg_.state_dir.empty()) {
         if (!cfg_.fixed_id) self_.id = Id::random();
+        writer_key_ = WriterKey::ephemeral();
+        log::warn("no --state-dir: a fresh writer key, so values put before a restart cannot be replaced after it");
         return;
     }
     make_directory(cfg_.state_dir, 0700);
+    writer_key_ = WriterKey::load_or_create(cfg_.state_dir + "/writer.key");
     std::string id_path = cfg_.state_dir + "/node-id";
     if (auto text = read_file(id_path); text && !cfg_.fixed_id) {
         std::string hex = text->substr(0, text->find_first_of(" \n"));
@@ -108,6 +115,11 @@ void Node::load_state() {
             auto r = import_store(store_, *blob, Loop::now_us(), Loop::wall_now_us());
             log::info("restored ", r.loaded, " values from ", values_path, " (", r.expired, " had expired, ",
                       r.rejected, " refused by the limits)");
+            std::size_t unowned = 0;
+            store_.for_each([&](const Record& rec) { unowned += rec.owner.empty(); });
+            if (unowned > 0 && !cfg_.transport.key)
+                log::warn(values_path, ": ", unowned, " values from before writer identities; "
+                          "other nodes of an open overlay refuse their copies, so they live only here until they expire");
         } catch (const DecodeError& e) {
             // Keep the evidence and start empty rather than refuse to start:
             // the replicas still hold the values.
@@ -175,6 +187,7 @@ void Node::reload(const NodeConfig& fresh) {
     }
     store_.set_limits(fresh.limits);
     cfg_.limits = fresh.limits;
+    cfg_.ns_writers = fresh.ns_writers;
     log::info("reloaded: max value ", fresh.limits.max_value, " bytes, max ttl ",
               fresh.limits.max_ttl_us / 1'000'000, " s, quota ", fresh.limits.quota_bytes, " bytes");
 }
@@ -267,8 +280,11 @@ void Node::on_dht(DhtMessage m) {
         return;
     }
     if (auto* ev = std::get_if<Event>(&m)) {
-        auto it = listens_.find(ev->listen_id);
-        if (it != listens_.end() && it->second.key == ev->key) it->second.fn(*ev);
+        auto k = key_listens_.find(ev->key);
+        if (k == key_listens_.end() || k->second.sub_id != ev->listen_id) return;
+        std::vector<std::uint64_t> ids(k->second.listeners.begin(), k->second.listeners.end());
+        for (auto id : ids)  // a listener's fn may cancel listeners
+            if (auto it = listens_.find(id); it != listens_.end()) it->second.fn(*ev);
     }
 }
 
@@ -410,6 +426,8 @@ void Node::deliver(Routed m) {
         case Op::put: {
             Record rec = decode_record(value_bytes(m.body.at("record")), now);
             if (rec.key != m.key) throw Error("invalid_params", "the record's key is not the key it was routed to");
+            if (!accept_record(rec, "put", now))
+                throw Error("forbidden", "the record's writer identity does not verify");
             PutOutcome outcome = store_.put(rec, now);
             if (outcome == PutOutcome::stale && !holds_version(rec)) {
                 reply.result = {{"replicas", 0}, {"stale", true}};  // a newer version is stored
@@ -454,7 +472,11 @@ void Node::deliver(Routed m) {
             break;
         }
         case Op::remove: {
-            std::size_t n = store_.remove(m.key, value_bytes(m.body.at("secret")), now);
+            std::set<std::string> deny;  // owned namespaces the caller may not touch (its node says which)
+            if (auto d = m.body.find("deny_types"); d != m.body.end() && d->is_array())
+                for (const auto& t : *d)
+                    if (t.is_string() && deny.size() < 64) deny.insert(t.get<std::string>());
+            std::size_t n = store_.remove(m.key, value_bytes(m.body.at("secret")), now, deny);
             if (n == 0) throw Error("not_found", "no values under key " + m.key.hex());
             std::vector<Record> tombs;
             for (auto& r : store_.records(m.key))
@@ -470,23 +492,7 @@ void Node::deliver(Routed m) {
             break;
         }
         case Op::listen: {
-            std::uint64_t listen_id = m.body.at("listen_id").get<std::uint64_t>();
-            std::uint64_t ttl_ms = std::min<std::uint64_t>(m.body.value("ttl_ms", std::uint64_t{90'000}),
-                                                           3 * cfg_.listen_refresh_us / 1000);
-            std::int64_t expires = now + static_cast<std::int64_t>(ttl_ms) * 1000;
-            SubscriptionKey sk{m.key, m.origin.id, listen_id};
-            if (auto it = subscriptions_.find(sk); it != subscriptions_.end()) {
-                it->second = {m.origin, expires};
-            } else {
-                auto first = subscriptions_.lower_bound({m.key, Id{}, 0});
-                std::size_t on_key = 0;
-                for (auto it = first; it != subscriptions_.end() && std::get<0>(it->first) == m.key; ++it) ++on_key;
-                if (on_key >= kMaxSubscriptionsPerKey || subscriptions_.size() >= kMaxSubscriptions) {
-                    ++counters_["dht.subscriptions_refused"];
-                    throw Error("over_quota", "too many listeners on this key or this node");
-                }
-                subscriptions_.emplace(sk, Subscription{m.origin, expires});
-            }
+            subscribe(m, now);
             reply.result = {{"subscribed", true}, {"root", peer_value(self_)}};
             break;
         }
@@ -551,8 +557,10 @@ void Node::replicate(const Id& key, std::vector<Record> records, std::function<v
 void Node::on_replicate(const Replicate& m) {
     std::int64_t now = Loop::now_us();
     std::uint32_t stored = 0;
-    for (const auto& r : m.records) {
+    for (auto r : m.records) {
         try {
+            // A copy of what is stored already needs no second signature check.
+            if (!store_.is_stale(r, now) && !accept_record(r, "replica", now)) continue;
             auto outcome = store_.put(r, now);
             if (outcome != PutOutcome::stale) ++counters_["dht.replicas_stored"];
             ++stored;  // a stale copy means we hold this version already
@@ -614,8 +622,11 @@ void Node::push_keys(const pastry::NodeRef& peer, const std::vector<Id>& keys) {
 void Node::expire_store() {
     std::int64_t now = Loop::now_us();
     for (const auto& r : store_.expire(now)) notify_subscribers(r, true);
-    for (auto it = subscriptions_.begin(); it != subscriptions_.end();)
-        it = it->second.expires_us <= now ? subscriptions_.erase(it) : std::next(it);
+    for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
+        auto next = std::next(it);
+        if (it->second.expires_us <= now) erase_subscription(it);
+        it = next;
+    }
     auto next = store_.next_expiry();
     std::int64_t at = next ? std::max(*next, now + 1000) : now + 10'000'000;
     expiry_timer_.arm_at(at);
@@ -632,26 +643,108 @@ void Node::notify_subscribers(const Record& r, bool expired) {
     }
 }
 
-std::uint64_t Node::listen(const Id& key, std::function<void(const Event&)> fn, ReplyFn first) {
-    std::uint64_t id = new_request_id();
-    auto& l = listens_[id];
-    l.key = key;
-    l.fn = std::move(fn);
-    auto subscribe = [this, id, key](ReplyFn done) {
-        request(key, Op::listen,
-                {{"listen_id", id}, {"ttl_ms", 3 * cfg_.listen_refresh_us / 1000}}, std::move(done));
+bool Node::accept_record(Record& r, const char* how, std::int64_t now) {
+    std::string why = check_record(r, !cfg_.transport.key, now, Loop::wall_now_us());
+    if (why.empty()) return true;
+    ++counters_["dht.writer_refused"];
+    log::warn("refused a ", how, " of key ", r.key.hex(), " vid ", r.vid, " writer ", r.writer.hex(), ": ", why);
+    return false;
+}
+
+void Node::subscribe(const Routed& m, std::int64_t now) {
+    std::uint64_t listen_id = m.body.at("listen_id").get<std::uint64_t>();
+    std::uint64_t ttl_ms = std::min<std::uint64_t>(m.body.value("ttl_ms", std::uint64_t{90'000}),
+                                                   3 * cfg_.listen_refresh_us / 1000);
+    std::int64_t expires = now + static_cast<std::int64_t>(ttl_ms) * 1000;
+    SubscriptionKey sk{m.key, m.origin.id, listen_id};
+    if (auto it = subscriptions_.find(sk); it != subscriptions_.end()) {
+        it->second = {m.origin, expires};
+        return;
+    }
+    auto refuse = [this](const char* which, const std::string& why) {
+        ++counters_[std::string("dht.subscriptions_refused.") + which];
+        throw Error("over_quota", why);
     };
-    l.refresh = std::make_unique<Timer>(loop_, [this, id, subscribe] {
-        if (!listens_.count(id)) return;
-        subscribe([](const Reply&) {});
-        listens_[id].refresh->arm_in(cfg_.listen_refresh_us);
-    });
-    l.refresh->arm_in(cfg_.listen_refresh_us);
-    subscribe(std::move(first));
+    std::size_t on_key = 0, node_on_key = 0;
+    for (auto it = subscriptions_.lower_bound({m.key, Id{}, 0});
+         it != subscriptions_.end() && std::get<0>(it->first) == m.key; ++it) {
+        ++on_key;
+        node_on_key += std::get<1>(it->first) == m.origin.id;
+    }
+    if (node_on_key >= kMaxSubscriptionsPerNodeKey)
+        refuse("node_key", "node " + m.origin.id.hex() + " holds its share of " +
+                               std::to_string(kMaxSubscriptionsPerNodeKey) + " listeners on this key");
+    if (subscriptions_by_node_[m.origin.id] >= kMaxSubscriptionsPerNode)
+        refuse("node", "node " + m.origin.id.hex() + " holds its maximum of " +
+                           std::to_string(kMaxSubscriptionsPerNode) + " listeners");
+    if (on_key >= kMaxSubscriptionsPerKey) refuse("key", "too many listeners on this key");
+    if (subscriptions_.size() >= kMaxSubscriptions) refuse("total", "too many listeners on this node");
+    subscriptions_.emplace(sk, Subscription{m.origin, expires});
+    ++subscriptions_by_node_[m.origin.id];
+}
+
+void Node::erase_subscription(std::map<SubscriptionKey, Subscription>::iterator it) {
+    auto n = subscriptions_by_node_.find(std::get<1>(it->first));
+    if (n != subscriptions_by_node_.end() && --n->second == 0) subscriptions_by_node_.erase(n);
+    subscriptions_.erase(it);
+}
+
+std::uint64_t Node::listen(const Id& key, uid_t uid, std::function<void(const Event&)> fn, ReplyFn first) {
+    const bool capped = uid != 0 && uid != ::geteuid();
+    std::size_t& mine = listens_by_uid_[uid];
+    if (capped && mine >= cfg_.listens_per_uid) {
+        ++counters_["dht.listens_refused"];
+        throw Error("over_quota", "uid " + std::to_string(uid) + " holds its maximum of " +
+                                      std::to_string(cfg_.listens_per_uid) + " listeners on this node");
+    }
+    ++mine;
+    std::uint64_t id = new_request_id();
+    listens_[id] = LocalListen{key, uid, std::move(fn)};
+    KeyListen& kl = key_listens_[key];
+    kl.listeners.insert(id);
+    if (!kl.refresh) {
+        kl.sub_id = new_request_id();
+        kl.refresh = std::make_unique<Timer>(loop_, [this, key] {
+            auto it = key_listens_.find(key);
+            if (it == key_listens_.end()) return;
+            request(key, Op::listen, {{"listen_id", it->second.sub_id}, {"ttl_ms", 3 * cfg_.listen_refresh_us / 1000}},
+                    [](const Reply&) {});
+            it->second.refresh->arm_in(cfg_.listen_refresh_us);
+        });
+        kl.refresh->arm_in(cfg_.listen_refresh_us);
+    }
+    // Every new listener asks the root again (refreshing the one shared
+    // subscription), so it learns whether the root holds it.
+    request(key, Op::listen, {{"listen_id", kl.sub_id}, {"ttl_ms", 3 * cfg_.listen_refresh_us / 1000}},
+            std::move(first));
     return id;
 }
 
-void Node::cancel_listen(std::uint64_t id) { listens_.erase(id); }
+void Node::cancel_listen(std::uint64_t id) {
+    auto it = listens_.find(id);
+    if (it == listens_.end()) return;
+    if (auto u = listens_by_uid_.find(it->second.uid); u != listens_by_uid_.end() && --u->second == 0)
+        listens_by_uid_.erase(u);
+    if (auto k = key_listens_.find(it->second.key); k != key_listens_.end()) {
+        k->second.listeners.erase(id);
+        if (k->second.listeners.empty()) key_listens_.erase(k);  // the root's copy expires by itself
+    }
+    listens_.erase(it);
+}
+
+bool Node::may_write_type(const std::string& type, uid_t uid) const {
+    if (!cfg_.owned_ns.count(type) || uid == 0 || uid == ::geteuid()) return true;
+    auto w = cfg_.ns_writers.find(type);
+    return w != cfg_.ns_writers.end() && w->second.count(uid);
+}
+
+void Node::check_may_write(const std::string& type, uid_t uid, const char* what) {
+    if (may_write_type(type, uid)) return;
+    ++counters_["dht.ns_refused"];
+    log::warn("refused ", what, " of a '", type, "' value by uid ", uid, ": the namespace belongs to the daemons");
+    throw Error("permission", "uid " + std::to_string(uid) + " may not " + what + " values of namespace '" + type +
+                                  "' (only root, the daemon's user and --ns-writer " + type + "=USER)");
+}
 
 // ---- applications ------------------------------------------------------------
 
@@ -705,6 +798,7 @@ Value Node::info() const {
             {"proximity", proximity_ && proximity_->connected() ? "sr-proxd" : "rtt"},
             {"pending_requests", pending_.size()},
             {"subscriptions", subscriptions_.size()},
+            {"listens", listens_.size()},
             {"applications", apps_.size()}};
 }
 
@@ -741,7 +835,6 @@ Value Node::counters_value() const {
     v["store.stale"] = st.stale;
     v["store.removed"] = st.removed;
     v["store.expired"] = st.expired;
-    v["store.evictions"] = st.evictions;
     for (const auto& [code, n] : st.rejects) v["store.rejected." + code] = n;
     return v;
 }

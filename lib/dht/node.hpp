@@ -17,6 +17,19 @@
 // pushes the keys it is root for to their replica set (anti-entropy), so a
 // missed hand-over heals.
 //
+// Listen (issue 9 §9): a node holds one subscription per key at the key's
+// root, whatever number of local listeners share it, and hands every event
+// to each of them; a local user holds at most listens_per_uid listeners. A
+// root grants one subscriber node at most kMaxSubscriptionsPerNodeKey
+// subscriptions per key (a fair share of the key's kMaxSubscriptionsPerKey)
+// and kMaxSubscriptionsPerNode in all, so one client or one node cannot take
+// every slot of a key; refusals count as dht.subscriptions_refused.*.
+//
+// Writers (issue 9 §10, writer.hpp): the node stamps and signs what its
+// local callers put with its writer key; the root and every replica check
+// records from other nodes with check_record() before storing them and
+// count refusals as dht.writer_refused.
+//
 // Applications (the common API of Dabek et al.): a local program registers
 // a name on its control connection; messages routed with that name call it
 // with app.forward (it may change or drop them) on the way and app.deliver at
@@ -30,6 +43,9 @@
 #include "dht/proximity.hpp"
 #include "dht/store.hpp"
 #include "dht/transport.hpp"
+#include "dht/writer.hpp"
+
+#include <sys/types.h>
 
 #include <functional>
 #include <map>
@@ -57,6 +73,14 @@ struct NodeConfig {
     std::int64_t listen_refresh_us = 30'000'000;
     std::int64_t snapshot_every_us = 60'000'000;
     std::int64_t anti_entropy_every_us = 60'000'000;
+    // Namespaces (record types) the daemons own: a local caller may put or
+    // remove values of these types only as root, as the daemon's own user,
+    // or as a user named by --ns-writer NS=USER.
+    std::set<std::string> owned_ns{"obj", "svc", "topic"};
+    std::map<std::string, std::set<uid_t>> ns_writers;
+    // dht.listen: subscriptions one local user (not root, not the daemon's
+    // user) may hold on this node.
+    std::size_t listens_per_uid = 256;
 };
 
 using ReplyFn = std::function<void(const Reply&)>;
@@ -80,13 +104,19 @@ class Node {
     pastry::Node& core() { return *core_; }
     Store& store() { return store_; }
     const NodeConfig& config() const { return cfg_; }
+    const WriterKey& writer_key() const { return *writer_key_; }
+    // Whether local user uid may write values of record type `type`.
+    bool may_write_type(const std::string& type, uid_t uid) const;
+    // Throws Error("permission") (counted as dht.ns_refused, logged) when it may not.
+    void check_may_write(const std::string& type, uid_t uid, const char* what);
 
     // Routes an operation to the root of key and calls done with its reply.
     void request(const Id& key, Op op, Value body, ReplyFn done, bool tracing = false, std::string app = {});
 
-    // Local subscriptions of dht.listen: events for key go to fn until the
-    // returned id is cancelled.
-    std::uint64_t listen(const Id& key, std::function<void(const Event&)> fn, ReplyFn first);
+    // Local subscriptions of dht.listen by local user uid: events for key go
+    // to fn until the returned id is cancelled. Throws Error("over_quota")
+    // when uid holds its maximum.
+    std::uint64_t listen(const Id& key, uid_t uid, std::function<void(const Event&)> fn, ReplyFn first);
     void cancel_listen(std::uint64_t id);
 
     // Applications registered on control connections.
@@ -116,7 +146,12 @@ class Node {
     };
     struct LocalListen {
         Id key;
+        uid_t uid;
         std::function<void(const Event&)> fn;
+    };
+    struct KeyListen {  // the one subscription at the root for every local listener of a key
+        std::uint64_t sub_id = 0;
+        std::set<std::uint64_t> listeners;
         std::unique_ptr<Timer> refresh;
     };
     struct ForwardWait {  // a routed message waiting for its application's app.forward answer
@@ -153,6 +188,10 @@ class Node {
     // Sends every record of keys to peer, in Replicate messages under the frame limit.
     void push_keys(const pastry::NodeRef& peer, const std::vector<Id>& keys);
     void notify_subscribers(const Record& r, bool expired);
+    void subscribe(const Routed& m, std::int64_t now);
+    void erase_subscription(std::map<SubscriptionKey, Subscription>::iterator it);
+    // check_record() on a record from another node; false (counted, logged) when refused.
+    bool accept_record(Record& r, const char* how, std::int64_t now);
     void expire_store();
     void send_attempt(std::uint64_t req);
     std::uint64_t new_request_id() { return next_req_++; }
@@ -172,6 +211,10 @@ class Node {
     std::map<std::uint64_t, AckWait> ack_waits_;
     std::map<SubscriptionKey, Subscription> subscriptions_;
     std::map<std::uint64_t, LocalListen> listens_;
+    std::map<Id, KeyListen> key_listens_;
+    std::map<uid_t, std::size_t> listens_by_uid_;
+    std::map<Id, std::size_t> subscriptions_by_node_;  // at a root: subscriber node -> count
+    std::optional<WriterKey> writer_key_;
     std::map<std::string, App> apps_;
     bool stopped_ = false;
     Timer core_timer_, expiry_timer_, snapshot_timer_, anti_entropy_timer_;

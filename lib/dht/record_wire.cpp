@@ -26,8 +26,15 @@ enum Field : unsigned {
     F_TIME = 1u << 6,  // ttl_ms or expires_wall_us
     F_RHASH = 1u << 7,
     F_TOMB = 1u << 8,
+    // Optional: the writer identity (writer.hpp); absent in records from before it.
+    F_OWNER = 1u << 9,
+    F_UID = 1u << 10,
+    F_NOT_AFTER = 1u << 11,
+    F_SIG = 1u << 12,
+    F_DIGEST = 1u << 13,
+    F_SECRET = 1u << 14,
 };
-constexpr unsigned kAllFields = (1u << 9) - 1;
+constexpr unsigned kAllFields = (1u << 9) - 1;  // the required ones
 
 [[noreturn]] void fail(const std::string& what) { throw DecodeError("record: " + what); }
 
@@ -99,10 +106,33 @@ Record decode_fields(const msgpack::object& o, bool persist, std::uint64_t& time
             mark(F_TOMB, k);
             if (v.type != msgpack::type::BOOLEAN) fail("tombstone is not a boolean");
             r.tombstone = v.via.boolean;
+        } else if (k == "owner") {
+            mark(F_OWNER, k);
+            r.owner = bin_of(v, "owner", kOwnerBytes);
+            if (r.owner.size() != kOwnerBytes) fail("owner is not a 32-byte key");
+        } else if (k == "uid") {
+            mark(F_UID, k);
+            std::uint64_t u = uint_of(v, "uid");
+            if (u > UINT32_MAX) fail("uid out of range");
+            r.uid = static_cast<std::uint32_t>(u);
+        } else if (k == "not_after") {
+            mark(F_NOT_AFTER, k);
+            r.not_after = uint_of(v, "not_after");
+        } else if (k == "sig") {
+            mark(F_SIG, k);
+            r.sig = bin_of(v, "sig", kSigBytes);
+            if (r.sig.size() != kSigBytes) fail("sig is not 64 bytes");
+        } else if (k == "digest") {
+            mark(F_DIGEST, k);
+            r.digest = bin_of(v, "digest", kRemoveHashBytes);
+            if (r.digest.size() != kRemoveHashBytes) fail("digest is not 32 bytes");
+        } else if (k == "secret") {
+            mark(F_SECRET, k);
+            r.remove_secret = bin_of(v, "secret", kMaxSecretBytes);
         }
         // Unknown fields: ignored, so later versions can add some.
     }
-    if (seen != kAllFields) fail("missing fields");
+    if ((seen & kAllFields) != kAllFields) fail("missing fields");
     if (r.tombstone && !r.value.empty()) fail("tombstone carries a value");
     return r;
 }
@@ -123,7 +153,9 @@ void pack_id(msgpack::packer<msgpack::sbuffer>& pk, const Id& id) {
 }
 
 void pack_fields(msgpack::packer<msgpack::sbuffer>& pk, const Record& r, const char* time_name, std::uint64_t time) {
-    pk.pack_map(9);
+    const bool id = !r.owner.empty();
+    const bool tomb_proof = r.tombstone && !r.digest.empty();
+    pk.pack_map(9 + (id ? 4 : 0) + (tomb_proof ? 1 : 0) + (r.tombstone && !r.remove_secret.empty() ? 1 : 0));
     pack_str(pk, "key");
     pack_id(pk, r.key);
     pack_str(pk, "vid");
@@ -144,6 +176,24 @@ void pack_fields(msgpack::packer<msgpack::sbuffer>& pk, const Record& r, const c
     pack_str(pk, "tombstone");
     if (r.tombstone) pk.pack_true();
     else pk.pack_false();
+    if (id) {
+        pack_str(pk, "owner");
+        pack_bin(pk, r.owner.data(), r.owner.size());
+        pack_str(pk, "uid");
+        pk.pack_uint32(r.uid);
+        pack_str(pk, "not_after");
+        pk.pack_uint64(r.not_after);
+        pack_str(pk, "sig");
+        pack_bin(pk, r.sig.data(), r.sig.size());
+    }
+    if (tomb_proof) {
+        pack_str(pk, "digest");
+        pack_bin(pk, r.digest.data(), r.digest.size());
+    }
+    if (r.tombstone && !r.remove_secret.empty()) {
+        pack_str(pk, "secret");
+        pack_bin(pk, r.remove_secret.data(), r.remove_secret.size());
+    }
 }
 
 // Limits that keep a hostile length prefix from allocating much more than the

@@ -3,11 +3,16 @@
 //
 // Overlay form: a msgpack map with named fields, so fields can be added:
 //   {"key": bin16, "vid": uint, "writer": bin16, "seq": uint, "type": str(1..64),
-//    "value": bin(<= 64 KiB), "ttl_ms": uint, "remove_hash": bin(0|32), "tombstone": bool}
+//    "value": bin(<= 64 KiB), "ttl_ms": uint, "remove_hash": bin(0|32), "tombstone": bool,
+//    and, when the record carries a writer identity (writer.hpp):
+//    "owner": bin32, "uid": uint32, "not_after": uint, "sig": bin64,
+//    a tombstone also "digest": bin32 and "secret": bin(<= 256)}
 // Clocks differ between nodes, so the expiry travels as the remaining TTL in
 // milliseconds (rounded down: a copy never outlives its original). Decoding is
-// strict: every field present exactly once with exactly its type; unknown
-// fields are ignored (forward compatibility); anything else is a DecodeError.
+// strict: every required field present exactly once with exactly its type,
+// the identity fields at most once; unknown fields are ignored (forward
+// compatibility, and files written before the identity fields load as
+// records without an owner); anything else is a DecodeError.
 //
 // Persistence file (export_store/import_store), version 1:
 //   {"format": "sr-dht-store", "version": 1, "wall_us": int, "count": uint,

@@ -53,25 +53,46 @@ bool live(const Record& r, std::int64_t now) { return !r.tombstone && r.expires_
 
 }  // namespace
 
-std::string remove_hash_of(std::string_view secret) {
+std::string sha256_of(std::string_view bytes) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     if (!ctx) throw std::bad_alloc();
     bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-              EVP_DigestUpdate(ctx, secret.data(), secret.size()) == 1 &&
+              EVP_DigestUpdate(ctx, bytes.data(), bytes.size()) == 1 &&
               EVP_DigestFinal_ex(ctx, md, &len) == 1;
     EVP_MD_CTX_free(ctx);
     if (!ok || len != kRemoveHashBytes) throw std::runtime_error("SHA-256 failed");
     return std::string(reinterpret_cast<const char*>(md), len);
 }
 
+std::string remove_hash_of(std::string_view secret) { return sha256_of(secret); }
+
 Store::Store(Limits limits) : limits_(limits) {
     if (limits_.max_values_per_key == 0) limits_.max_values_per_key = 1;
 }
 
 std::size_t Store::charge(const Record& r) {
-    return r.value.size() + r.type.size() + r.remove_hash.size() + kRecordOverhead;
+    return r.value.size() + r.type.size() + r.remove_hash.size() + r.owner.size() + r.sig.size() +
+           r.digest.size() + r.remove_secret.size() + kRecordOverhead;
+}
+
+std::string Store::owner_of(const Record& r) {
+    if (!r.owner.empty()) return r.owner;
+    auto b = r.writer.bytes();
+    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+std::size_t Store::writer_cap() const { return limits_.writer_bytes ? limits_.writer_bytes : limits_.quota_bytes / 4; }
+std::size_t Store::owner_cap() const { return limits_.owner_bytes ? limits_.owner_bytes : limits_.quota_bytes / 2; }
+
+std::size_t Store::values_of(const Id& key, const Id& writer) const {
+    auto k = keys_.find(key);
+    if (k == keys_.end()) return 0;
+    auto lo = k->second.lower_bound(Vk{writer, 0});
+    std::size_t n = 0;
+    for (; lo != k->second.end() && lo->first.writer == writer; ++lo) ++n;
+    return n;
 }
 
 void Store::reject(const std::string& code, const std::string& message) {
@@ -83,6 +104,13 @@ void Store::validate(Record& r, std::int64_t now) {
     if (!valid_type(r.type)) reject("invalid", "type must be 1..64 printable ASCII bytes");
     if (!r.remove_hash.empty() && r.remove_hash.size() != kRemoveHashBytes)
         reject("invalid", "remove_hash must be empty or 32 bytes");
+    if ((!r.owner.empty() && r.owner.size() != kOwnerBytes) || (!r.sig.empty() && r.sig.size() != kSigBytes) ||
+        (!r.digest.empty() && r.digest.size() != kRemoveHashBytes) || r.remove_secret.size() > kMaxSecretBytes)
+        reject("invalid", "malformed writer identity fields");
+    if (!r.tombstone) {
+        r.digest.clear();
+        r.remove_secret.clear();
+    }
     if (r.tombstone) r.value.clear();
     if (r.value.size() > limits_.max_value)
         reject("too_large", "value of " + std::to_string(r.value.size()) + " bytes exceeds the limit of " +
@@ -114,57 +142,48 @@ PutOutcome Store::put(Record r, std::int64_t now) {
         ++counters_.stale;
         return PutOutcome::stale;
     }
+    // The first owner key that wrote a value keeps it (writer ids are derived
+    // from the owner, so this only bites records stamped without one).
+    if (cur && !cur->owner.empty() && cur->owner != r.owner)
+        reject("forbidden", "this value belongs to another writer's key");
 
     const std::size_t add = charge(r);
-    const std::size_t sub = cur ? charge(*cur) : 0;
-    const bool grows = add > sub;
-    const std::size_t need = grows ? add - sub : 0;
-
-    std::vector<std::pair<Id, Vk>> victims;
-    // Per-key slot.
     if (!cur) {
+        // Per-key slots: never taken from others, and one writer gets a quarter.
         auto k = keys_.find(r.key);
         if (k != keys_.end() && k->second.size() >= limits_.max_values_per_key) {
             purge_expired(now);
             k = keys_.find(r.key);
-            if (k != keys_.end() && k->second.size() >= limits_.max_values_per_key) {
-                auto slot = plan_key_slot(r.key, r.writer);
-                if (!slot) reject("over_quota", "key holds the maximum of " +
-                                                    std::to_string(limits_.max_values_per_key) + " values");
-                victims.emplace_back(r.key, *slot);
-            }
+            if (k != keys_.end() && k->second.size() >= limits_.max_values_per_key)
+                reject("over_quota", "key holds the maximum of " + std::to_string(limits_.max_values_per_key) +
+                                         " values");
+        }
+        const std::size_t per_writer = std::max<std::size_t>(1, limits_.max_values_per_key / 4);
+        if (values_of(r.key, r.writer) >= per_writer) {
+            purge_expired(now);
+            if (values_of(r.key, r.writer) >= per_writer)
+                reject("over_quota", "this writer holds " + std::to_string(per_writer) +
+                                         " values under the key, a quarter of its maximum");
         }
     }
-    // Byte quota (an evicted slot above frees bytes too; counted below).
-    if (need > 0 && bytes_ + need > limits_.quota_bytes) {
+    auto room = [&](std::size_t sub) {
+        const std::size_t need = add > sub ? add - sub : 0;
+        if (need == 0) return std::string();
+        if (bytes_ + need > limits_.quota_bytes)
+            return "store quota of " + std::to_string(limits_.quota_bytes) + " bytes reached";
+        if (bytes_of(r.writer) + need > writer_cap())
+            return "this writer's share of " + std::to_string(writer_cap()) + " bytes is used up";
+        if (bytes_of_owner(r) + need > owner_cap())
+            return "the writing node's share of " + std::to_string(owner_cap()) + " bytes is used up";
+        return std::string();
+    };
+    if (std::string why = room(cur ? charge(*cur) : 0); !why.empty()) {
         purge_expired(now);
-        cur = find_cur();  // pointers into keys_ stay valid across unrelated erasures
-        const std::size_t sub2 = cur ? charge(*cur) : 0;
-        std::size_t freed = 0;
-        for (auto& [key, v] : victims) {
-            auto kit = keys_.find(key);
-            if (kit == keys_.end()) continue;
-            auto vit = kit->second.find(v);
-            if (vit != kit->second.end()) freed += charge(vit->second);
-        }
-        std::size_t need2 = add > sub2 ? add - sub2 : 0;
-        need2 = need2 > freed ? need2 - freed : 0;
-        if (need2 > 0 && bytes_ + need2 > limits_.quota_bytes) {
-            std::size_t w_now = bytes_of(r.writer);
-            std::size_t w_after = w_now - std::min(w_now, sub2) + add;
-            auto plan = plan_quota(r.writer, w_after, bytes_ + need2 - limits_.quota_bytes, victims);
-            if (!plan) reject("over_quota", "store quota of " + std::to_string(limits_.quota_bytes) +
-                                                " bytes reached and this writer is the largest user");
-            victims.insert(victims.end(), plan->begin(), plan->end());
-        }
+        cur = find_cur();
+        why = room(cur ? charge(*cur) : 0);
+        if (!why.empty()) reject("over_quota", why);
     }
 
-    for (auto& [key, v] : victims) {
-        auto kit = keys_.find(key);
-        if (kit == keys_.end() || kit->second.find(v) == kit->second.end()) continue;
-        erase(key, v);
-        ++counters_.evictions;
-    }
     PutOutcome out = PutOutcome::stored;
     if (auto k = keys_.find(r.key); k != keys_.end() && k->second.count(vk)) {
         erase(r.key, vk);
@@ -176,78 +195,12 @@ PutOutcome Store::put(Record r, std::int64_t now) {
     return out;
 }
 
-std::optional<Store::Vk> Store::plan_key_slot(const Id& key, const Id& w) const {
-    const auto& vals = keys_.at(key);
-    std::map<Id, std::size_t> count;
-    for (const auto& [vk, rec] : vals) ++count[vk.writer];
-    std::size_t mine_after = count[w] + 1;
-    const Id* top = nullptr;
-    std::size_t top_n = 0;
-    for (const auto& [id, n] : count)
-        if (id != w && n > top_n) top = &id, top_n = n;
-    if (!top || top_n <= mine_after) return std::nullopt;
-    // The top writer's value in this key that goes first: live before
-    // tombstone, soonest expiry first.
-    const Record* best = nullptr;
-    for (const auto& [vk, rec] : vals) {
-        if (vk.writer != *top) continue;
-        if (!best || std::tie(rec.tombstone, rec.expires_us, rec.vid) < std::tie(best->tombstone, best->expires_us, best->vid))
-            best = &rec;
-    }
-    return Vk{best->writer, best->vid};
-}
-
-std::optional<std::vector<std::pair<Id, Store::Vk>>> Store::plan_quota(
-    const Id& w, std::size_t w_after, std::size_t need, const std::vector<std::pair<Id, Vk>>& skip) const {
-    // Simulate on the side: writers touched so far have their bytes and the
-    // position in their victims set here; the rest are read from usage_.
-    struct Sim {
-        std::size_t bytes;
-        std::set<VictimKey>::const_iterator next;
-        std::set<VictimKey>::const_iterator end;
-    };
-    std::unordered_map<Id, Sim, IdHash> sim;
-    std::vector<std::pair<Id, Vk>> plan;
-    std::size_t freed = 0;
-    while (freed < need) {
-        // Largest other writer: the best touched one vs. the first untouched in usage_.
-        const Id* top = nullptr;
-        std::size_t top_bytes = 0;
-        for (auto& [id, s] : sim)
-            if (s.bytes > top_bytes && s.next != s.end) top = &id, top_bytes = s.bytes;
-        for (auto it = usage_.rbegin(); it != usage_.rend(); ++it) {
-            if (it->second == w || sim.count(it->second)) continue;
-            if (it->first > top_bytes) top = &it->second, top_bytes = it->first;
-            break;
-        }
-        if (!top || top_bytes <= w_after) return std::nullopt;
-        Id victim_writer = *top;
-        auto s = sim.find(victim_writer);
-        if (s == sim.end()) {
-            const Writer& wr = writers_.at(victim_writer);
-            s = sim.emplace(victim_writer, Sim{wr.bytes, wr.victims.begin(), wr.victims.end()}).first;
-        }
-        const Id key = std::get<2>(*s->second.next);
-        const Vk vk{victim_writer, std::get<3>(*s->second.next)};
-        ++s->second.next;
-        const std::size_t c = charge(keys_.at(key).at(vk));
-        s->second.bytes -= std::min(s->second.bytes, c);
-        // Already chosen for the per-key limit (and counted as freed there).
-        if (std::find(skip.begin(), skip.end(), std::pair<Id, Vk>{key, vk}) != skip.end()) continue;
-        freed += c;
-        plan.emplace_back(key, vk);
-    }
-    return plan;
-}
-
 void Store::insert(Record r) {
     const std::size_t c = charge(r);
     Writer& w = writers_[r.writer];
-    if (w.records > 0) usage_.erase({w.bytes, r.writer});
     w.bytes += c;
     ++w.records;
-    usage_.insert({w.bytes, r.writer});
-    w.victims.insert({r.tombstone, r.expires_us, r.key, r.vid});
+    owners_[owner_of(r)] += c;
     expiry_.insert({r.expires_us, r.key, r.writer, r.vid});
     bytes_ += c;
     ++records_;
@@ -266,12 +219,12 @@ Record Store::erase(const Id& key, const Vk& vk) {
     const std::size_t c = charge(r);
     auto wit = writers_.find(r.writer);
     Writer& w = wit->second;
-    usage_.erase({w.bytes, r.writer});
     w.bytes -= c;
     --w.records;
-    w.victims.erase({r.tombstone, r.expires_us, r.key, r.vid});
     if (w.records == 0) writers_.erase(wit);
-    else usage_.insert({w.bytes, r.writer});
+    auto oit = owners_.find(owner_of(r));
+    oit->second -= c;
+    if (oit->second == 0) owners_.erase(oit);
     expiry_.erase({r.expires_us, r.key, r.writer, r.vid});
     bytes_ -= c;
     --records_;
@@ -324,7 +277,15 @@ GetPage Store::get(const Id& key, std::int64_t now, std::string_view cursor, std
     return page;
 }
 
-std::size_t Store::remove(const Id& key, std::string_view secret, std::int64_t now) {
+bool Store::is_stale(const Record& r, std::int64_t now) const {
+    auto k = keys_.find(r.key);
+    if (k == keys_.end()) return false;
+    auto v = k->second.find(Vk{r.writer, r.vid});
+    return v != k->second.end() && v->second.expires_us > now && !newer(r, v->second);
+}
+
+std::size_t Store::remove(const Id& key, std::string_view secret, std::int64_t now,
+                          const std::set<std::string>& deny_types) {
     auto kit = keys_.find(key);
     if (kit == keys_.end()) return 0;
     const std::string h = remove_hash_of(secret);
@@ -333,6 +294,7 @@ std::size_t Store::remove(const Id& key, std::string_view secret, std::int64_t n
     for (const auto& [vk, rec] : kit->second) {
         if (!live(rec, now)) continue;
         any_live = true;
+        if (deny_types.count(rec.type)) continue;
         if (rec.remove_hash.size() == kRemoveHashBytes &&
             CRYPTO_memcmp(rec.remove_hash.data(), h.data(), kRemoveHashBytes) == 0)
             hit.push_back(vk);
@@ -345,6 +307,8 @@ std::size_t Store::remove(const Id& key, std::string_view secret, std::int64_t n
     for (const Vk& vk : hit) {
         Record r = erase(key, vk);
         r.tombstone = true;
+        r.digest = sha256_of(r.value);
+        r.remove_secret = std::string(secret.substr(0, kMaxSecretBytes));
         r.value.clear();
         r.value.shrink_to_fit();
         insert(std::move(r));
@@ -426,6 +390,11 @@ std::size_t Store::drop_key(const Id& key) {
     for (const auto& [vk, rec] : kit->second) vks.push_back(vk);
     for (const Vk& vk : vks) erase(key, vk);
     return vks.size();
+}
+
+std::size_t Store::bytes_of_owner(const Record& r) const {
+    auto it = owners_.find(owner_of(r));
+    return it == owners_.end() ? 0 : it->second;
 }
 
 std::size_t Store::bytes_of(const Id& writer) const {

@@ -1,40 +1,44 @@
-// DHT value store of sr-dhtd: records, TTL, quota with fair per-writer
-// eviction, removal by secret with tombstones (DESIGN §6).
+// DHT value store of sr-dhtd: records, TTL, quotas per writer and per
+// writing node, removal by secret with tombstones (DESIGN §6).
 //
 // What. A sans-IO container of DHT records. It never reads a clock: every
 // call takes `now`, microseconds of the daemon's monotonic clock, and every
 // expiry is absolute in that clock. Records from other nodes arrive with a
 // remaining TTL (record_wire.hpp) and are converted at the boundary.
 //
-// Identity and versions. A value is identified by (key, writer, vid). A put
-// for an existing identity replaces it when it is newer: higher seq, or the
-// same seq and the newcomer is a tombstone (a removal of version s beats the
-// live version s). Anything else is "stale" and ignored, which is what makes
-// hand-over idempotent and keeps re-delivered old copies from resurrecting
-// removed values: a removed value stays as a value-less tombstone until its
-// original expiry.
+// Identity and versions. A value is identified by (key, writer, vid). The
+// writer is not chosen by the caller: the node that takes a put stamps
+// writer = writer_id(its Ed25519 public key, the caller's uid) (writer.hpp),
+// and the root checks it (node.cpp), so a vid names a value only within its
+// writer and nobody else can address it. A put for an existing identity
+// replaces it when it is newer: higher seq, or the same seq and the newcomer
+// is a tombstone (a removal of version s beats the live version s). Anything
+// else is "stale" and ignored, which is what makes hand-over idempotent and
+// keeps re-delivered old copies from resurrecting removed values: a removed
+// value stays as a value-less tombstone until its original expiry. A record
+// stamped with an owner key is replaced only by one with the same owner
+// ("forbidden" otherwise): the first key that wrote a value keeps it.
 //
 // Data structures.
 //   keys_      map key -> map (writer, vid) -> Record. Ordered, so get() pages
-//              in a stable order with a cursor naming the last (writer, vid).
+//              in a stable order with a cursor naming the last (writer, vid),
+//              and one writer's values of a key are one range.
 //   expiry_    set (expires_us, key, writer, vid): the next expiry in O(1),
 //              expire() pops from the front.
-//   writers_   writer -> {bytes, records, victims}; victims is a set ordered
-//              (tombstone, expires_us, key, vid): live values expiring soonest
-//              come first, tombstones last (evicting one could let a stale
-//              copy come back, so they go only when nothing else is left).
-//   usage_     set (bytes, writer): the writer using the most bytes.
-// Every record is charged to its writer: value + type + remove_hash +
-// kRecordOverhead (the index nodes), so tombstones are not free either.
+//   writers_   writer -> {bytes, records}; owners_ owner key -> bytes.
+// Every record is charged to its writer and its owner: value + type +
+// remove_hash + the identity fields + kRecordOverhead (the index nodes), so
+// tombstones are not free either.
 //
-// Quota and fairness. When a put would push the total past quota_bytes the
-// store first purges expired records, then plans evictions on a copy of the
-// accounting: repeatedly the writer using the most bytes among the others
-// loses its victim at the front, as long as that writer would still use more
-// than the putting writer after the put. If the putting writer is (or would
-// become) the largest user the put is refused with "over_quota" and nothing
-// is evicted. Over time every writer converges to an equal share. The same
-// rule in counts applies to max_values_per_key within one key.
+// Quota. Identities are cheap (a fresh key pair, another uid), so no put
+// ever evicts another writer's values: when a put would push the total past
+// quota_bytes the store first purges expired records and, if that is not
+// enough, refuses with "over_quota". What one writer, and one writing node
+// (owner), may hold is capped (writer_bytes, owner_bytes), and so is the
+// number of values one writer holds under one key (a quarter of
+// max_values_per_key), so a single writer or node cannot fill the store or
+// a key on its own. A flood of fresh identities can fill free room but
+// never takes what others hold.
 //
 // Events. The store keeps no listeners; the daemon compares. expire(now)
 // returns the live records that expired since the last call (including those
@@ -61,31 +65,44 @@ namespace sr::dht {
 
 inline constexpr std::size_t kMaxTypeBytes = 64;
 inline constexpr std::size_t kRemoveHashBytes = 32;  // SHA-256
+inline constexpr std::size_t kMaxSecretBytes = 256;  // a removal secret
+inline constexpr std::size_t kOwnerBytes = 32;       // Ed25519 public key
+inline constexpr std::size_t kSigBytes = 64;         // Ed25519 signature
 inline constexpr std::size_t kRecordOverhead = 160;  // bytes charged per record for indexes
 inline constexpr std::int64_t kUsPerSecond = 1'000'000;
 
 struct Record {
     Id key;
     std::uint64_t vid = 0;       // chosen by the writer; (key, writer, vid) names the value
-    Id writer;                   // node id of the writer
+    Id writer;                   // writer_id(owner, uid) (writer.hpp); node id in records from before
     std::uint64_t seq = 0;       // higher replaces
     std::string type;            // namespace: "kv", "svc", "obj"; 1..64 printable ASCII bytes
     std::string value;           // bytes; empty in a tombstone
     std::int64_t expires_us = 0; // absolute, in the store's monotonic clock
     std::string remove_hash;     // SHA-256(secret) (32 bytes), or empty = not removable
     bool tombstone = false;
+    // Writer identity (writer.hpp). Empty/0 in records from before it.
+    std::string owner;            // Ed25519 public key of the node that stamped the record (32 bytes)
+    std::uint32_t uid = 0;        // the local user on that node who wrote it
+    std::uint64_t not_after = 0;  // signed absolute expiry, wall-clock seconds
+    std::string sig;              // Ed25519 signature over signed_bytes() (64 bytes)
+    std::string digest;           // tombstone: SHA-256 of the value it replaced, so sig still verifies
+    std::string remove_secret;    // tombstone made by remove(): the secret, proof for the replicas
 
     bool operator==(const Record&) const = default;
 };
 
 // SHA-256 of a removal secret, as stored in Record::remove_hash.
 std::string remove_hash_of(std::string_view secret);
+std::string sha256_of(std::string_view bytes);
 
 struct Limits {
     std::size_t max_value = 65536;
     std::int64_t max_ttl_us = 7 * 24 * 3600 * kUsPerSecond;
     std::size_t quota_bytes = 64u << 20;
-    std::size_t max_values_per_key = 1024;
+    std::size_t max_values_per_key = 1024;  // one writer may hold a quarter of them
+    std::size_t writer_bytes = 0;  // what one writer may hold; 0: a quarter of quota_bytes
+    std::size_t owner_bytes = 0;   // what one writing node may hold; 0: half of quota_bytes
     // Expired records a put purged before the daemon called expire():
     // beyond this many the oldest events are dropped (stats.events_dropped).
     std::size_t max_pending_events = 65536;
@@ -116,7 +133,6 @@ struct StoreStats {
     std::uint64_t stale = 0;
     std::uint64_t removed = 0;   // values turned into tombstones by remove()
     std::uint64_t expired = 0;   // live values dropped at expiry
-    std::uint64_t evictions = 0;
     std::uint64_t events_dropped = 0;
     std::map<std::string, std::uint64_t> rejects;  // by error code
 };
@@ -134,8 +150,10 @@ public:
     //                remove_hash neither empty nor 32 bytes
     //   "too_large"  value longer than max_value
     //   "bad_ttl"    expires_us - now <= 0 or > max_ttl_us
-    //   "over_quota" no room without evicting a writer using less than the putter,
-    //                or max_values_per_key reached in the same way
+    //   "over_quota" the store is full (after purging expired records), the
+    //                writer or its node is at its cap, the key holds
+    //                max_values_per_key values or this writer a quarter of them
+    //   "forbidden"  the value is stored with another owner key
     // A tombstone's value is dropped. Stale versions are ignored (PutOutcome::stale).
     PutOutcome put(Record r, std::int64_t now);
 
@@ -146,10 +164,16 @@ public:
     GetPage get(const Id& key, std::int64_t now, std::string_view cursor = {}, std::size_t limit = 256) const;
 
     // Turns the live values of key whose remove_hash is SHA-256(secret) into
-    // tombstones kept until their expiry; returns how many. Returns 0 when the
+    // tombstones kept until their expiry (with the value's digest and the
+    // secret as proof for the replicas); returns how many. Values whose type
+    // is in deny_types are left alone (the caller may not touch them). Returns 0 when the
     // key has no live values (the caller answers not_found); throws
     // Error("forbidden") when it has some but none matches.
-    std::size_t remove(const Id& key, std::string_view secret, std::int64_t now);
+    std::size_t remove(const Id& key, std::string_view secret, std::int64_t now,
+                       const std::set<std::string>& deny_types = {});
+    // True when a put of r would be ignored as stale (the same or a newer
+    // version is stored): lets the daemon skip checking a signature again.
+    bool is_stale(const Record& r, std::int64_t now) const;
 
     // Drops the records that expired (expires_us <= now) and returns the live
     // ones among them, plus those a put purged early, oldest expiry first.
@@ -178,6 +202,9 @@ public:
     std::size_t size() const { return records_; }
     std::size_t bytes() const { return bytes_; }
     std::size_t bytes_of(const Id& writer) const;
+    std::size_t bytes_of_owner(const Record& r) const;
+    std::size_t writer_cap() const;
+    std::size_t owner_cap() const;
 
 private:
     struct Vk {  // value identity within a key
@@ -186,14 +213,13 @@ private:
         auto operator<=>(const Vk&) const = default;
     };
     using ExpiryKey = std::tuple<std::int64_t, Id, Id, std::uint64_t>;      // expires, key, writer, vid
-    using VictimKey = std::tuple<bool, std::int64_t, Id, std::uint64_t>;    // tombstone, expires, key, vid
     struct Writer {
         std::size_t bytes = 0;
         std::size_t records = 0;
-        std::set<VictimKey> victims;
     };
 
     static std::size_t charge(const Record& r);
+    static std::string owner_of(const Record& r);  // owner, or the writer's bytes for records without one
     void validate(Record& r, std::int64_t now);
     [[noreturn]] void reject(const std::string& code, const std::string& message);
     void insert(Record r);
@@ -202,17 +228,13 @@ private:
     // Drops expired records; the live ones wait in pending_ for expire().
     void purge_expired(std::int64_t now);
     void push_pending(Record r);
-    // Evictions needed to admit `need` more bytes for writer w, or nullopt when
-    // fairness says refuse.
-    std::optional<std::vector<std::pair<Id, Vk>>> plan_quota(const Id& w, std::size_t w_after, std::size_t need,
-                                                              const std::vector<std::pair<Id, Vk>>& skip) const;
-    std::optional<Vk> plan_key_slot(const Id& key, const Id& w) const;
+    std::size_t values_of(const Id& key, const Id& writer) const;
 
     Limits limits_;
     std::map<Id, std::map<Vk, Record>> keys_;
     std::set<ExpiryKey> expiry_;
     std::unordered_map<Id, Writer, IdHash> writers_;
-    std::set<std::pair<std::size_t, Id>> usage_;
+    std::unordered_map<std::string, std::size_t> owners_;  // bytes per owner_of()
     std::deque<Record> pending_;  // purged early, not yet returned by expire()
     std::size_t records_ = 0;
     std::size_t tombstones_ = 0;

@@ -32,7 +32,10 @@ Record rec(Id key, Id writer, std::uint64_t vid, std::uint64_t seq, std::string 
     return r;
 }
 
-std::size_t charge(const Record& r) { return r.value.size() + r.type.size() + r.remove_hash.size() + kRecordOverhead; }
+std::size_t charge(const Record& r) {
+    return r.value.size() + r.type.size() + r.remove_hash.size() + r.owner.size() + r.sig.size() + r.digest.size() +
+           r.remove_secret.size() + kRecordOverhead;
+}
 
 // Recomputes the accounting from scratch and compares with the store's.
 void check_invariants(const Store& s) {
@@ -174,43 +177,70 @@ TEST(Store, RejectsWithStableCodes) {
     check_invariants(s);
 }
 
-TEST(Store, FairEvictionTakesFromTheLargestWriter) {
+TEST(Store, NoPutEvictsAnotherWritersValues) {
     const std::size_t per = 1000 + 2 + kRecordOverhead;  // charge of one value below
     Limits lim;
     lim.quota_bytes = per * 10;
+    lim.writer_bytes = per * 10;
+    lim.owner_bytes = per * 10;
     Store s(lim);
-    const Id big = id(100), small = id(200);
-    // The big writer fills the store; value i expires at (100 - i) s, so the
-    // last ones put expire soonest.
+    const Id big = id(100);
     for (int i = 0; i < 10; ++i)
         ASSERT_EQ(s.put(rec(id(1), big, i, 1, std::string(1000, 'b'), (100 - i) * S), 0), PutOutcome::stored);
-    EXPECT_EQ(s.bytes(), per * 10);
-    // Full: the big writer itself is refused, nothing evicted.
-    EXPECT_EQ(code_of([&] { s.put(rec(id(2), big, 99, 1, std::string(1000, 'b'), 50 * S), 0); }), "over_quota");
-    EXPECT_EQ(s.size(), 10u);
-    EXPECT_EQ(s.stats().evictions, 0u);
-    // A small writer gets in: the big writer's soonest-expiring value goes.
-    EXPECT_EQ(s.put(rec(id(3), small, 1, 1, std::string(1000, 's'), 100 * S), 0), PutOutcome::stored);
-    EXPECT_EQ(s.stats().evictions, 1u);
-    auto left = s.get(id(1), 0, "", 100).values;
-    ASSERT_EQ(left.size(), 9u);
-    for (auto& r : left) EXPECT_NE(r.vid, 9u);  // vid 9 expired soonest
-    // The small writer keeps getting room until shares are equal.
-    for (int i = 2; i <= 5; ++i)
-        EXPECT_EQ(s.put(rec(id(3), small, i, 1, std::string(1000, 's'), 100 * S), 0), PutOutcome::stored);
-    EXPECT_EQ(s.bytes_of(big), per * 5);
-    EXPECT_EQ(s.bytes_of(small), per * 5);
-    // Now the small writer would become the largest: refused, big keeps its share.
-    EXPECT_EQ(code_of([&] { s.put(rec(id(3), small, 6, 1, std::string(1000, 's'), 100 * S), 0); }), "over_quota");
-    EXPECT_EQ(s.bytes_of(big), per * 5);
-    EXPECT_EQ(s.stats().evictions, 5u);
-    EXPECT_EQ(s.stats().rejects["over_quota"], 2u);
+    // Full: a fresh identity is refused, nothing of the others goes.
+    for (int w = 0; w < 50; ++w)
+        EXPECT_EQ(code_of([&] { s.put(rec(id(3), id(200 + w), 1, 1, std::string(1000, 's'), 100 * S), 0); }),
+                  "over_quota");
+    EXPECT_EQ(s.bytes_of(big), per * 10);
+    EXPECT_EQ(s.stats().rejects["over_quota"], 50u);
     check_invariants(s);
+}
+
+TEST(Store, OneWriterAndOneOwnerAreCapped) {
+    const std::size_t per = 100 + 2 + kRecordOverhead;
+    Limits lim;
+    lim.quota_bytes = per * 100;
+    lim.writer_bytes = per * 3;
+    lim.owner_bytes = per * 5;
+    Store s(lim);
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(s.put(rec(id(1), id(7), i, 1, std::string(100, 'a'), 10 * S), 0), PutOutcome::stored);
+    EXPECT_EQ(code_of([&] { s.put(rec(id(1), id(7), 9, 1, std::string(100, 'a'), 10 * S), 0); }), "over_quota");
+    // Two writers of one owner share the owner's cap.
+    auto owned = [&](Id w, std::uint64_t vid) {
+        Record r = rec(id(2), w, vid, 1, std::string(100 - 32, 'o'), 10 * S);
+        r.owner = std::string(32, 'K');
+        return r;
+    };
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(s.put(owned(id(8), i), 0), PutOutcome::stored);
+    for (int i = 0; i < 2; ++i) ASSERT_EQ(s.put(owned(id(9), i), 0), PutOutcome::stored);
+    EXPECT_EQ(code_of([&] { s.put(owned(id(9), 2), 0); }), "over_quota");
+    check_invariants(s);
+}
+
+TEST(Store, AnOwnedValueIsReplacedOnlyByItsOwner) {
+    Store s;
+    Record r = rec(id(1), id(5), 1, 1, "mine", 10 * S);
+    r.owner = std::string(32, 'A');
+    s.put(r, 0);
+    Record forged = r;
+    forged.seq = 2;
+    forged.value = "theirs";
+    forged.owner = std::string(32, 'B');
+    EXPECT_EQ(code_of([&] { s.put(forged, 0); }), "forbidden");
+    forged.owner.clear();
+    EXPECT_EQ(code_of([&] { s.put(forged, 0); }), "forbidden");
+    forged.tombstone = true;
+    EXPECT_EQ(code_of([&] { s.put(forged, 0); }), "forbidden");
+    EXPECT_EQ(s.get(id(1), 0).values.at(0).value, "mine");
+    forged.owner = r.owner;
+    forged.tombstone = false;
+    EXPECT_EQ(s.put(forged, 0), PutOutcome::replaced);
 }
 
 TEST(Store, SoleWriterIsRefusedWhenFull) {
     Limits lim;
     lim.quota_bytes = 3 * (10 + 2 + kRecordOverhead);
+    lim.writer_bytes = lim.owner_bytes = lim.quota_bytes;
     Store s(lim);
     for (int i = 0; i < 3; ++i) s.put(rec(id(1), id(5), i, 1, std::string(10, 'x'), 10 * S), 0);
     EXPECT_EQ(code_of([&] { s.put(rec(id(1), id(5), 9, 1, std::string(10, 'x'), 10 * S), 0); }), "over_quota");
@@ -221,15 +251,15 @@ TEST(Store, SoleWriterIsRefusedWhenFull) {
     check_invariants(s);
 }
 
-TEST(Store, ExpiredRecordsArePurgedBeforeEvictingAndStillReported) {
+TEST(Store, ExpiredRecordsArePurgedBeforeRefusingAndStillReported) {
     Limits lim;
     lim.quota_bytes = 2 * (10 + 2 + kRecordOverhead);
+    lim.writer_bytes = lim.owner_bytes = lim.quota_bytes;
     Store s(lim);
     s.put(rec(id(1), id(5), 1, 1, std::string(10, 'a'), 5 * S), 0);
     s.put(rec(id(1), id(5), 2, 1, std::string(10, 'b'), 50 * S), 0);
     // At 6 s the first has expired, so even the same writer fits.
     EXPECT_EQ(s.put(rec(id(1), id(5), 3, 1, std::string(10, 'c'), 50 * S), 6 * S), PutOutcome::stored);
-    EXPECT_EQ(s.stats().evictions, 0u);
     EXPECT_EQ(s.next_expiry(), 5 * S);  // an event is waiting
     auto ev = s.expire(6 * S);
     ASSERT_EQ(ev.size(), 1u);
@@ -237,22 +267,20 @@ TEST(Store, ExpiredRecordsArePurgedBeforeEvictingAndStillReported) {
     check_invariants(s);
 }
 
-TEST(Store, PerKeyValueLimitIsFairToo) {
+TEST(Store, PerKeyValueLimitTakesNoSlotFromOthers) {
     Limits lim;
-    lim.max_values_per_key = 4;
+    lim.max_values_per_key = 8;
     Store s(lim);
-    for (int i = 0; i < 4; ++i) s.put(rec(id(1), id(5), i, 1, "a", (10 + i) * S), 0);
+    // One writer gets a quarter of the key's slots.
+    for (int i = 0; i < 2; ++i) s.put(rec(id(1), id(5), i, 1, "a", (10 + i) * S), 0);
     EXPECT_EQ(code_of([&] { s.put(rec(id(1), id(5), 9, 1, "a", 10 * S), 0); }), "over_quota");
+    for (int w = 6; w < 9; ++w)
+        for (int i = 0; i < 2; ++i) s.put(rec(id(1), id(w), i, 1, "b", 10 * S), 0);
+    // Full: another writer is refused, nobody's value goes.
+    EXPECT_EQ(code_of([&] { s.put(rec(id(1), id(20), 1, 1, "c", 10 * S), 0); }), "over_quota");
+    EXPECT_EQ(s.get(id(1), 0, "", 10).values.size(), 8u);
     // Another key is fine.
-    EXPECT_EQ(s.put(rec(id(2), id(5), 9, 1, "a", 10 * S), 0), PutOutcome::stored);
-    // Another writer takes the slot of writer 5's soonest-expiring value.
-    EXPECT_EQ(s.put(rec(id(1), id(6), 1, 1, "b", 10 * S), 0), PutOutcome::stored);
-    auto vals = s.get(id(1), 0, "", 10).values;
-    ASSERT_EQ(vals.size(), 4u);
-    for (auto& r : vals) EXPECT_FALSE(r.writer == id(5) && r.vid == 0);
-    // Writer 6 may grow to an equal share, not beyond.
-    EXPECT_EQ(s.put(rec(id(1), id(6), 2, 1, "b", 10 * S), 0), PutOutcome::stored);
-    EXPECT_EQ(code_of([&] { s.put(rec(id(1), id(6), 3, 1, "b", 10 * S), 0); }), "over_quota");
+    EXPECT_EQ(s.put(rec(id(2), id(20), 9, 1, "a", 10 * S), 0), PutOutcome::stored);
     check_invariants(s);
 }
 
@@ -382,6 +410,7 @@ TEST(Store, DropKeyForgetsEverything) {
 TEST(Store, PendingEventsAreBounded) {
     Limits lim;
     lim.quota_bytes = 10 * (1 + 2 + kRecordOverhead);
+    lim.writer_bytes = lim.owner_bytes = lim.quota_bytes;
     lim.max_pending_events = 3;
     Store s(lim);
     std::int64_t now = 0;
