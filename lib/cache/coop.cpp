@@ -178,7 +178,8 @@ void Cooperation::holders(const std::string& url, const std::string& path,
                   std::int64_t now = wall_seconds();
                   Value candidates = Value::array();
                   for (const auto& v : result.value("values", Value::array())) {
-                      if (!v.is_object() || !v.contains("value")) continue;
+                      // Anyone may store a kv value under any raw key: only replica pointers count.
+                      if (!v.is_object() || !v.contains("value") || (v.contains("type") && v["type"] != "obj")) continue;
                       auto ptr = unpack_record(value_bytes(v["value"]));
                       if (!ptr || !ptr->is_object()) continue;
                       if (peer_key_ && !record_authentic(*peer_key_, "obj", *ptr)) {

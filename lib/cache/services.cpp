@@ -184,6 +184,7 @@ void Services::resolve(const std::string& name, std::function<void(const Value&,
                   Value hosts = Value::array();
                   for (const auto& v : result.value("values", Value::array())) {
                       try {
+                          if (v.contains("type") && v["type"] != "svc") continue;  // a kv value under the same key
                           auto rec = unpack_record(value_bytes(v.at("value")));
                           if (!rec || !rec->is_object()) continue;
                           const auto& key = cache_.config().peer_key;
@@ -265,7 +266,7 @@ void Services::proxy(std::unique_ptr<Downstream> d) {
                 to.host_header = u.authority();
                 std::string base = u.path;
                 if (!base.empty() && base.back() == '/') base.pop_back();
-                candidates.push_back({to, base + rest, false, "instance " + inst["url"].get<std::string>()});
+                candidates.push_back({to, base + rest, false, "instance " + inst["url"].get<std::string>(), "", 0});
                 if (dscp < 0) {
                     auto q = inst["attrs"].value("qos", "");
                     if (auto it = cache_.config().qos_classes.find(q); it != cache_.config().qos_classes.end()) dscp = it->second;

@@ -73,8 +73,8 @@ attacker_asked() { grep -q "GET /$1" "$LAB/attacker/log"; }
     local t='/poison?cc=max-age%3D600'
     # The attacker's node stores pointers naming its server, the forged body's digest and size
     # included: one unsigned, one with a made-up mac.
-    at 3 "$PYTHON" "$FORGE" "$(node_dir 3)/run/dhtd.sock" "$(url "$t")" "$ATTACKER" "$LAB/attacker/forged"
-    at 3 "$PYTHON" "$FORGE" "$(node_dir 3)/run/dhtd.sock" "$(url "$t")" "$ATTACKER" "$LAB/attacker/forged" \
+    at 3 "$PYTHON" "$FORGE" "$(node_dir 3)/run/dhtd.sock" obj "$(url "$t")" "$ATTACKER" "$LAB/attacker/forged"
+    at 3 "$PYTHON" "$FORGE" "$(node_dir 3)/run/dhtd.sock" obj "$(url "$t")" "$ATTACKER" "$LAB/attacker/forged" \
         "$(printf '%064d' 0)"
     # Node 2 sees both pointers in the DHT...
     run at 2 sr-lookup -j get --ns obj "$(url "$t")"
@@ -121,10 +121,26 @@ attacker_asked() { grep -q "GET /$1" "$LAB/attacker/log"; }
     [ "$(count /honest)" -eq 1 ]
 }
 
+@test "a service descriptor forged by an overlay member sends no request anywhere (no SSRF through /svc/)" {
+    # The attacker points the service "admin" at an address of its choosing.
+    at 3 "$PYTHON" "$FORGE" "$(node_dir 3)/run/dhtd.sock" svc admin "http://$ATTACKER/ssrf"
+    at 3 "$PYTHON" "$FORGE" "$(node_dir 3)/run/dhtd.sock" svc admin "http://$ATTACKER/ssrf" "$(printf '%064d' 0)"
+    run at 2 sr-lookup -j get --ns svc admin
+    [ "${#lines[@]}" -eq 2 ]
+    local before
+    before="$(stats 2 records_rejected)"
+    run curl -sS -o /dev/null -w '%{http_code}' "http://$(cache_addr 2)/svc/admin/secrets"
+    [ "$output" = 503 ]
+    [ "$(stats 2 records_rejected)" -ge $((before + 2)) ]
+    ! attacker_asked ssrf
+    run at 2 sr-lookup resolve admin
+    [ "$status" -ne 0 ]
+}
+
 @test "without a peer key cooperation is off, says so, and forged pointers are not followed" {
     [ "$(security 4)" = "cooperation off" ]
     local t='/unkeyed?cc=max-age%3D600'
-    at 3 "$PYTHON" "$FORGE" "$(node_dir 3)/run/dhtd.sock" "$(url "$t")" "$ATTACKER" "$LAB/attacker/forged"
+    at 3 "$PYTHON" "$FORGE" "$(node_dir 3)/run/dhtd.sock" obj "$(url "$t")" "$ATTACKER" "$LAB/attacker/forged"
     get 4 "$t" | cmp <(expected "$t") -
     [ "$(xcache)" = MISS ]
     ! attacker_asked unkeyed

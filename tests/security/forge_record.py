@@ -1,13 +1,19 @@
 #!/usr/bin/python3
 """forge_record.py: what an overlay member (or a local dht.put caller) does to
-poison other caches: it stores a replica pointer of its own making.
+poison other caches: it stores records of its own making where sr-cached
+looks for its peers' records.
 
-    forge_record.py SOCKET URL ENDPOINT BODY_FILE [MAC]
+    forge_record.py SOCKET obj URL ENDPOINT BODY_FILE [MAC]
+    forge_record.py SOCKET svc NAME INSTANCE_URL [MAC]
 
-Puts, in namespace "obj" under URL, the record sr-cached publishes for an
-object it holds -- {url, endpoint, expires, digest, size[, mac]} -- naming
-ENDPOINT as the holder and carrying the SHA-256 and size of BODY_FILE, so that
-only the signature can give the forgery away. Prints the put's answer.
+obj: puts under URL the replica pointer sr-cached publishes for an object it
+holds -- {url, endpoint, expires, digest, size[, mac]} -- naming ENDPOINT as
+the holder and carrying the SHA-256 and size of BODY_FILE, so that only the
+signature can give the forgery away.
+svc: puts under NAME a service descriptor {name, url, node, expires, attrs[,
+mac]} sending the service's requests to INSTANCE_URL (a server-side request
+forgery, if a cache followed it).
+Prints the put's answer.
 """
 import hashlib
 import socket
@@ -35,13 +41,21 @@ def call(path, method, params):
 
 
 def main():
-    path, url, endpoint, body_file = sys.argv[1:5]
-    body = open(body_file, "rb").read()
-    record = {"url": url, "endpoint": endpoint, "expires": int(time.time()) + 3600,
-              "digest": hashlib.sha256(body).hexdigest(), "size": len(body)}
-    if len(sys.argv) > 5:
-        record["mac"] = sys.argv[5]
-    answer = call(path, "dht.put", {"name": url, "ns": "obj", "value": msgpack.packb(record), "ttl": 600})
+    path, ns = sys.argv[1:3]
+    expires = int(time.time()) + 3600
+    if ns == "obj":
+        url, endpoint, body_file = sys.argv[3:6]
+        body = open(body_file, "rb").read()
+        name, extra = url, sys.argv[6:]
+        record = {"url": url, "endpoint": endpoint, "expires": expires,
+                  "digest": hashlib.sha256(body).hexdigest(), "size": len(body)}
+    else:
+        name, instance = sys.argv[3:5]
+        extra = sys.argv[5:]
+        record = {"name": name, "url": instance, "node": instance, "expires": expires, "attrs": {}}
+    if extra:
+        record["mac"] = extra[0]
+    answer = call(path, "dht.put", {"name": name, "ns": ns, "value": msgpack.packb(record), "ttl": 600})
     print(answer)
 
 
