@@ -502,6 +502,8 @@ void Cache::respond_stored(Downstream& d, const StoredObject& st, OpenObject* fi
     }
     h.emplace_back("X-Cache", x_cache);
     if (status != 304 && status != 204) h.emplace_back("Content-Length", std::to_string(length));
+    if (cfg_.peer_key && std::string_view(x_cache) == "PEER-HIT")
+        if (auto mark = get_header(d.headers, "x-sr-peer")) sign_peer_response(*cfg_.peer_key, *mark, d.url, status, h);
     d.unwatch();
     add_output_headers(d.req, h);
     evbuffer* b = evbuffer_new();

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/secret.hpp"
 #include "cache/evhttp_util.hpp"
 #include "cache/peer.hpp"
 
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -101,6 +103,10 @@ std::string load_or_create_secret(const std::string& dir) {
     return s;
 }
 
+std::string removal_secret(const std::string& secret, std::string_view ns, const std::string& name) {
+    return hmac_sha256(secret, {"sr-remove\n", ns, "\n", name}).substr(0, 16);
+}
+
 // ---- DaemonLink ------------------------------------------------------------------
 
 DaemonLink::DaemonLink(Loop& loop, std::string path, rpc::Counters& counters)
@@ -152,12 +158,30 @@ void DaemonLink::call(const std::string& method, Value params, std::int64_t time
 
 // ---- Cooperation ------------------------------------------------------------------
 
+std::optional<ReplicaPointer> read_pointer(const Value& ptr, const std::string& url, std::int64_t now,
+                                           std::uint64_t max_size) {
+    auto field = [&](const char* name) { return ptr.find(name); };
+    auto endpoint = field("endpoint"), purl = field("url"), expires = field("expires"), digest = field("digest"),
+         size = field("size");
+    auto end = ptr.end();
+    if (endpoint == end || !endpoint->is_string() || purl == end || !purl->is_string() || *purl != url) return std::nullopt;
+    if (expires == end || !expires->is_number_integer() || expires->get<std::int64_t>() <= now) return std::nullopt;
+    // No promise of a body to check the peer's against, or one too large to store: not followed.
+    if (digest == end || !digest->is_string() || digest->get_ref<const std::string&>().size() != 64) return std::nullopt;
+    if (size == end || !size->is_number_integer() || size->get<std::int64_t>() < 0 ||
+        size->get<std::uint64_t>() > max_size)
+        return std::nullopt;
+    auto ep = literal_endpoint(endpoint->get<std::string>());
+    if (!ep) return std::nullopt;
+    return ReplicaPointer{endpoint->get<std::string>(), *ep, {digest->get<std::string>(), size->get<std::uint64_t>()}};
+}
+
 Cooperation::Cooperation(Loop& loop, const std::string& runtime_dir, const CacheConfig& cfg, Store& store,
                          std::uint64_t& rejected)
     : loop_(loop), dht_(loop, runtime_dir + "/dhtd.sock", counters_), prox_(loop, runtime_dir + "/proxd.sock", counters_),
       advertise_(cfg.advertise.empty() && !cfg.listen.empty() ? cfg.listen.front() : cfg.advertise),
       self_ip_(host_part(advertise_)), secret_(load_or_create_secret(store.config().dir)), peer_key_(cfg.peer_key),
-      rejected_(rejected), timeout_us_(cfg.dht_timeout_us) {
+      rejected_(rejected), max_object_(cfg.store.max_bytes / 8), timeout_us_(cfg.dht_timeout_us) {
     if (self_ip_ == "0.0.0.0" || self_ip_ == "::" || self_ip_.empty())
         log::warn("cooperation: peers cannot fetch from ", advertise_, "; set --advertise ADDR:PORT");
 }
@@ -187,18 +211,17 @@ void Cooperation::holders(const std::string& url, const std::string& path,
                           log::debug("replica pointer for ", url, " without a valid mac: ignored");
                           continue;
                       }
-                      std::string endpoint = ptr->value("endpoint", "");
-                      if (endpoint.empty() || endpoint == advertise_ || ptr->value("url", "") != url) continue;
-                      if (ptr->value("expires", std::int64_t{0}) <= now) continue;
-                      auto ep = literal_endpoint(endpoint);
-                      auto digest = ptr->find("digest");
-                      auto size = ptr->find("size");
-                      if (!ep || digest == ptr->end() || !digest->is_string() || digest->get<std::string>().size() != 64 ||
-                          size == ptr->end() || !size->is_number_unsigned())
-                          continue;  // no promise of a body to check the peer's against
-                      peers.push_back({*ep, path, true, "peer " + endpoint, digest->get<std::string>(),
-                                       size->get<std::uint64_t>()});
-                      candidates.push_back(host_part(endpoint));
+                      auto pointer = read_pointer(*ptr, url, now, max_object_);
+                      if (!pointer || pointer->endpoint == advertise_) continue;
+                      // One candidate per holder, with every body it promises (one per variant).
+                      auto same = std::find_if(peers.begin(), peers.end(),
+                                               [&](const Upstream& u) { return u.name == "peer " + pointer->endpoint; });
+                      if (same != peers.end()) {
+                          same->promised.push_back(pointer->body);
+                          continue;
+                      }
+                      peers.push_back({pointer->to, path, true, "peer " + pointer->endpoint, {pointer->body}});
+                      candidates.push_back(host_part(pointer->endpoint));
                   }
                   if (peers.size() < 2 || !prox_.up()) return done(peers);
                   prox_.call("prox.rank", {{"from", self_ip_}, {"candidates", candidates}}, timeout_us_,
@@ -231,9 +254,16 @@ void Cooperation::publish(const StoredObject& obj, std::int64_t ttl_s) {
               {"digest", obj.digest},
               {"expires", wall_seconds() + ttl_s}};
     if (peer_key_) sign_record(*peer_key_, "obj", ptr);
+    // One value per variant (vid 1 for a URL without Vary), so that each body has its digest.
+    std::uint64_t vid = 1;
+    if (!obj.variant.empty()) {
+        Sha256 h;
+        h.update(obj.variant.data(), obj.variant.size());
+        vid = std::stoull(h.hex().substr(0, 16), nullptr, 16) | 2;  // never 1
+    }
     Value params{{"name", obj.url}, {"ns", "obj"},  {"type", "obj"},
-                 {"value", bytes_value(pack_record(ptr))}, {"ttl", ttl_s}, {"vid", 1},
-                 {"secret", bytes_value(secret_)}};
+                 {"value", bytes_value(pack_record(ptr))}, {"ttl", ttl_s}, {"vid", vid},
+                 {"secret", bytes_value(removal_secret(secret_, "obj", obj.url))}};
     auto url = obj.url;
     dht_.call("dht.put", params, 5'000'000, [this, url](const Value& err, const Value&) {
         if (err.is_null()) ++published_;
@@ -242,7 +272,7 @@ void Cooperation::publish(const StoredObject& obj, std::int64_t ttl_s) {
 }
 
 void Cooperation::withdraw(const std::string& url) {
-    dht_.call("dht.remove", {{"name", url}, {"ns", "obj"}, {"secret", bytes_value(secret_)}}, 5'000'000,
+    dht_.call("dht.remove", {{"name", url}, {"ns", "obj"}, {"secret", bytes_value(removal_secret(secret_, "obj", url))}}, 5'000'000,
               [this, url](const Value& err, const Value&) {
                   if (err.is_null()) ++withdrawn_;
                   else log::debug("replica pointer for ", url, " not withdrawn: ", err.value("message", ""));

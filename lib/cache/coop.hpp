@@ -56,6 +56,21 @@ std::optional<Value> unpack_record(const std::string& bytes);
 
 // The cache's secret for DHT removes: random, kept in the cache directory.
 std::string load_or_create_secret(const std::string& dir);
+// The removal secret of the cache's values under ns:name, derived from it. A
+// tombstone carries its secret to the replicas: one per name, so that whoever
+// learns it can remove nothing else of ours.
+std::string removal_secret(const std::string& secret, std::string_view ns, const std::string& name);
+
+// A replica pointer as read from the DHT, once its fields are checked.
+struct ReplicaPointer {
+    std::string endpoint;  // ADDR:PORT
+    Endpoint to;
+    PromisedBody body;
+};
+// The pointer for url in ptr (its mac already checked): nullopt when a field is
+// missing or of the wrong type, it has expired, or it promises a body larger than max_size.
+std::optional<ReplicaPointer> read_pointer(const Value& ptr, const std::string& url, std::int64_t now,
+                                           std::uint64_t max_size);
 
 class Cooperation {
   public:
@@ -81,6 +96,7 @@ class Cooperation {
     std::string secret_;
     std::optional<std::string> peer_key_;
     std::uint64_t& rejected_;
+    std::uint64_t max_object_;  // a peer's body is stored whole before it is served: no larger than this
     std::int64_t timeout_us_;
     std::uint64_t published_ = 0, withdrawn_ = 0;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -185,7 +185,10 @@ void Fill::attempt() {
     if (current_.peer) r.headers.emplace_back("Host", host);
     else r.headers.emplace_back("X-Forwarded-Host", host);
     remove_header(r.headers, "x-sr-peer");
-    if (current_.peer) r.headers.emplace_back("X-SR-Peer", peer_mark(cache_.cfg_.peer_key, url_, wall_seconds()));
+    if (current_.peer) {
+        peer_mark_ = peer_mark(cache_.cfg_.peer_key, url_, wall_seconds());
+        r.headers.emplace_back("X-SR-Peer", peer_mark_);
+    }
     r.headers.emplace_back("Via", "1.1 sr-cached");
     if (first) {
         auto xff = get_combined(request_headers_, "x-forwarded-for");
@@ -286,12 +289,26 @@ void Fill::on_head(const ResponseHead& head) {
             return;
         }
     }
-    if (current_.peer && head.content_length != UINT64_MAX && head.content_length != current_.size) {
-        reject_peer_body("its length differs from the pointer's");
-        return;
+    ResponseHead checked = head;
+    if (current_.peer) {
+        if (head.content_length != UINT64_MAX &&
+            std::none_of(current_.promised.begin(), current_.promised.end(),
+                         [&](const PromisedBody& b) { return b.size == head.content_length; })) {
+            reject_peer_body("its length is none its pointers give");
+            return;
+        }
+        if (cache_.cfg_.peer_key) {
+            // Only the fields the holder signed, bound to our request, are kept.
+            auto fields = authentic_peer_response(*cache_.cfg_.peer_key, peer_mark_, url_, head.status, head.headers);
+            if (!fields) {
+                reject_peer_body("its header fields are not signed with the peer key");
+                return;
+            }
+            checked.headers = std::move(*fields);
+        }
     }
     have_head_ = true;
-    head_ = head;
+    head_ = checked;
     status_ = head.status;
     unverified_ = current_.peer;
     if (current_.peer) {
@@ -300,9 +317,9 @@ void Fill::on_head(const ResponseHead& head) {
     }
     const Downstream* first = waiters_.empty() ? nullptr : waiters_.front().get();
     if (kind_ == Kind::Pass) {
-        if (first) cache_.invalidate(first->method, status_, url_, head.headers);
+        if (first) cache_.invalidate(first->method, status_, url_, head_.headers);
     } else {
-        StoreDecision sd = storability("GET", status_, request_headers_, head.headers, cache_.cfg_.policy);
+        StoreDecision sd = storability("GET", status_, request_headers_, head_.headers, cache_.cfg_.policy);
         storable_ = sd.store;
         strip_fields_ = sd.strip_fields;
         if (storable_ && head.content_length != UINT64_MAX && head.content_length > max_object()) {
@@ -311,7 +328,7 @@ void Fill::on_head(const ResponseHead& head) {
         }
         if (!storable_) log::debug("not storing ", url_, ": ", sd.reason);
     }
-    reply_headers_ = strip_hop_by_hop(head.headers);
+    reply_headers_ = strip_hop_by_hop(head_.headers);
     drop_framing(reply_headers_);
     remove_header(reply_headers_, "x-cache");  // a peer's verdict, not ours
     for (const auto& f : strip_fields_) remove_header(reply_headers_, f);
@@ -340,7 +357,7 @@ void Fill::on_head(const ResponseHead& head) {
 
 void Fill::on_body(const char* data, std::size_t n) {
     if (!writer_) return;  // a 304 or an error body we do not use
-    if (unverified_ && available_ + n > current_.size) {
+    if (unverified_ && available_ + n > largest_promised()) {
         reject_peer_body("it is longer than the pointer says");
         return;
     }
@@ -402,7 +419,8 @@ void Fill::on_done(bool ok, const std::string& error) {
     }
     if (sha_) digest_ = sha_->hex();
     if (unverified_) {
-        if (available_ != current_.size || digest_ != current_.digest) {
+        if (std::none_of(current_.promised.begin(), current_.promised.end(),
+                         [&](const PromisedBody& b) { return b.size == available_ && b.digest == digest_; })) {
             reject_peer_body("its SHA-256 differs from the pointer's");
             return;
         }
@@ -443,6 +461,17 @@ void Fill::reject_peer_body(const std::string& why) {
     ++cache_.stats_.peer_bodies_rejected;
     log::warn(url_, ": ", current_.name, " sent a body its replica pointer does not name (", why, "); not used");
     drop_exchange();
+    forget_peer_body();
+    attempt();  // the next holder, then the origin
+}
+
+std::uint64_t Fill::largest_promised() const {
+    std::uint64_t most = 0;
+    for (const auto& b : current_.promised) most = std::max(most, b.size);
+    return most;
+}
+
+void Fill::forget_peer_body() {
     if (writer_) cache_.store_->abort(std::move(writer_));
     if (read_fd_ >= 0) ::close(read_fd_);
     read_fd_ = -1;
@@ -451,12 +480,16 @@ void Fill::reject_peer_body(const std::string& why) {
     have_head_ = storable_ = unverified_ = false;
     available_ = 0;
     for (auto& d : waiters_) d->x_cache = "MISS";
-    attempt();  // the next holder, then the origin
 }
 
 void Fill::upstream_failed(const std::string& error) {
     ++cache_.stats_.upstream_errors;
     log::warn(url_, ": ", current_.name, " failed: ", error);
+    if (unverified_) {  // none of the peer's body went to anyone yet
+        forget_peer_body();
+        attempt();  // the next holder, then the origin
+        return;
+    }
     if (!have_head_ && !validated_ && !use_stale_) {
         attempt();  // the next holder, then the origin
         return;

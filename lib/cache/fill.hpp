@@ -61,13 +61,19 @@ struct Downstream {
     void answered();     // after it: req and evcon are evhttp's again
 };
 
+struct PromisedBody {
+    std::string digest;
+    std::uint64_t size = 0;
+};
+
 struct Upstream {
     Endpoint to;
     std::string target;   // origin-form
     bool peer = false;    // a peer cache: mark the request, take only a 200
     std::string name;     // for logs: "origin", "peer 10.0.0.2:8080", "instance …"
-    std::string digest;   // a peer: SHA-256 (hex) its pointer promises; the body must match
-    std::uint64_t size = UINT64_MAX;  // a peer: the body size its pointer promises
+    // A peer: the bodies its signed pointers promise (one per variant it holds),
+    // SHA-256 in hex and size; what it sends must be one of them.
+    std::vector<PromisedBody> promised;
 };
 
 class Fill {
@@ -107,8 +113,10 @@ class Fill {
     void drop_exchange();                       // the upstream exchange, cancelled
     void next_upstream();                       // this candidate will not do: the next one
     void abandon_upstream(const std::string& why);  // stop reading this upstream, then upstream_failed
-    void hold_back();
-    void reject_peer_body(const std::string& why);  // not what the pointer promised: the next candidate  // pause / resume the upstream by how far it runs ahead of its readers
+    void hold_back();  // pause / resume the upstream by how far it runs ahead of its readers
+    void reject_peer_body(const std::string& why);  // not what the pointer promised: the next candidate
+    void forget_peer_body();
+    std::uint64_t largest_promised() const;  // what a peer's unverified answer left: its store writer, its read fd, its digest
     std::uint64_t max_object() const { return cache_.cfg_.store.max_bytes / 8; }
     bool compatible(const Downstream& d) const;
 
@@ -136,6 +144,7 @@ class Fill {
     std::unique_ptr<Sha256> sha_;  // of the body as it arrives
     std::string digest_;           // its hex, once complete
     bool unverified_ = false;      // a peer's body: no waiter sees it before it matches its pointer
+    std::string peer_mark_;        // the X-SR-Peer mark sent to the current peer: its answer is bound to it
     int read_fd_ = -1;
     std::uint64_t available_ = 0;
     bool paused_ = false;     // the upstream is held back (hold_back)

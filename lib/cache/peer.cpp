@@ -2,6 +2,7 @@
 
 #include "core/secret.hpp"
 
+#include <cctype>
 #include <charconv>
 
 namespace sr::cache {
@@ -62,6 +63,66 @@ bool peer_mark_valid(const std::optional<std::string>& key, std::string_view mar
 
 void sign_record(const std::string& key, std::string_view ns, Value& record) {
     record["mac"] = hex_of(hmac_sha256(key, {signed_bytes(ns, record)}));
+}
+
+namespace {
+
+bool framing_field(std::string_view lower_name) {
+    return lower_name == "content-length" || lower_name == "transfer-encoding" || lower_name == "connection" ||
+           lower_name == "keep-alive" || lower_name == "x-sr-peer-auth";
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// The MAC of an answer: the request's mark, the URL, the status, the list of
+// field names and every line of those fields, in order.
+std::string response_mac(const std::string& key, std::string_view mark, const std::string& url, int status,
+                         std::string_view names, const Headers& fields) {
+    std::string lines;
+    for (const auto& [n, v] : fields) {
+        lines += lower(n);
+        lines += ':';
+        lines += v;
+        lines += '\n';
+    }
+    std::string st = std::to_string(status);
+    return hex_of(hmac_sha256(key, {"sr-peer-response\n", mark, "\n", url, "\n", st, "\n", names, "\n", lines}));
+}
+
+}  // namespace
+
+void sign_peer_response(const std::string& key, std::string_view mark, const std::string& url, int status,
+                        Headers& h) {
+    std::string names;
+    Headers covered;
+    for (const auto& [n, v] : h) {
+        std::string l = lower(n);
+        if (framing_field(l)) continue;
+        covered.emplace_back(n, v);
+        if (("," + names + ",").find("," + l + ",") == std::string::npos) names += (names.empty() ? "" : ",") + l;
+    }
+    h.emplace_back("X-SR-Peer-Auth", "h=" + names + ";mac=" + response_mac(key, mark, url, status, names, covered));
+}
+
+std::optional<Headers> authentic_peer_response(const std::string& key, std::string_view mark, const std::string& url,
+                                               int status, const Headers& received) {
+    auto auth = get_header(received, "x-sr-peer-auth");
+    if (!auth || auth->substr(0, 2) != "h=") return std::nullopt;
+    auto semi = auth->find(";mac=");
+    if (semi == std::string_view::npos) return std::nullopt;
+    std::string_view names = auth->substr(2, semi - 2);
+    std::string list = "," + std::string(names) + ",";
+    Headers covered;
+    for (const auto& [n, v] : received) {
+        std::string l = lower(n);
+        if (!framing_field(l) && list.find("," + l + ",") != std::string::npos) covered.emplace_back(n, v);
+    }
+    if (!same_secret(auth->substr(semi + 5), response_mac(key, mark, url, status, names, covered))) return std::nullopt;
+    return covered;
 }
 
 bool record_authentic(const std::string& key, std::string_view ns, const Value& record) {

@@ -17,11 +17,15 @@
 //   may write into the DHT of an open overlay; only a key holder can write
 //   a record another cache acts on.
 // - A replica pointer names the SHA-256 of the body the holder stored
-//   ("digest", hex). A fill from a peer is checked against it before any of
-//   it is served or stored, so a holder cannot serve other bytes than the
-//   ones it announced, and a forged endpoint serves nothing.
+//   ("digest", hex; one pointer per variant). A fill from a peer is checked
+//   against them before any of it is served or stored, so a holder cannot
+//   serve other bytes than the ones it announced, and a forged endpoint
+//   serves nothing. The holder's answer carries X-SR-Peer-Auth, a MAC over
+//   the request's mark, the status and the header fields: only the fields
+//   it covers are kept.
 #pragma once
 
+#include "cache/policy.hpp"
 #include "core/value.hpp"
 
 #include <cstdint>
@@ -41,6 +45,16 @@ bool peer_mark_valid(const std::optional<std::string>& key, std::string_view mar
 void sign_record(const std::string& key, std::string_view ns, Value& record);
 // True when record carries the mac sign_record would give it.
 bool record_authentic(const std::string& key, std::string_view ns, const Value& record);
+
+// A peer's answer to a marked request: the holder appends X-SR-Peer-Auth,
+// "h=NAMES;mac=HEX", an HMAC-SHA256 over the request's mark, the URL, the
+// status and every line of the fields it lists (all but the framing ones), so
+// that freshness, type and the rest are the holder's, for this request.
+void sign_peer_response(const std::string& key, std::string_view mark, const std::string& url, int status,
+                        Headers& h);
+// The signed fields of a received answer, or nothing when the mac does not check out.
+std::optional<Headers> authentic_peer_response(const std::string& key, std::string_view mark, const std::string& url,
+                                               int status, const Headers& received);
 
 std::string hex_of(std::string_view bytes);
 

@@ -8,6 +8,7 @@
 
 #include <event2/bufferevent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -68,11 +69,13 @@ void Services::save() const {
     Value all = Value::array();
     for (const auto& [k, r] : regs_) all.push_back({{"name", r.name}, {"url", r.url}, {"ttl", r.ttl}, {"attrs", r.attrs}});
     std::string tmp = file_ + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << all.dump(1) << "\n";
-        if (!out) throw Error("io", "cannot write " + tmp);
-    }
+    std::string text = all.dump(1) + "\n";
+    // 0600 whatever the umask, like the rest of the store.
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && ::fchmod(fd, 0600) == 0 &&
+              ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    if (fd >= 0 && ::close(fd) != 0) ok = false;
+    if (!ok) throw Error("io", "cannot write " + tmp + ": " + std::strerror(errno));
     if (std::rename(tmp.c_str(), file_.c_str()) != 0) throw Error("io", "cannot write " + file_ + ": " + std::strerror(errno));
 }
 
@@ -104,7 +107,7 @@ std::size_t Services::withdraw(const std::string& name, const std::string& url) 
     save();
     // A DHT remove takes every value of the key with our secret: put back the instances that stay.
     auto alive = alive_;
-    dht_.call("dht.remove", {{"name", name}, {"ns", "svc"}, {"secret", bytes_value(secret_)}}, 5'000'000,
+    dht_.call("dht.remove", {{"name", name}, {"ns", "svc"}, {"secret", bytes_value(removal_secret(secret_, "svc", name))}}, 5'000'000,
               [this, alive, name](const Value& err, const Value&) {
                   if (!*alive) return;
                   if (!err.is_null()) log::warn("service ", name, ": remove from the DHT failed: ", err.value("message", ""));
@@ -125,7 +128,7 @@ void Services::put(Registration& r) {
     if (key) sign_record(*key, "svc", desc);
     Value params{{"name", r.name},  {"ns", "svc"},        {"type", "svc"},
                  {"value", bytes_value(pack_record(desc))}, {"ttl", r.ttl}, {"vid", vid_of(r.url)},
-                 {"secret", bytes_value(secret_)}};
+                 {"secret", bytes_value(removal_secret(secret_, "svc", r.name))}};
     auto alive = alive_;
     auto reg = std::make_pair(r.name, r.url);
     r.last_put = now;  // a failed put is retried at the next tick, not hammered
@@ -266,7 +269,7 @@ void Services::proxy(std::unique_ptr<Downstream> d) {
                 to.host_header = u.authority();
                 std::string base = u.path;
                 if (!base.empty() && base.back() == '/') base.pop_back();
-                candidates.push_back({to, base + rest, false, "instance " + inst["url"].get<std::string>(), "", 0});
+                candidates.push_back({to, base + rest, false, "instance " + inst["url"].get<std::string>(), {}});
                 if (dscp < 0) {
                     auto q = inst["attrs"].value("qos", "");
                     if (auto it = cache_.config().qos_classes.find(q); it != cache_.config().qos_classes.end()) dscp = it->second;

@@ -542,7 +542,13 @@ std::shared_ptr<Connection> connect_unix(Loop& loop, const std::string& path, Co
         throw Error("unavailable", "cannot connect to " + path + ": " + why);
     }
     evutil_make_socket_nonblocking(fd);
-    return Connection::adopt(loop, fd, limits, counters);
+    // Read pausing is for the daemon's side: a client that stopped reading
+    // answers because its own requests are queued could wait on a daemon
+    // that waits on it.
+    Limits client_limits = limits;
+    client_limits.pause_output = SIZE_MAX;
+    client_limits.max_unanswered = SIZE_MAX;
+    return Connection::adopt(loop, fd, client_limits, counters);
 }
 
 }  // namespace sr::rpc

@@ -1,4 +1,5 @@
 // Peer authentication: the X-SR-Peer mark and the signed DHT records (peer.hpp).
+#include "cache/coop.hpp"
 #include "cache/peer.hpp"
 
 #include <gtest/gtest.h>
@@ -48,4 +49,74 @@ TEST(CachePeerRecord, SignedRecordsVerifyAndForgeriesDoNot) {
     pack_value(pk, ptr);
     auto handle = msgpack::unpack(buf.data(), buf.size());
     EXPECT_TRUE(record_authentic(key, "obj", to_value(handle.get())));
+}
+
+// A holder's answer: what an on-path attacker or a sloppy proxy changes in
+// the header fields is caught; fields it adds are not kept.
+TEST(CachePeerResponse, SignedFieldsVerifyAndAlteredOnesDoNot) {
+    const std::string key = "0123456789abcdef-key";
+    const std::string url = "http://a/x", mark = "t=1000,mac=" + std::string(64, 'b');
+    Headers sent{{"Cache-Control", "max-age=60"}, {"Content-Type", "text/plain"}, {"Vary", "Accept-Encoding"},
+                 {"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}, {"Age", "3"}, {"X-Cache", "PEER-HIT"},
+                 {"Content-Length", "10"}};
+    sign_peer_response(key, mark, url, 200, sent);
+    ASSERT_EQ(sent.back().first, "X-SR-Peer-Auth");
+    // As received: evhttp's own fields appended, names in another case.
+    Headers received = sent;
+    received.emplace_back("Date", "Sat, 05 Dec 2026 19:00:00 GMT");
+    received.emplace_back("Connection", "keep-alive");
+    received[0].first = "cache-control";
+    auto fields = authentic_peer_response(key, mark, url, 200, received);
+    ASSERT_TRUE(fields);
+    EXPECT_EQ(fields->size(), 7u);  // the signed ones, both Set-Cookie lines, not Date, not the framing
+    EXPECT_FALSE(has_header(*fields, "date"));
+    EXPECT_FALSE(has_header(*fields, "content-length"));
+
+    Headers fresher = received;
+    fresher[0].second = "max-age=31536000";  // the attack: a longer life for the copy
+    EXPECT_FALSE(authentic_peer_response(key, mark, url, 200, fresher));
+    Headers dropped = received;
+    dropped.erase(dropped.begin() + 4);  // a Set-Cookie line removed
+    EXPECT_FALSE(authentic_peer_response(key, mark, url, 200, dropped));
+    Headers added = received;
+    added.insert(added.begin(), {"Vary", "Cookie"});  // a line of a signed field added
+    EXPECT_FALSE(authentic_peer_response(key, mark, url, 200, added));
+    EXPECT_FALSE(authentic_peer_response(key, "t=1001,mac=" + std::string(64, 'b'), url, 200, received));  // replayed
+    EXPECT_FALSE(authentic_peer_response(key, mark, url + "y", 200, received));
+    EXPECT_FALSE(authentic_peer_response(key, mark, url, 206, received));
+    EXPECT_FALSE(authentic_peer_response("another-key-0123456", mark, url, 200, received));
+    Headers unsigned_answer = received;
+    remove_header(unsigned_answer, "x-sr-peer-auth");
+    EXPECT_FALSE(authentic_peer_response(key, mark, url, 200, unsigned_answer));
+}
+
+TEST(CachePeerRecord, PointerFieldsOfTheWrongTypeOrTooLargeAreSkipped) {
+    const std::string url = "http://a/x";
+    Value ptr{{"url", url}, {"endpoint", "10.0.0.1:8080"}, {"digest", std::string(64, 'a')},
+              {"size", 10}, {"expires", 2000}};
+    auto p = read_pointer(ptr, url, 1000, 100);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->endpoint, "10.0.0.1:8080");
+    EXPECT_EQ(p->body.size, 10u);
+    EXPECT_FALSE(read_pointer(ptr, url, 2000, 100));        // expired
+    EXPECT_FALSE(read_pointer(ptr, url + "y", 1000, 100));  // another URL's
+    EXPECT_FALSE(read_pointer(ptr, url, 1000, 9));          // larger than the store takes
+    for (const char* field : {"url", "endpoint", "digest", "size", "expires"}) {
+        Value wrong = ptr;
+        wrong[field] = Value::array();  // would throw in value(); must not close the link to sr-dhtd
+        EXPECT_FALSE(read_pointer(wrong, url, 1000, 100)) << field;
+        wrong.erase(field);
+        EXPECT_FALSE(read_pointer(wrong, url, 1000, 100)) << field;
+    }
+    Value named = ptr;
+    named["endpoint"] = "cache.example.net:8080";  // by name: would need a blocking lookup
+    EXPECT_FALSE(read_pointer(named, url, 1000, 100));
+}
+
+TEST(CachePeerRecord, RemovalSecretsDifferByName) {
+    const std::string secret(16, 's');
+    EXPECT_EQ(removal_secret(secret, "obj", "http://a/x").size(), 16u);
+    EXPECT_EQ(removal_secret(secret, "obj", "http://a/x"), removal_secret(secret, "obj", "http://a/x"));
+    EXPECT_NE(removal_secret(secret, "obj", "http://a/x"), removal_secret(secret, "obj", "http://a/y"));
+    EXPECT_NE(removal_secret(secret, "obj", "web"), removal_secret(secret, "svc", "web"));
 }
