@@ -7,17 +7,19 @@
 #
 # Nodes 1 and 2: sr-dhtd + sr-cached sharing a peer key. Node 3: an overlay
 # member of this open overlay run by the attacker, with an HTTP server of its
-# own on 127.0.0.248. Node 4: sr-dhtd + sr-cached without a peer key.
+# own on 127.0.0.248. Node 4: sr-dhtd + sr-cached without a peer key. On
+# 127.0.0.247, a holder with the peer key that misbehaves (fake_holder.py).
 
 load '../bats/helpers'
 
 ORIGIN_PY="$SR_TESTS/origin.py"
 FORGE="$BATS_TEST_DIRNAME/forge_record.py"
+HOLDER="$BATS_TEST_DIRNAME/fake_holder.py"
 
 setup_file() {
     export ADDR_BASE=240 PORT=4240
     lab_setup
-    export ORIGIN="127.0.0.249:4249" ATTACKER="127.0.0.248:4248"
+    export ORIGIN="127.0.0.249:4249" ATTACKER="127.0.0.248:4248" HOLDER_AT="127.0.0.247:4247"
     (umask 077 && head -c 32 /dev/urandom | base64 >"$LAB/peer.key")
     mkdir -p "$LAB/origin" "$LAB/attacker/www"
     mkfifo "$LAB/origin/ready"
@@ -36,6 +38,12 @@ setup_file() {
     start_node 2 --join "$(node_addr 1)"
     start_node 3 --join "$(node_addr 1)"
     start_node 4 --join "$(node_addr 1)"
+    mkdir -p "$LAB/holder"
+    mkfifo "$LAB/holder/ready"
+    "$PYTHON" "$HOLDER" --listen "$HOLDER_AT" --key-file "$LAB/peer.key" --ready-fd 9 9>"$LAB/holder/ready" \
+        2>>"$LAB/holder/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$LAB/holder/pid"
+    wait_ready "$LAB/holder/ready" || { cat "$LAB/holder/log" >&2; return 1; }
     start_cached 1 --peer-key-file "$LAB/peer.key"
     start_cached 2 --peer-key-file "$LAB/peer.key"
     start_cached 4
@@ -119,6 +127,44 @@ attacker_asked() { grep -q "GET /$1" "$LAB/attacker/log"; }
     get 2 "$t" | cmp <(expected "$t") -
     [ "$(xcache)" = PEER ]
     [ "$(count /honest)" -eq 1 ]
+}
+
+# point_to_fake_holder TARGET: a signed pointer to the fake holder for TARGET, put by node 3.
+point_to_fake_holder() {
+    local hex
+    hex="$("$PYTHON" "$HOLDER" --pointer "$(url "$1")" "$HOLDER_AT" "$1" --key-file "$LAB/peer.key")"
+    at 3 "$PYTHON" "$FORGE" "$(node_dir 3)/run/dhtd.sock" raw obj "$(url "$1")" "$hex"
+}
+
+@test "the fake holder speaks the protocol: its honest answer is taken (PEER)" {
+    local t='/honest-1?size=5000'
+    point_to_fake_holder "$t"
+    get 2 "$t" | cmp <(expected "$t") -
+    [ "$(xcache)" = PEER ]
+    [ "$(count /honest-1)" -eq 0 ]
+}
+
+@test "a holder whose answer's fields were altered after signing is not believed (no longer life)" {
+    local t='/alter-1?size=5000&cc=max-age%3D60'
+    point_to_fake_holder "$t"
+    local before
+    before="$(stats 2 peer_bodies_rejected)"
+    get 2 "$t" | cmp <(expected "$t") -
+    [ "$(xcache)" = MISS ]
+    [ "$(count /alter-1)" -eq 1 ]
+    [ "$(stats 2 peer_bodies_rejected)" -gt "$before" ]
+    # The stored copy is the origin's: max-age=60, not the year the attacker sent.
+    run at 2 sr-ctl -j cache stat "$(url "$t")"
+    assert_success
+    [ "$(jq -r .lifetime <<<"$output")" -eq 60 ]
+}
+
+@test "a holder that breaks off mid-body: the fill goes on to the origin, the client gets the whole body" {
+    local t='/truncate-1?size=300000&cc=max-age%3D600'
+    point_to_fake_holder "$t"
+    get 2 "$t" | cmp <(expected "$t") -
+    [ "$(xcache)" = MISS ]
+    [ "$(count /truncate-1)" -eq 1 ]
 }
 
 @test "a service descriptor forged by an overlay member sends no request anywhere (no SSRF through /svc/)" {

@@ -5,6 +5,7 @@ looks for its peers' records.
 
     forge_record.py SOCKET obj URL ENDPOINT BODY_FILE [MAC]
     forge_record.py SOCKET svc NAME INSTANCE_URL [MAC]
+    forge_record.py SOCKET raw NS NAME HEX
 
 obj: puts under URL the replica pointer sr-cached publishes for an object it
 holds -- {url, endpoint, expires, digest, size[, mac]} -- naming ENDPOINT as
@@ -13,6 +14,7 @@ signature can give the forgery away.
 svc: puts under NAME a service descriptor {name, url, node, expires, attrs[,
 mac]} sending the service's requests to INSTANCE_URL (a server-side request
 forgery, if a cache followed it).
+raw: puts the msgpack bytes HEX as they are (a record signed elsewhere).
 Prints the put's answer.
 """
 import hashlib
@@ -42,6 +44,10 @@ def call(path, method, params):
 
 def main():
     path, ns = sys.argv[1:3]
+    if ns == "raw":
+        ns, name, value = sys.argv[3], sys.argv[4], bytes.fromhex(sys.argv[5])
+        print(call(path, "dht.put", {"name": name, "ns": ns, "value": value, "ttl": 600}))
+        return
     expires = int(time.time()) + 3600
     if ns == "obj":
         url, endpoint, body_file = sys.argv[3:6]
