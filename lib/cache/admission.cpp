@@ -56,10 +56,20 @@ std::size_t descriptor_limit() {
 
 }  // namespace
 
+std::size_t raise_fd_limit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+        rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (1u << 20) : rl.rlim_max;
+        (void)::setrlimit(RLIMIT_NOFILE, &raised);
+    }
+    return descriptor_limit();
+}
+
 ConnectionLimits resolve_connection_limits(ConnectionLimits l) {
     // The rest of the descriptors: the store's files, upstream connections, the control socket.
     std::size_t fds = descriptor_limit();
-    if (l.max_connections == 0) l.max_connections = std::max<std::size_t>(fds / 2, 16);
+    if (l.max_connections == 0) l.max_connections = std::max<std::size_t>((fds > 64 ? fds - 64 : 0) / 3, 16);
     else if (l.max_connections + 64 > fds)
         throw Error("config", "--max-connections " + std::to_string(l.max_connections) + " leaves too few of the " +
                                   std::to_string(fds) +
@@ -119,14 +129,15 @@ void ClientConnections::admit(bufferevent* bev) {
     auto c = std::make_unique<Conn>(Conn{this, fd, st.st_ino, source_of(ss)});
     Conn& conn = *c;
     conns_[fd] = std::move(c);
-    bool over = false;
-    if (per_source_[conn.source] >= limits_.max_per_source) {
-        prune(&conn.source);
-        over = per_source_[conn.source] >= limits_.max_per_source;
-    }
-    if (!over && open() - 1 >= limits_.max_connections) {  // open() counts conn already
-        prune(nullptr);
-        over = open() - 1 >= limits_.max_connections;
+    // At a limit, the counts may hold connections evhttp has freed since the
+    // last pass: look (at most every kPruneEvery), then count again.
+    auto over_limit = [&] {
+        return per_source_[conn.source] >= limits_.max_per_source || open() - 1 >= limits_.max_connections;
+    };  // open() counts conn already
+    bool over = over_limit();
+    if (over) {
+        prune_if_due();
+        over = over_limit();
     }
     ++per_source_[conn.source];
     if (over) {
@@ -152,11 +163,18 @@ void ClientConnections::forget(int fd) {
     conns_.erase(it);
 }
 
-void ClientConnections::prune(const std::string* source) {
+void ClientConnections::prune() {
+    last_prune_us_ = Loop::now_us();
     std::vector<int> gone;
-    for (const auto& [fd, c] : conns_)
-        if ((!source || c->source == *source) && !alive(*c)) gone.push_back(fd);
+    for (const auto& [fd, c] : conns_) {
+        ++stats_.checked;
+        if (!alive(*c)) gone.push_back(fd);
+    }
     for (int fd : gone) forget(fd);
+}
+
+void ClientConnections::prune_if_due() {
+    if (Loop::now_us() - last_prune_us_ >= kPruneEvery) prune();
 }
 
 void ClientConnections::close(Conn& c, const char* answer) {
@@ -170,7 +188,7 @@ void ClientConnections::close(Conn& c, const char* answer) {
 }
 
 void ClientConnections::sweep() {
-    prune(nullptr);
+    prune();
     std::int64_t now = Loop::now_us();
     for (auto& [fd, c] : conns_) {
         if (c->closing || c->busy || now < c->deadline_us) continue;

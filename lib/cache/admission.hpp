@@ -22,6 +22,14 @@
 // fills'). A request's start and its answer's end (evhttp's on-complete
 // callback) move a connection between busy and idle. To close one we shut
 // its socket down; evhttp then sees the end of the stream and frees it.
+//
+// Finding the connections evhttp has freed costs an fstat each. At a limit
+// every new connection would want that pass over all of them, so a flood of
+// refused connections at --max-connections (thousands open) would buy
+// thousands of system calls each: the pass runs at most once every
+// kPruneEvery (and from the sweep timer), and between passes the counts
+// may still hold connections closed since, so a connection is refused a
+// little early rather than the daemon spending its CPU on refusals.
 #pragma once
 
 #include "core/loop.hpp"
@@ -45,23 +53,32 @@ struct evbuffer_cb_info;
 namespace sr::cache {
 
 struct ConnectionLimits {
-    std::size_t max_connections = 0;         // 0: half the descriptor limit
+    std::size_t max_connections = 0;         // 0: a third of what the descriptor limit leaves (64 kept)
     std::size_t max_per_source = 256;        // one address (IPv6: its /64)
     std::int64_t header_timeout_us = 20'000'000;
     std::int64_t keepalive_timeout_us = 15'000'000;
 };
 
-// max_connections 0 → half the descriptor limit; Error("config") when a
-// given one leaves fewer than 64 descriptors for everything else.
+// max_connections 0 → a third of the descriptors beyond 64: a client being
+// filled holds about three (its connection, the upstream's, the store file);
+// Error("config") when a given one leaves fewer than 64 descriptors for
+// everything else.
 ConnectionLimits resolve_connection_limits(ConnectionLimits l);
+
+// Raises the soft RLIMIT_NOFILE to the hard one (as sr-dhtd does), before
+// the limits above are worked out; returns the soft limit now in force.
+std::size_t raise_fd_limit();
 
 struct ConnectionStats {
     std::uint64_t refused = 0;    // over a limit: 503 and closed
     std::uint64_t timed_out = 0;  // request too slow (408) or idle too long
+    std::uint64_t checked = 0;    // liveness checks (one fstat each) while pruning
 };
 
 class ClientConnections {
   public:
+    static constexpr std::int64_t kPruneEvery = 100'000;  // µs between two passes at a limit
+
     // Throws Error("config") when max_connections is not below the descriptor limit.
     ClientConnections(Loop& loop, ConnectionLimits limits);
     ~ClientConnections();
@@ -94,7 +111,8 @@ class ClientConnections {
     void admit(bufferevent* bev);
     bool alive(const Conn& c) const;
     void forget(int fd);
-    void prune(const std::string* source);  // drop the connections evhttp has freed
+    void prune();      // drop the connections evhttp has freed: one fstat each
+    void prune_if_due();  // prune, unless that was done less than kPruneEvery ago
     void close(Conn& c, const char* answer);
     void sweep();
     Conn* find(evhttp_request* req);
@@ -106,6 +124,7 @@ class ClientConnections {
     std::size_t closing_ = 0;
     std::vector<bufferevent*> pending_;  // new, not looked at yet (a reference held)
     Timer admit_timer_, sweep_timer_;
+    std::int64_t last_prune_us_ = -kPruneEvery;
     ConnectionStats stats_;
 };
 

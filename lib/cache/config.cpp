@@ -30,7 +30,7 @@ CommandLine::CommandLine() {
         ->check(CLI::Range(1.0, 3600.0))
         ->capture_default_str();
     app.add_option("--max-connections", o.max_connections,
-                   "Client connections at most, all sources together (0: half the descriptor limit)")
+                   "Client connections at most, all sources together (0: a third of the descriptor limit, less 64)")
         ->capture_default_str();
     app.add_option("--max-connections-per-source", o.max_connections_per_source,
                    "Client connections at most from one address (an IPv6 /64)")

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/exit.hpp"
 
+#include <iostream>
 #include <memory>
 
 namespace sr::cache {
@@ -25,12 +26,17 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
         auto* sub = cache->add_subcommand("list", "Stored objects under a URL prefix (default: all)");
         auto prefix = string_operand(sub, "PREFIX", "URL prefix, e.g. http://example.net/video/", false);
         auto limit = std::make_shared<unsigned>(1000);
-        sub->add_option("-n,--limit", *limit, "At most this many")->capture_default_str();
+        sub->add_option("-n,--limit", *limit, "At most this many (sr-cached lists at most 10000 at a time)")
+            ->capture_default_str();
         commands.push_back({sub, [=, &opts] {
             Client c(opts.socket_for("cached"), opts.timeout_ms);
             Value r = c.call("cache.list", {{"prefix", *prefix}, {"limit", *limit}});
             Output out(opts.output(), {"url", "size", "stored", "idle", "variant"});
             for (const auto& o : r["objects"]) out.row(o);
+            // The daemon's own bound cut the listing short of -n: say so, the data stays clean.
+            if (r.value("more", false) && r["objects"].size() < *limit)
+                std::cerr << "sr-ctl: cache list: sr-cached listed " << r["objects"].size()
+                          << " objects, its maximum for one answer; more match: narrow the prefix\n";
             return r["objects"].empty() ? exit_no_result : exit_ok;
         }});
     }

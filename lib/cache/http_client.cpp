@@ -1,5 +1,6 @@
 #include "cache/http_client.hpp"
 
+#include "cache/request_check.hpp"
 #include "core/error.hpp"
 
 #include <arpa/inet.h>
@@ -168,6 +169,21 @@ void push_header(HttpClient::Conn* c) {
     c->field.clear();
     c->value.clear();
     c->in_value = false;
+}
+
+// Why req cannot go out as it is, or "": a byte that would end a line or
+// split the request line early at a lenient reader (the client's own checks
+// refuse these before; this keeps any path that forgot from reaching an origin).
+std::string unsendable(const ClientRequest& req) {
+    for (unsigned char c : req.method)
+        if (c <= 0x20 || c >= 0x7f) return "a control byte or space in the method";
+    if (auto r = check_target(req.target)) return r->why;
+    for (const auto& [name, value] : req.headers) {
+        for (unsigned char c : name)
+            if (c <= 0x20 || c >= 0x7f || c == ':') return "a control byte, space or colon in a field name";
+        if (!valid_field_value(value)) return "a control byte in the value of a field";
+    }
+    return {};
 }
 
 std::string serialize(const Endpoint& to, const ClientRequest& req) {
@@ -392,6 +408,16 @@ HttpClient::Handle HttpClient::fetch(const Endpoint& to, ClientRequest req, Call
     e->to = to;
     e->req = std::move(req);
     e->cb = std::move(cb);
+    if (std::string bad = unsendable(e->req); !bad.empty()) {
+        // Never written out; reported from the loop, never from inside fetch().
+        std::string why = "refused to send the request to " + to.str() + ": " + bad;
+        std::weak_ptr<Exchange> weak = e;
+        e->deferred = std::make_unique<Timer>(loop_, [weak, why] {
+            if (auto x = weak.lock(); x && !x->cancelled && x->cb.on_done) x->cb.on_done(false, why);
+        });
+        e->deferred->arm_in(0);
+        return e;
+    }
     std::unique_ptr<Conn> conn;
     auto& pool = idle_[{to, e->req.dscp}];
     if (!pool.empty()) {

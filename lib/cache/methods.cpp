@@ -4,11 +4,18 @@
 #include "cache/services.hpp"
 #include "core/error.hpp"
 
+#include <algorithm>
+
 namespace sr::cache {
 
 namespace {
 
 using rpc::Type;
+
+// cache.list's bounds: objects in one answer, and the bytes of their URLs
+// (well inside the control socket's 4 MiB frame).
+constexpr std::uint64_t kListMax = 10'000;
+constexpr std::size_t kListBytes = 2 << 20;
 
 Value object_value(const ObjectInfo& o, std::int64_t now) {
     return Value{{"url", o.url},       {"variant", o.variant}, {"size", o.body_size},
@@ -50,6 +57,7 @@ Value stats_value(const Cache& c) {
                  {"connections_open", c.connections() ? c.connections()->open() : 0},
                  {"connections_refused", c.connections() ? c.connections()->stats().refused : 0},
                  {"connections_timed_out", c.connections() ? c.connections()->stats().timed_out : 0},
+                 {"connections_checked", c.connections() ? c.connections()->stats().checked : 0},
                  {"upstream_pauses", s.upstream_pauses},
                  {"replicas_published", c.replicas_published()},
                  {"replicas_withdrawn", c.replicas_withdrawn()},
@@ -71,13 +79,25 @@ void add_methods(rpc::Registry& reg, Cache& cache) {
                  false, [&cache](const Value&, rpc::Call&) { return stats_value(cache); });
     reg.add_sync("cache.list", "Stored objects whose URL starts with prefix, in URL order.",
                  {{"prefix", Type::str, false, "URL prefix (default: all)"},
-                  {"limit", Type::uint, false, "at most this many (default 1000)"}},
+                  {"limit", Type::uint, false, "at most this many (default 1000, at most 10000)"}},
                  false, [&cache](const Value& p, rpc::Call&) {
                      std::int64_t now = wall_seconds();
+                     // One answer is one frame, built in memory: bounded in count and in URL bytes.
+                     std::size_t limit = std::min<std::uint64_t>(p.value("limit", std::uint64_t{1000}), kListMax);
+                     auto found = cache.store().list(p.value("prefix", ""), limit + 1);
+                     bool more = found.size() > limit;
+                     found.resize(std::min(found.size(), limit));
                      Value out = Value::array();
-                     for (const auto& o : cache.store().list(p.value("prefix", ""), p.value("limit", 1000u)))
+                     std::size_t bytes = 0;
+                     for (const auto& o : found) {
+                         bytes += o.url.size() + o.variant.size() + 64;
+                         if (bytes > kListBytes) {
+                             more = true;
+                             break;
+                         }
                          out.push_back(object_value(o, now));
-                     return Value{{"objects", out}};
+                     }
+                     return Value{{"objects", out}, {"more", more}};
                  });
     reg.add_sync("cache.stat", "Everything stored for one URL: each variant's status, headers, age and freshness.",
                  {{"url", Type::str, true, "the absolute URL (http://HOST/PATH)"}}, false,

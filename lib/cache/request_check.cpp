@@ -69,7 +69,28 @@ int dots(std::string_view seg) {
     return n;
 }
 
+bool control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
 }  // namespace
+
+bool valid_field_value(std::string_view v) {
+    for (unsigned char c : v)
+        if (control(c) && c != '\t') return false;
+    return true;
+}
+
+std::optional<Refusal> check_target(std::string_view target) {
+    for (unsigned char c : target) {
+        if (c == ' ') return bad("a space in the request target");
+        if (control(c)) return bad("a control byte in the request target: \"" + printable(target) + "\"");
+    }
+    return std::nullopt;
+}
+
+std::optional<Refusal> check_framing(const Headers& h, std::string_view method, std::string_view target) {
+    if (auto r = check_target(target)) return r;
+    return check_framing(h, method);
+}
 
 std::optional<Refusal> check_framing(const Headers& h, std::string_view method) {
     std::optional<std::string> length;
@@ -80,6 +101,9 @@ std::optional<Refusal> check_framing(const Headers& h, std::string_view method) 
         // A name evhttp kept with whitespace ("Transfer-Encoding ") is not the
         // field we check, yet a lenient reader downstream may take it for it.
         if (!is_token(name)) return bad("the field name \"" + printable(name) + "\" is not a token");
+        // A CR, VT or FF that a lenient reader downstream takes for a line's end.
+        if (!valid_field_value(value))
+            return bad("a control byte in the value of " + printable(name) + ": \"" + printable(value) + "\"");
         if (iequals(name, "content-length")) {
             std::string_view v = value;
             if (v.empty() || v.size() > 18)
@@ -130,6 +154,10 @@ bool has_dot_segment(std::string_view path) {
 
 NormalisedTarget normalise_target(std::string_view target) {
     NormalisedTarget out;
+    if (auto r = check_target(target)) {
+        out.refusal = std::move(r);
+        return out;
+    }
     auto q = target.find('?');
     std::string_view path = target.substr(0, q);
     std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q);

@@ -11,6 +11,16 @@
 // framing every reader must agree on, and the caller answers anything else
 // with 400 and closes the connection (what follows on it is unframed).
 //
+// Control bytes (RFC 9110 §5.5, RFC 9112 §2.2, §3.2). evhttp refuses a bare
+// CR or LF in a field value itself, but keeps every other control byte (and
+// DEL) in a value, and any byte but SP in the request target, bare CR
+// included; the upstream client would write them out verbatim, and a lenient
+// origin may take a CR, VT or FF for the end of a line. A value with a byte
+// below 0x20 other than HTAB, or 0x7f, is refused with the framing; a target
+// with a control byte or a space is refused before routing. (A NUL cannot be
+// seen: evhttp keeps C strings, so a value ends at its first NUL and the rest
+// of that line is dropped, never forwarded.)
+//
 // Targets (RFC 3986 §5.2.4, route path traversal). Dot-segments, written
 // plainly or percent-encoded (%2e), are removed before the route's prefix
 // is matched and before the URL becomes the cache key, so /img/../admin is
@@ -33,11 +43,20 @@ struct Refusal {
     std::string why;  // one line for the client and the log
 };
 
-// method: the request's method name ("GET", …). nullopt: framing is sound.
+// method: the request's method name ("GET", …). nullopt: framing is sound
+// and no field value holds a control byte. With a target, it is checked too
+// (check_target).
 std::optional<Refusal> check_framing(const Headers& h, std::string_view method);
+std::optional<Refusal> check_framing(const Headers& h, std::string_view method, std::string_view target);
+
+// RFC 9110 §5.5 field-value: VCHAR, obs-text, SP and HTAB; no other byte
+// below 0x20 (CR, LF, NUL among them), no DEL.
+bool valid_field_value(std::string_view v);
+// A request target with no control byte (below 0x20, or DEL) and no space: 400 otherwise.
+std::optional<Refusal> check_target(std::string_view target);
 
 // The origin-form target (path[?query]) with its path's dot-segments
-// removed, or a Refusal. Only the path is touched; the query is kept as it came.
+// removed, or a Refusal (check_target's among them). Only the path is touched; the query is kept as it came.
 struct NormalisedTarget {
     std::string target;
     std::optional<Refusal> refusal;

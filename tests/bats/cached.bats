@@ -313,6 +313,41 @@ EOF
     assert_failure 1
 }
 
+# cache.list used to take any limit and build one answer of every match, however
+# large; now at most 10000 objects and about 2 MiB of URLs, and "more" says so.
+@test "cache list: one answer is bounded (limit clamped, about 2 MiB of URLs) and says more match" {
+    # 300 stored objects with 7,000-byte URLs: 2.1 MB of URLs under one prefix.
+    run "$PYTHON" - "$CACHE" <<'PY'
+import http.client, sys
+host, port = sys.argv[1].rsplit(":", 1)
+c = http.client.HTTPConnection(host, int(port), timeout=10)
+pad = "p" * 7000
+for i in range(300):
+    c.request("GET", f"/biglist/{i:04d}?cc=max-age%3D300&pad={pad}")
+    r = c.getresponse()
+    r.read()
+    assert r.status == 200, r.status
+print("ok")
+PY
+    [ "$output" = ok ]
+    run ctl -j call cached cache.list "{\"prefix\": \"http://$CACHE/biglist/\", \"limit\": 4294967295}"
+    assert_success
+    local n
+    n=$(jq '.objects | length' <<<"$output")
+    echo "listed $n"
+    [ "$n" -gt 100 ] && [ "$n" -lt 300 ]
+    [ "$(jq .more <<<"$output")" = true ]
+    run ctl -j call cached cache.list "{\"prefix\": \"http://$CACHE/biglist/\", \"limit\": 2}"
+    [ "$(jq '.objects | length' <<<"$output")" -eq 2 ]
+    [ "$(jq .more <<<"$output")" = true ]
+    # sr-ctl goes on working and says on stderr why it listed fewer than asked.
+    ctl cache list -n 100000 "http://$CACHE/biglist/" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq "$n" ]
+    grep -q "more match" "$BATS_TEST_TMPDIR/err"
+    run ctl cache purge --prefix "http://$CACHE/biglist/"
+    assert_success
+}
+
 @test "malformed and oversized requests get a 4xx and the daemon goes on" {
     run "$PYTHON" - "$CACHE" <<'EOF'
 import socket, sys

@@ -88,6 +88,61 @@ flood() {
     [ "$(cat "$BATS_TEST_TMPDIR/b.out")" = "closed=6 open=0" ]
 }
 
+# At --max-connections, every refused connection used to make the cache fstat()
+# every open one to see which libevent had freed: with thousands open, a CPU
+# amplifier. Now that pass runs at most every 100 ms.
+@test "--max-connections: a burst of refused connections does not make the cache check every open one each time" {
+    local dir="$LAB/c3"
+    mkdir -p "$dir"
+    mkfifo "$dir/ready"
+    sr-cached --listen 127.0.0.215:4217 --origin "http://$ORIGIN" --cache-dir "$dir/cache" --runtime-dir "$dir/run" \
+        --no-cooperate --access-log off --max-connections 40 --max-connections-per-source 40 --header-timeout 30 \
+        --ready-fd 9 9>"$dir/ready" 2>>"$dir/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$dir/pid"
+    wait_ready "$dir/ready" || { cat "$dir/log" >&2; return 1; }
+    cstats() { SR_RUNTIME_DIR="$dir/run" sr-ctl -j cache stats | jq ".$1"; }
+    "$PYTHON" "$BATS_TEST_DIRNAME/http_flood.py" 127.0.0.215:4217 --source "$FLOOD" --count 40 --mode slow \
+        --duration 12 >"$BATS_TEST_TMPDIR/hold.out" 3>&- &
+    local hold=$!
+    until_true 10 bash -c "[ \$(SR_RUNTIME_DIR='$dir/run' sr-ctl -j cache stats | jq .connections_open) -eq 40 ]"
+    local checked0 refused0
+    checked0=$(cstats connections_checked)
+    refused0=$(cstats connections_refused)
+    # 500 connections from another address, as fast as they connect: each is refused.
+    run "$PYTHON" - 127.0.0.215 4217 "$CLIENT" 500 <<'PY'
+import socket, sys, time
+host, port, src, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+socks = []
+for _ in range(n):
+    s = socket.socket()
+    s.bind((src, 0))
+    s.connect((host, port))
+    socks.append(s)
+closed, deadline = 0, time.time() + 15
+for s in socks:
+    s.settimeout(max(0.1, deadline - time.time()))
+    try:
+        while s.recv(4096):
+            pass
+        closed += 1
+    except ConnectionResetError:
+        closed += 1
+    except socket.timeout:
+        pass
+print(closed)
+PY
+    echo "closed by the cache: $output"
+    [ "$output" -eq 500 ]
+    local refused checked
+    refused=$(( $(cstats connections_refused) - refused0 ))
+    checked=$(( $(cstats connections_checked) - checked0 ))
+    echo "refused $refused, liveness checks $checked (one pass per refusal would be at least $((500 * 40)))"
+    [ "$refused" -eq 500 ]
+    [ "$checked" -lt $((500 * 40 / 5)) ]
+    kill "$(cat "$dir/pid")"
+    wait "$hold" || true
+}
+
 @test "--max-connections above the descriptor limit is a configuration error naming it" {
     run sr-cached -n --listen "$CACHE" --origin "http://$ORIGIN" --cache-dir "$LAB/n" --max-connections 100000000
     [ "$status" -eq 78 ]

@@ -13,7 +13,7 @@ int refused(const Headers& h, const char* method = "POST") {
     auto r = check_framing(h, method);
     return r ? r->status : 0;
 }
-std::string norm(const char* t) {
+std::string norm(std::string_view t) {
     auto n = normalise_target(t);
     return n.refusal ? "400" : n.target;
 }
@@ -77,4 +77,45 @@ TEST(CacheRequestSecurity, JoinedDotSegmentsSeen) {
     EXPECT_TRUE(has_dot_segment("/a/."));
     EXPECT_FALSE(has_dot_segment("/images/img../admin"));
     EXPECT_FALSE(has_dot_segment("/"));
+}
+
+// RFC 9110 §5.5 / RFC 9112 §2.2: a control byte in a value is where a lenient
+// origin sees a second header line ("X-A: x\rTransfer-Encoding: chunked").
+TEST(CacheRequestSecurity, ControlBytesInValuesRefused) {
+    using namespace std::string_literals;
+    EXPECT_EQ(refused({{"X-A", "x\rTransfer-Encoding: chunked"}}, "GET"), 400);
+    EXPECT_EQ(refused({{"X-A", "x\nTransfer-Encoding: chunked"}}, "GET"), 400);
+    EXPECT_EQ(refused({{"X-A", "x\r\nTransfer-Encoding: chunked"}}, "GET"), 400);
+    EXPECT_EQ(refused({{"X-A", "x\0y"s}}, "GET"), 400);
+    EXPECT_EQ(refused({{"X-A", "x\x01y"}}, "GET"), 400);
+    EXPECT_EQ(refused({{"X-A", "x\x0bTransfer-Encoding: chunked"}}, "GET"), 400);  // VT
+    EXPECT_EQ(refused({{"X-A", "x\x0cTransfer-Encoding: chunked"}}, "GET"), 400);  // FF
+    EXPECT_EQ(refused({{"X-A", "x\x1f"}}, "GET"), 400);
+    EXPECT_EQ(refused({{"X-A", "x\x7fy"}}, "GET"), 400);  // DEL
+    EXPECT_EQ(refused({{"Host", "x\x01y"}}, "GET"), 400);
+    EXPECT_EQ(refused({{"Content-Length", "5"}, {"X-A", "\r"}}), 400);
+    // What a value may hold: HTAB, SP, VCHAR and obs-text.
+    EXPECT_EQ(refused({{"X-A", "a\tb c~"}}, "GET"), 0);
+    EXPECT_EQ(refused({{"X-A", "caf\xc3\xa9"}}, "GET"), 0);
+    EXPECT_EQ(refused({{"X-A", ""}}, "GET"), 0);
+    EXPECT_TRUE(valid_field_value("a\tb"));
+    EXPECT_FALSE(valid_field_value("a\x7f"));
+}
+
+// RFC 9112 §3.2: the request target has no whitespace or control bytes
+// (evhttp passes a bare CR in it through: "GET /a\rX-B: 1 HTTP/1.1").
+TEST(CacheRequestSecurity, ControlBytesInTargetRefused) {
+    using namespace std::string_literals;
+    for (std::string t : {"/a\rX-B: 1"s, "/a\nb"s, "/a b"s, "/a\tb"s, "/a\0b"s, "/a\x01"s, "/a?q=\x7f"s, "/a?q=x y"s}) {
+        EXPECT_EQ(norm(t), "400") << t;
+        EXPECT_TRUE(check_target(t)) << t;
+        auto r = check_framing({}, "GET", t);
+        ASSERT_TRUE(r) << t;
+        EXPECT_EQ(r->status, 400);
+    }
+    EXPECT_EQ(normalise_target("/a\rb").refusal->status, 400);
+    EXPECT_FALSE(check_target("/a/b?c=d&e=%20"));
+    EXPECT_FALSE(check_target("/caf\xc3\xa9"));
+    EXPECT_FALSE(check_framing({}, "GET", "/plain"));
+    EXPECT_TRUE(check_framing({{"X-A", "\x01"}}, "GET", "/plain"));
 }

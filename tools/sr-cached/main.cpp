@@ -1,4 +1,5 @@
 // sr-cached: the in-network HTTP cache and service proxy. See sr-cached(8).
+#include "cache/admission.hpp"
 #include "cache/cache.hpp"
 #include "cache/config.hpp"
 #include "cache/methods.hpp"
@@ -13,6 +14,8 @@ int main(int argc, char** argv) {
     sr::log::set_program("sr-cached");
     sr::cache::CommandLine cl;
     if (auto status = cl.parse(argc, argv)) return *status;
+    // Before the config is checked: --max-connections is weighed against this limit.
+    sr::cache::raise_fd_limit();
     try {
         sr::cache::CacheConfig cfg = sr::cache::make_cache_config(cl.cache, cl.common);
         if (cl.common.check) {
