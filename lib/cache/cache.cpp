@@ -255,7 +255,7 @@ void Cache::handle(evhttp_request* req) {
     d->start_us = Loop::now_us();
     // Framing first: a request whose boundaries are in doubt is answered and
     // its connection closed before anything of it goes anywhere.
-    if (auto r = check_framing(d->headers, d->method)) {
+    if (auto r = check_framing(d->headers, d->method, evhttp_request_get_uri(req))) {
         ++stats_.bad_framing;
         evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
         reply(*d, r->status, r->why + "\n", "ERROR");
