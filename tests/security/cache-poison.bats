@@ -26,7 +26,7 @@ setup_file() {
     "$PYTHON" "$ORIGIN_PY" --listen "$ORIGIN" --ready-fd 9 9>"$LAB/origin/ready" 2>>"$LAB/origin/log" </dev/null \
         3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     echo $! >"$LAB/origin/pid"
-    wait_ready "$LAB/origin/ready"
+    wait_ready "$LAB/origin/ready" || { echo "the origin did not start:" >&2; cat "$LAB/origin/log" >&2; return 1; }
     # The attacker's server answers every path with its own body.
     printf 'FORGED BODY\n' >"$LAB/attacker/forged"
     for p in ready poison unkeyed; do cp "$LAB/attacker/forged" "$LAB/attacker/www/$p"; done

@@ -18,7 +18,7 @@ setup_file() {
     "$PYTHON" "$ORIGIN_PY" --listen "$ORIGIN" --ready-fd 9 9>"$LAB/origin/ready" 2>>"$LAB/origin/log" </dev/null \
         3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     echo $! >"$LAB/origin/pid"
-    wait_ready "$LAB/origin/ready"
+    wait_ready "$LAB/origin/ready" || { echo "the origin did not start:" >&2; cat "$LAB/origin/log" >&2; return 1; }
     mkfifo "$LAB/c/ready"
     sr-cached --listen "$CACHE" --origin "http://$ORIGIN" --cache-dir "$LAB/c/cache" --runtime-dir "$LAB/c/run" \
         --no-cooperate --access-log off --max-connections-per-source 8 --header-timeout 2 --keepalive-timeout 1 \

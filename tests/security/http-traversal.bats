@@ -19,7 +19,7 @@ setup_file() {
     "$PYTHON" "$BATS_TEST_DIRNAME/recording_origin.py" --listen "$ORIGIN" --record "$RECORD" --ready-fd 9 \
         9>"$LAB/origin/ready" 2>>"$LAB/origin/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     echo $! >"$LAB/origin/pid"
-    wait_ready "$LAB/origin/ready"
+    wait_ready "$LAB/origin/ready" || { echo "the origin did not start:" >&2; cat "$LAB/origin/log" >&2; return 1; }
     mkfifo "$LAB/c/ready"
     sr-cached --listen "$CACHE" --route "/img/ http://$ORIGIN/images/" --route "/pic http://$ORIGIN/pictures/" \
         --cache-dir "$LAB/c/cache" --runtime-dir "$LAB/c/run" --no-cooperate --access-log "$LAB/c/access.log" \
