@@ -21,12 +21,11 @@ namespace sr::dht {
 
 namespace {
 
-constexpr std::size_t kMaxReplicateBytes = 192 << 10;  // per Replicate message, under the frame limit
 // A get reply pages by bytes as well as by values: the reply must fit one
-// overlay frame (256 KiB) with room for the envelope. A value is at most
-// 64 KiB, so a page always holds at least one.
+// overlay frame (256 KiB) with room for the envelope. Each value is sized by
+// its exact encoding in the reply; a value is at most 64 KiB, so a page
+// always holds at least one. (Replicate batches: ReplicateBatcher, dht_wire.hpp.)
 constexpr std::size_t kMaxGetPageBytes = 192 << 10;
-constexpr std::size_t kRecordWireOverhead = 256;  // a record's fields besides its value, on the wire, generously
 constexpr int kMaxHops = 64;
 constexpr std::size_t kMaxForwardsWaiting = 1024;       // per application
 constexpr std::int64_t kForwardDeadlineUs = 1'000'000;
@@ -38,6 +37,14 @@ constexpr std::size_t kMaxSubscriptionsPerNodeKey = 4;
 constexpr std::size_t kMaxSubscriptionsPerNode = 4096;
 
 Value peer_value(const pastry::NodeRef& n) { return Value{{"id", n.id.hex()}, {"addr", n.addr}}; }
+
+// Bytes v takes in a msgpack message.
+std::size_t packed_size(const Value& v) {
+    msgpack::sbuffer buf;
+    Packer pk(buf);
+    pack_value(pk, v);
+    return buf.size();
+}
 
 std::optional<std::string> read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -448,26 +455,25 @@ void Node::deliver(Routed m) {
             std::string cursor = m.body.value("cursor", "");
             std::size_t limit = std::clamp<std::size_t>(m.body.value("limit", 256u), 1, 1024);
             GetPage page = store_.get(m.key, now, cursor, limit);
+            Value values = Value::array();
             std::size_t fit = 0, bytes = 0;
             for (; fit < page.values.size(); ++fit) {
                 const Record& r = page.values[fit];
-                std::size_t size = r.value.size() + r.type.size() + kRecordWireOverhead;
+                Value v{{"value", bytes_value(r.value)},
+                        {"type", r.type},
+                        {"ttl", (r.expires_us - now + 999'999) / 1'000'000},
+                        {"seq", r.seq},
+                        {"vid", r.vid},
+                        {"writer", r.writer.hex()}};
+                std::size_t size = packed_size(v);  // exactly what it adds to the reply
                 if (fit > 0 && bytes + size > kMaxGetPageBytes) break;
                 bytes += size;
+                values.push_back(std::move(v));
             }
             if (fit < page.values.size()) {  // cut short by bytes: the cursor after the last value sent
                 page.next_cursor = store_.get(m.key, now, cursor, fit).next_cursor;
-                page.values.resize(fit);
                 ++counters_["dht.get_pages_cut"];
             }
-            Value values = Value::array();
-            for (const auto& r : page.values)
-                values.push_back({{"value", bytes_value(r.value)},
-                                  {"type", r.type},
-                                  {"ttl", (r.expires_us - now + 999'999) / 1'000'000},
-                                  {"seq", r.seq},
-                                  {"vid", r.vid},
-                                  {"writer", r.writer.hex()}});
             reply.result = {{"values", values}, {"next_cursor", page.next_cursor}, {"root", peer_value(self_)}};
             break;
         }
@@ -600,21 +606,15 @@ void Node::anti_entropy() {
 }
 
 void Node::push_keys(const pastry::NodeRef& peer, const std::vector<Id>& keys) {
-    Replicate batch{self_, 0, {}};
-    std::size_t bytes = 0;
+    // Cut by each record's exact encoding: many signed tombstones (a few
+    // hundred bytes each, with no value) must not make a batch over the
+    // frame limit, which the transport would drop whole, every time.
+    ReplicateBatcher batcher(Loop::now_us(), [&](std::vector<Record> records) {
+        send_dht(peer, Replicate{self_, 0, std::move(records)});
+    });
     for (const auto& key : keys)
-        for (auto& r : store_.records(key)) {
-            // Checked before adding: a 64 KiB value must not take a full batch over the frame limit.
-            std::size_t size = r.value.size() + r.type.size() + kRecordWireOverhead;
-            if (!batch.records.empty() && (bytes + size > kMaxReplicateBytes || batch.records.size() >= 1024)) {
-                send_dht(peer, batch);
-                batch.records.clear();
-                bytes = 0;
-            }
-            bytes += size;
-            batch.records.push_back(std::move(r));
-        }
-    if (!batch.records.empty()) send_dht(peer, batch);
+        for (auto& r : store_.records(key)) batcher.add(std::move(r));
+    batcher.flush();
 }
 
 // ---- expiry and listen -----------------------------------------------------
