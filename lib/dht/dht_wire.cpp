@@ -3,6 +3,8 @@
 #include "core/error.hpp"
 #include "dht/record_wire.hpp"
 
+#include <utility>
+
 namespace sr::dht {
 
 namespace {
@@ -170,6 +172,20 @@ std::string encode_dht(const DhtMessage& m, std::int64_t now) {
     Packer pk(buf);
     std::visit(Encoder{pk, now}, m);
     return std::string(buf.data(), buf.size());
+}
+
+void ReplicateBatcher::add(Record r) {
+    std::size_t size = encode_record(r, now_).size();
+    if (!batch_.empty() && (bytes_ + size > max_bytes_ || batch_.size() >= max_records_)) flush();
+    bytes_ += size;
+    batch_.push_back(std::move(r));
+}
+
+void ReplicateBatcher::flush() {
+    if (batch_.empty()) return;
+    auto out = std::exchange(batch_, {});
+    bytes_ = 0;
+    emit_(std::move(out));
 }
 
 DhtMessage decode_dht(std::string_view payload, std::int64_t now) {

@@ -24,6 +24,7 @@
 #include "dht/store.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -81,5 +82,39 @@ using DhtMessage = std::variant<Routed, Reply, Replicate, ReplicateAck, Event>;
 // Full frame payloads, family byte included.
 std::string encode_dht(const DhtMessage& m, std::int64_t now);
 DhtMessage decode_dht(std::string_view payload, std::int64_t now);  // payload after the family byte
+
+// Replicate messages must fit one overlay frame (TransportConfig::max_frame,
+// 256 KiB): a bigger one is dropped whole by the sender. Their records take
+// at most kMaxReplicateBytes of encoding together (the rest of the frame is
+// the envelope: the sender's id and address, a request id), and at most
+// kMaxReplicateRecords of them, well under what a receiver decodes.
+inline constexpr std::size_t kMaxReplicateBytes = 192 << 10;
+inline constexpr std::size_t kMaxReplicateRecords = 1024;
+
+// Cuts a stream of records into Replicate batches by their exact overlay
+// encoding (pack_record), not an estimate: a signed tombstone, with its key,
+// signature, digest and a removal secret of up to 256 bytes, encodes to
+// several hundred bytes although its value is empty. A record is sized at
+// the `now` given; a later send encodes a smaller remaining TTL, never more
+// bytes. A single record over max_bytes (it cannot be: a value is at most
+// 64 KiB) would go in a batch of its own.
+class ReplicateBatcher {
+  public:
+    using Emit = std::function<void(std::vector<Record>)>;
+    ReplicateBatcher(std::int64_t now, Emit emit, std::size_t max_bytes = kMaxReplicateBytes,
+                     std::size_t max_records = kMaxReplicateRecords)
+        : now_(now), emit_(std::move(emit)), max_bytes_(max_bytes), max_records_(max_records) {}
+    // Emits the current batch first when r would take it over a limit.
+    void add(Record r);
+    // Emits what is left, if anything.
+    void flush();
+
+  private:
+    std::int64_t now_;
+    Emit emit_;
+    std::size_t max_bytes_, max_records_;
+    std::vector<Record> batch_;
+    std::size_t bytes_ = 0;
+};
 
 }  // namespace sr::dht

@@ -6,6 +6,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 namespace sr::dht {
 
 using rpc::Call;
@@ -221,13 +223,17 @@ void add_methods(rpc::Registry& reg, Node& node) {
 
     reg.add_sync("dht.keys", "Stored keys with their number of values, bytes and the smallest remaining TTL.",
                  {{"after", Type::id, false, "start after this key (paging)"},
-                  {"limit", Type::uint, false, "at most this many keys (default 1000)"}},
+                  {"limit", Type::uint, false, "at most this many keys (default 1000, at most 10000)"}},
                  false, [&node](const Value& p, Call&) {
                      std::int64_t now = Loop::now_us();
                      std::optional<Id> after;
                      if (p.contains("after")) after = key_of({{"key", p["after"]}});
                      Value out = Value::array();
-                     for (const auto& k : node.store().keys(now, after, p.value("limit", 1000u)))
+                     // Clamped (Store::keys): a larger page is cut, and the caller
+                     // goes on after the last key it got.
+                     std::size_t limit = std::clamp<std::uint64_t>(p.value("limit", std::uint64_t{1000}), 1,
+                                                                   kMaxKeysPage);
+                     for (const auto& k : node.store().keys(now, after, limit))
                          out.push_back({{"key", k.key.hex()},
                                         {"values", k.values},
                                         {"bytes", k.bytes},

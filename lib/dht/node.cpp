@@ -21,23 +21,24 @@ namespace sr::dht {
 
 namespace {
 
-constexpr std::size_t kMaxReplicateBytes = 192 << 10;  // per Replicate message, under the frame limit
 // A get reply pages by bytes as well as by values: the reply must fit one
-// overlay frame (256 KiB) with room for the envelope. A value is at most
-// 64 KiB, so a page always holds at least one.
+// overlay frame (256 KiB) with room for the envelope. Each value is sized by
+// its exact encoding in the reply; a value is at most 64 KiB, so a page
+// always holds at least one. (Replicate batches: ReplicateBatcher, dht_wire.hpp.)
 constexpr std::size_t kMaxGetPageBytes = 192 << 10;
-constexpr std::size_t kRecordWireOverhead = 256;  // a record's fields besides its value, on the wire, generously
 constexpr int kMaxHops = 64;
 constexpr std::size_t kMaxForwardsWaiting = 1024;       // per application
 constexpr std::int64_t kForwardDeadlineUs = 1'000'000;
-constexpr std::size_t kMaxSubscriptionsPerKey = 256;
-constexpr std::size_t kMaxSubscriptions = 65536;
-// A node needs one subscription per key (its listeners share it); a few more
-// cover ids left over from a restart until they expire.
-constexpr std::size_t kMaxSubscriptionsPerNodeKey = 4;
-constexpr std::size_t kMaxSubscriptionsPerNode = 4096;
 
 Value peer_value(const pastry::NodeRef& n) { return Value{{"id", n.id.hex()}, {"addr", n.addr}}; }
+
+// Bytes v takes in a msgpack message.
+std::size_t packed_size(const Value& v) {
+    msgpack::sbuffer buf;
+    Packer pk(buf);
+    pack_value(pk, v);
+    return buf.size();
+}
 
 std::optional<std::string> read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -448,26 +449,25 @@ void Node::deliver(Routed m) {
             std::string cursor = m.body.value("cursor", "");
             std::size_t limit = std::clamp<std::size_t>(m.body.value("limit", 256u), 1, 1024);
             GetPage page = store_.get(m.key, now, cursor, limit);
+            Value values = Value::array();
             std::size_t fit = 0, bytes = 0;
             for (; fit < page.values.size(); ++fit) {
                 const Record& r = page.values[fit];
-                std::size_t size = r.value.size() + r.type.size() + kRecordWireOverhead;
+                Value v{{"value", bytes_value(r.value)},
+                        {"type", r.type},
+                        {"ttl", (r.expires_us - now + 999'999) / 1'000'000},
+                        {"seq", r.seq},
+                        {"vid", r.vid},
+                        {"writer", r.writer.hex()}};
+                std::size_t size = packed_size(v);  // exactly what it adds to the reply
                 if (fit > 0 && bytes + size > kMaxGetPageBytes) break;
                 bytes += size;
+                values.push_back(std::move(v));
             }
             if (fit < page.values.size()) {  // cut short by bytes: the cursor after the last value sent
                 page.next_cursor = store_.get(m.key, now, cursor, fit).next_cursor;
-                page.values.resize(fit);
                 ++counters_["dht.get_pages_cut"];
             }
-            Value values = Value::array();
-            for (const auto& r : page.values)
-                values.push_back({{"value", bytes_value(r.value)},
-                                  {"type", r.type},
-                                  {"ttl", (r.expires_us - now + 999'999) / 1'000'000},
-                                  {"seq", r.seq},
-                                  {"vid", r.vid},
-                                  {"writer", r.writer.hex()}});
             reply.result = {{"values", values}, {"next_cursor", page.next_cursor}, {"root", peer_value(self_)}};
             break;
         }
@@ -600,21 +600,15 @@ void Node::anti_entropy() {
 }
 
 void Node::push_keys(const pastry::NodeRef& peer, const std::vector<Id>& keys) {
-    Replicate batch{self_, 0, {}};
-    std::size_t bytes = 0;
+    // Cut by each record's exact encoding: many signed tombstones (a few
+    // hundred bytes each, with no value) must not make a batch over the
+    // frame limit, which the transport would drop whole, every time.
+    ReplicateBatcher batcher(Loop::now_us(), [&](std::vector<Record> records) {
+        send_dht(peer, Replicate{self_, 0, std::move(records)});
+    });
     for (const auto& key : keys)
-        for (auto& r : store_.records(key)) {
-            // Checked before adding: a 64 KiB value must not take a full batch over the frame limit.
-            std::size_t size = r.value.size() + r.type.size() + kRecordWireOverhead;
-            if (!batch.records.empty() && (bytes + size > kMaxReplicateBytes || batch.records.size() >= 1024)) {
-                send_dht(peer, batch);
-                batch.records.clear();
-                bytes = 0;
-            }
-            bytes += size;
-            batch.records.push_back(std::move(r));
-        }
-    if (!batch.records.empty()) send_dht(peer, batch);
+        for (auto& r : store_.records(key)) batcher.add(std::move(r));
+    batcher.flush();
 }
 
 // ---- expiry and listen -----------------------------------------------------
@@ -622,11 +616,7 @@ void Node::push_keys(const pastry::NodeRef& peer, const std::vector<Id>& keys) {
 void Node::expire_store() {
     std::int64_t now = Loop::now_us();
     for (const auto& r : store_.expire(now)) notify_subscribers(r, true);
-    for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
-        auto next = std::next(it);
-        if (it->second.expires_us <= now) erase_subscription(it);
-        it = next;
-    }
+    subscriptions_.expire(now);
     auto next = store_.next_expiry();
     std::int64_t at = next ? std::max(*next, now + 1000) : now + 10'000'000;
     expiry_timer_.arm_at(at);
@@ -634,12 +624,12 @@ void Node::expire_store() {
 
 void Node::notify_subscribers(const Record& r, bool expired) {
     std::int64_t now = Loop::now_us();
-    for (auto it = subscriptions_.lower_bound({r.key, Id{}, 0});
-         it != subscriptions_.end() && std::get<0>(it->first) == r.key; ++it) {
-        if (it->second.expires_us <= now) continue;
+    std::vector<std::pair<std::uint64_t, pastry::NodeRef>> to;  // sending to ourselves may change the table
+    subscriptions_.for_key(r.key, now, [&](std::uint64_t id, const Subscriptions::Entry& e) { to.emplace_back(id, e.node); });
+    for (const auto& [id, node] : to) {
         Record copy = r;
         if (expired) copy.expires_us = now + 1'000;  // the wire carries a remaining TTL; keep it positive
-        send_dht(it->second.node, Event{std::get<2>(it->first), r.key, expired, copy});
+        send_dht(node, Event{id, r.key, expired, copy});
     }
 }
 
@@ -656,37 +646,10 @@ void Node::subscribe(const Routed& m, std::int64_t now) {
     std::uint64_t ttl_ms = std::min<std::uint64_t>(m.body.value("ttl_ms", std::uint64_t{90'000}),
                                                    3 * cfg_.listen_refresh_us / 1000);
     std::int64_t expires = now + static_cast<std::int64_t>(ttl_ms) * 1000;
-    SubscriptionKey sk{m.key, m.origin.id, listen_id};
-    if (auto it = subscriptions_.find(sk); it != subscriptions_.end()) {
-        it->second = {m.origin, expires};
-        return;
+    if (auto refused = subscriptions_.subscribe(m.key, m.origin, listen_id, expires)) {
+        ++counters_[std::string("dht.subscriptions_refused.") + refused->which];
+        throw Error("over_quota", refused->why);
     }
-    auto refuse = [this](const char* which, const std::string& why) {
-        ++counters_[std::string("dht.subscriptions_refused.") + which];
-        throw Error("over_quota", why);
-    };
-    std::size_t on_key = 0, node_on_key = 0;
-    for (auto it = subscriptions_.lower_bound({m.key, Id{}, 0});
-         it != subscriptions_.end() && std::get<0>(it->first) == m.key; ++it) {
-        ++on_key;
-        node_on_key += std::get<1>(it->first) == m.origin.id;
-    }
-    if (node_on_key >= kMaxSubscriptionsPerNodeKey)
-        refuse("node_key", "node " + m.origin.id.hex() + " holds its share of " +
-                               std::to_string(kMaxSubscriptionsPerNodeKey) + " listeners on this key");
-    if (subscriptions_by_node_[m.origin.id] >= kMaxSubscriptionsPerNode)
-        refuse("node", "node " + m.origin.id.hex() + " holds its maximum of " +
-                           std::to_string(kMaxSubscriptionsPerNode) + " listeners");
-    if (on_key >= kMaxSubscriptionsPerKey) refuse("key", "too many listeners on this key");
-    if (subscriptions_.size() >= kMaxSubscriptions) refuse("total", "too many listeners on this node");
-    subscriptions_.emplace(sk, Subscription{m.origin, expires});
-    ++subscriptions_by_node_[m.origin.id];
-}
-
-void Node::erase_subscription(std::map<SubscriptionKey, Subscription>::iterator it) {
-    auto n = subscriptions_by_node_.find(std::get<1>(it->first));
-    if (n != subscriptions_by_node_.end() && --n->second == 0) subscriptions_by_node_.erase(n);
-    subscriptions_.erase(it);
 }
 
 std::uint64_t Node::listen(const Id& key, uid_t uid, std::function<void(const Event&)> fn, ReplyFn first) {
@@ -825,6 +788,8 @@ Value Node::counters_value() const {
     v["pastry.joins_answered"] = c.joins_answered;
     v["pastry.hearsay_dropped"] = c.hearsay_dropped;
     v["pastry.known_peers"] = core_->known_peers();
+    v["dht.subscriptions"] = subscriptions_.size();
+    v["dht.subscriber_nodes"] = subscriptions_.nodes();
     auto st = store_.stats();
     v["store.keys"] = st.keys;
     v["store.values"] = st.values;

@@ -20,10 +20,10 @@
 // Listen (issue 9 §9): a node holds one subscription per key at the key's
 // root, whatever number of local listeners share it, and hands every event
 // to each of them; a local user holds at most listens_per_uid listeners. A
-// root grants one subscriber node at most kMaxSubscriptionsPerNodeKey
-// subscriptions per key (a fair share of the key's kMaxSubscriptionsPerKey)
-// and kMaxSubscriptionsPerNode in all, so one client or one node cannot take
-// every slot of a key; refusals count as dht.subscriptions_refused.*.
+// root grants one subscriber node at most a fair share of a key's
+// subscriptions and a bounded number in all (subscriptions.hpp), so one
+// client or one node cannot take every slot of a key; refusals count as
+// dht.subscriptions_refused.*.
 //
 // Writers (issue 9 §10, writer.hpp): the node stamps and signs what its
 // local callers put with its writer key; the root and every replica check
@@ -42,6 +42,7 @@
 #include "dht/pastry.hpp"
 #include "dht/proximity.hpp"
 #include "dht/store.hpp"
+#include "dht/subscriptions.hpp"
 #include "dht/transport.hpp"
 #include "dht/writer.hpp"
 
@@ -133,12 +134,6 @@ class Node {
         int attempts_left;
         std::unique_ptr<Timer> timer;
     };
-    // Subscriptions held at a key's root, by (key, subscriber node, listen id).
-    using SubscriptionKey = std::tuple<Id, Id, std::uint64_t>;
-    struct Subscription {
-        pastry::NodeRef node;
-        std::int64_t expires_us;
-    };
     struct App {  // an application registered on a control connection
         std::weak_ptr<rpc::Connection> conn;
         std::uint64_t conn_id = 0;
@@ -189,7 +184,6 @@ class Node {
     void push_keys(const pastry::NodeRef& peer, const std::vector<Id>& keys);
     void notify_subscribers(const Record& r, bool expired);
     void subscribe(const Routed& m, std::int64_t now);
-    void erase_subscription(std::map<SubscriptionKey, Subscription>::iterator it);
     // check_record() on a record from another node; false (counted, logged) when refused.
     bool accept_record(Record& r, const char* how, std::int64_t now);
     void expire_store();
@@ -209,11 +203,10 @@ class Node {
     std::uint64_t next_req_ = 1;
     std::map<std::uint64_t, Pending> pending_;
     std::map<std::uint64_t, AckWait> ack_waits_;
-    std::map<SubscriptionKey, Subscription> subscriptions_;
+    Subscriptions subscriptions_;  // held here as a key's root
     std::map<std::uint64_t, LocalListen> listens_;
     std::map<Id, KeyListen> key_listens_;
     std::map<uid_t, std::size_t> listens_by_uid_;
-    std::map<Id, std::size_t> subscriptions_by_node_;  // at a root: subscriber node -> count
     std::optional<WriterKey> writer_key_;
     std::map<std::string, App> apps_;
     bool stopped_ = false;

@@ -10,6 +10,10 @@ namespace sr::pastry {
 namespace {
 
 constexpr std::uint32_t kMaxJoinHops = 64;
+// A JoinReply may make the joiner announce itself to |L| plus this many
+// rows' worth (max(|L|, 2^b) each) of unknown nodes: a true reply from an
+// overlay of up to 2^(4b) nodes fits whole.
+constexpr std::size_t kJoinReplyRows = 4;
 
 const Config& validated(const Config& c) {
     if (c.b != 1 && c.b != 2 && c.b != 4 && c.b != 8) throw std::invalid_argument("pastry: b must be 1, 2, 4 or 8");
@@ -169,11 +173,27 @@ void Node::on_join_reply(const JoinReply& m, std::int64_t now) {
     bool unused = false;
     heard_from(m.from, now, &unused);
     std::vector<Id> learned{m.from.id};
+    // Every node learned here gets an Announce: a connection to an address
+    // the sender chose. A true reply holds the root's leaf set and a few
+    // routing-table rows (about log_{2^b} N of them filled, in an overlay of
+    // N nodes): the unknown nodes installed are bounded to |L| plus
+    // kJoinReplyRows rows' worth of the per-message budget, the rest
+    // dropped and counted like other hearsay. Leaves first, then entries
+    // in route order (the seed's top rows first).
+    hearsay_budget_ = static_cast<std::size_t>(cfg_.leaf_set_size) +
+                      kJoinReplyRows * static_cast<std::size_t>(std::max(cfg_.leaf_set_size, rt_.cols()));
     auto install = [&](const NodeRef& n) {
         if (!valid_peer(n) || n.id == self_.id) return;
         Peer* p = find_peer(n.id);
         if (p && p->ref.addr != n.addr) return;
-        if (!p && !(p = new_peer(n))) return;
+        if (!p) {
+            if (hearsay_budget_ == 0) {
+                ++counters_.hearsay_dropped;
+                return;
+            }
+            if (!(p = new_peer(n))) return;
+            --hearsay_budget_;
+        }
         if (std::find(learned.begin(), learned.end(), n.id) == learned.end()) learned.push_back(n.id);
         place(*p, now, nullptr);
     };

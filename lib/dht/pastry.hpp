@@ -75,7 +75,10 @@
 //   node chose: one received message probes at most max(|L|, 2^b) unknown
 //   nodes (what a true leaf set or routing-table row can hold), the rest
 //   is dropped and counted (hearsay_dropped), so a forged list cannot make
-//   the node connect to many addresses. Outgoing lists are
+//   the node connect to many addresses. A JoinReply, taken once per join
+//   and installed without probes, announces the joiner to at most |L| +
+//   4 * max(|L|, 2^b) unknown nodes (its leaves first, then its entries in
+//   route order); the rest are dropped and counted the same way. Outgoing lists are
 //   bounded (a JoinReply carries at most 128/b * 2^b entries plus path nodes
 //   and L leaves), and so are all tables, the RTT cache and the dead list.
 #pragma once

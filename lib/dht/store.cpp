@@ -333,6 +333,7 @@ std::optional<std::int64_t> Store::next_expiry() const {
 
 std::vector<KeyInfo> Store::keys(std::int64_t now, std::optional<Id> after, std::size_t limit) const {
     std::vector<KeyInfo> out;
+    limit = std::min(limit, kMaxKeysPage);
     auto it = after ? keys_.upper_bound(*after) : keys_.begin();
     for (; it != keys_.end() && out.size() < limit; ++it) {
         KeyInfo ki{it->first, 0, 0, std::numeric_limits<std::int64_t>::max()};

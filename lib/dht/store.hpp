@@ -66,6 +66,7 @@ namespace sr::dht {
 inline constexpr std::size_t kMaxTypeBytes = 64;
 inline constexpr std::size_t kRemoveHashBytes = 32;  // SHA-256
 inline constexpr std::size_t kMaxSecretBytes = 256;  // a removal secret
+inline constexpr std::size_t kMaxKeysPage = 10000;    // Store::keys, dht.keys: keys per call
 inline constexpr std::size_t kOwnerBytes = 32;       // Ed25519 public key
 inline constexpr std::size_t kSigBytes = 64;         // Ed25519 signature
 inline constexpr std::size_t kRecordOverhead = 160;  // bytes charged per record for indexes
@@ -182,9 +183,12 @@ public:
     std::optional<std::int64_t> next_expiry() const;
 
     // Per key with live values: count, value bytes, min remaining TTL. Keys in
-    // order, starting after `after` when given, at most limit of them.
+    // order, starting after `after` when given, at most min(limit,
+    // kMaxKeysPage) of them: a caller (dht.keys, open to any local user)
+    // pages with `after` rather than have one call build a list of the
+    // whole store.
     std::vector<KeyInfo> keys(std::int64_t now, std::optional<Id> after = std::nullopt,
-                              std::size_t limit = SIZE_MAX) const;
+                              std::size_t limit = kMaxKeysPage) const;
     StoreStats stats() const;
 
     // Hand-over and persistence: everything, tombstones and not yet purged

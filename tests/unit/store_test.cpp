@@ -395,6 +395,20 @@ TEST(Store, KeysIntrospection) {
     EXPECT_EQ(s.keys(0, std::nullopt, 1).size(), 1u);
 }
 
+// dht.keys is open to any local user: a huge limit must not make one call
+// list the whole store; paging with `after` reaches every key.
+TEST(Store, KeysPagesAreBounded) {
+    Store s;
+    const std::size_t n = kMaxKeysPage + 5;
+    for (std::uint64_t i = 1; i <= n; ++i) s.put(rec(id(i), id(5), 1, 1, "v", 10 * S), 0);
+    auto first = s.keys(0, std::nullopt, SIZE_MAX);
+    ASSERT_EQ(first.size(), kMaxKeysPage);
+    EXPECT_EQ(s.keys(0).size(), kMaxKeysPage);
+    auto rest = s.keys(0, first.back().key, SIZE_MAX);
+    ASSERT_EQ(rest.size(), 5u);
+    EXPECT_EQ(rest.back().key, id(n));
+}
+
 TEST(Store, DropKeyForgetsEverything) {
     Store s;
     s.put(rec(id(1), id(5), 1, 1, "abc", 10 * S), 0);
