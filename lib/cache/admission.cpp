@@ -2,14 +2,13 @@
 #include "cache/admission.hpp"
 
 #include "core/error.hpp"
+#include "core/net_limits.hpp"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -27,48 +26,11 @@ std::string plain_answer(const char* status, const char* body, const char* extra
 const std::string kRefused = plain_answer("503 Service Unavailable", "too many connections\n", "Retry-After: 1\r\n");
 const std::string kTooSlow = plain_answer("408 Request Timeout", "the request did not arrive in time\n", "");
 
-// The address a limit counts by: an IPv4 address, or an IPv6 client's /64
-// (one host usually has a whole /64 to pick addresses from).
-std::string source_of(const sockaddr_storage& ss) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (ss.ss_family == AF_INET) {
-        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, buf, sizeof buf);
-        return buf;
-    }
-    if (ss.ss_family == AF_INET6) {
-        in6_addr a = reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(&a)) {
-            inet_ntop(AF_INET, a.s6_addr + 12, buf, sizeof buf);
-            return buf;
-        }
-        std::memset(a.s6_addr + 8, 0, 8);
-        inet_ntop(AF_INET6, &a, buf, sizeof buf);
-        return std::string(buf) + "/64";
-    }
-    return "local";
-}
-
-std::size_t descriptor_limit() {
-    rlimit rl{};
-    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1 << 20;
-    return static_cast<std::size_t>(rl.rlim_cur);
-}
-
 }  // namespace
-
-std::size_t raise_fd_limit() {
-    rlimit rl{};
-    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
-        rlimit raised = rl;
-        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (1u << 20) : rl.rlim_max;
-        (void)::setrlimit(RLIMIT_NOFILE, &raised);
-    }
-    return descriptor_limit();
-}
 
 ConnectionLimits resolve_connection_limits(ConnectionLimits l) {
     // The rest of the descriptors: the store's files, upstream connections, the control socket.
-    std::size_t fds = descriptor_limit();
+    std::size_t fds = net::fd_limit();
     if (l.max_connections == 0) l.max_connections = std::max<std::size_t>((fds > 64 ? fds - 64 : 0) / 3, 16);
     else if (l.max_connections + 64 > fds)
         throw Error("config", "--max-connections " + std::to_string(l.max_connections) + " leaves too few of the " +
@@ -126,7 +88,7 @@ void ClientConnections::admit(bufferevent* bev) {
     struct stat st {};
     if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 || ::fstat(fd, &st) != 0) return;
     forget(fd);  // a record on this descriptor is of a connection gone since
-    auto c = std::make_unique<Conn>(Conn{this, fd, st.st_ino, source_of(ss)});
+    auto c = std::make_unique<Conn>(Conn{this, fd, st.st_ino, net::limit_source(reinterpret_cast<const sockaddr*>(&ss))});
     Conn& conn = *c;
     conns_[fd] = std::move(c);
     // At a limit, the counts may hold connections evhttp has freed since the

@@ -65,10 +65,6 @@ struct ConnectionLimits {
 // everything else.
 ConnectionLimits resolve_connection_limits(ConnectionLimits l);
 
-// Raises the soft RLIMIT_NOFILE to the hard one (as sr-dhtd does), before
-// the limits above are worked out; returns the soft limit now in force.
-std::size_t raise_fd_limit();
-
 struct ConnectionStats {
     std::uint64_t refused = 0;    // over a limit: 503 and closed
     std::uint64_t timed_out = 0;  // request too slow (408) or idle too long

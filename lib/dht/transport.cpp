@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/net_limits.hpp"
 #include "core/secret.hpp"
 
 #include <event2/buffer.h>
@@ -53,25 +54,6 @@ std::string address_of(const sockaddr* sa) {
     return "[" + std::string(host) + "]:" + std::to_string(port);
 }
 
-// What the per-source limit counts by: the IPv4 address, or the /64 of an
-// IPv6 address (one host commonly holds a whole /64).
-std::string source_of(const sockaddr* sa) {
-    char host[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET) {
-        evutil_inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, host, sizeof host);
-        return host;
-    }
-    if (sa->sa_family != AF_INET6) return "?";
-    in6_addr a = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(&a)) {
-        evutil_inet_ntop(AF_INET, a.s6_addr + 12, host, sizeof host);
-        return host;
-    }
-    std::memset(a.s6_addr + 8, 0, 8);
-    evutil_inet_ntop(AF_INET6, &a, host, sizeof host);
-    return std::string(host) + "/64";
-}
-
 // Warn at the 1st, 2nd, 4th, 8th... refusal: a flood must not flood the log.
 bool worth_logging(std::uint64_t n) { return (n & (n - 1)) == 0; }
 }  // namespace
@@ -95,7 +77,7 @@ struct Transport::Inbound {
     std::string nonce;
     std::uint64_t seq = 0;
     std::string peer;
-    std::string source;          // see source_of
+    std::string source;          // see net::limit_source
     bool authed = false;         // its first frame arrived whole (and its MAC was valid)
     bool counted_source = false; // counts against per_source_[source]
     std::unique_ptr<Timer> idle; // the handshake deadline, then the idle timeout
@@ -187,17 +169,9 @@ void Transport::stop() {
 // limit, or a flood ends in EMFILE, which refuses established peers and
 // local clients alike. The soft limit is raised to the hard one first.
 void Transport::fit_fd_limit() {
-    rlimit rl{};
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
-        rlimit raised = rl;
-        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (1u << 20) : rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
-    }
-    if (rl.rlim_cur == RLIM_INFINITY) return;
+    std::size_t fds = net::raise_fd_limit();
     // Kept for the control socket's connections (1,024 at most) and files.
     constexpr std::size_t reserve = 1024 + 64;
-    std::size_t fds = static_cast<std::size_t>(rl.rlim_cur);
     std::size_t avail = fds > reserve ? fds - reserve : 0;
     if (cfg_.max_inbound + cfg_.max_outbound <= avail) return;
     cfg_.max_outbound = std::max<std::size_t>(16, std::min(cfg_.max_outbound, avail / 3));
@@ -391,7 +365,7 @@ void Transport::set_key(std::optional<std::string> key) {
 
 void Transport::accept_cb(evconnlistener*, int fd, sockaddr* sa, int, void* arg) {
     auto* self = static_cast<Transport*>(arg);
-    std::string source = source_of(sa);
+    std::string source = net::limit_source(sa);
     auto src = self->per_source_.find(source);
     if (self->in_.size() >= self->cfg_.max_inbound) {
         self->refuse("overlay.refused_total", "a connection from " + source + ": at the connection limit");

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/exit.hpp"
 #include "core/log.hpp"
+#include "core/net_limits.hpp"
 
 #include <iostream>
 
@@ -15,7 +16,7 @@ int main(int argc, char** argv) {
     sr::cache::CommandLine cl;
     if (auto status = cl.parse(argc, argv)) return *status;
     // Before the config is checked: --max-connections is weighed against this limit.
-    sr::cache::raise_fd_limit();
+    sr::net::raise_fd_limit();
     try {
         sr::cache::CacheConfig cfg = sr::cache::make_cache_config(cl.cache, cl.common);
         if (cl.common.check) {

@@ -1,0 +1,50 @@
+#include "core/net_limits.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+
+#include <cstring>
+
+namespace sr::net {
+
+namespace {
+constexpr std::size_t kUnlimited = std::size_t{1} << 20;
+}
+
+std::string limit_source(const sockaddr* sa) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
+        return buf;
+    }
+    if (sa->sa_family == AF_INET6) {
+        in6_addr a = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&a)) {
+            inet_ntop(AF_INET, a.s6_addr + 12, buf, sizeof buf);
+            return buf;
+        }
+        std::memset(a.s6_addr + 8, 0, 8);
+        inet_ntop(AF_INET6, &a, buf, sizeof buf);
+        return std::string(buf) + "/64";
+    }
+    return "local";
+}
+
+std::size_t fd_limit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return kUnlimited;
+    return static_cast<std::size_t>(rl.rlim_cur);
+}
+
+std::size_t raise_fd_limit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+        rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? kUnlimited : rl.rlim_max;
+        (void)::setrlimit(RLIMIT_NOFILE, &raised);
+    }
+    return fd_limit();
+}
+
+}  // namespace sr::net
