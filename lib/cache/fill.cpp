@@ -458,8 +458,9 @@ void Fill::on_done(bool ok, const std::string& error) {
 }
 
 void Fill::reject_peer_body(const std::string& why) {
-    ++cache_.stats_.peer_bodies_rejected;
-    log::warn(url_, ": ", current_.name, " sent a body its replica pointer does not name (", why, "); not used");
+    if (log::worth_logging(++cache_.stats_.peer_bodies_rejected))
+        log::warn(url_, ": ", current_.name, " sent a body its replica pointer does not name (", why,
+                  "); not used (peer_bodies_rejected = ", cache_.stats_.peer_bodies_rejected, ")");
     drop_exchange();
     forget_peer_body();
     attempt();  // the next holder, then the origin

@@ -9,6 +9,7 @@
 // in them would forge log lines or drive the reader's terminal.
 #pragma once
 
+#include <cstdint>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -28,6 +29,11 @@ void write(Level level, const std::string& line);
 // become \xHH (as nginx writes \x1B), so one event stays one line and the
 // original bytes can be recovered. Other bytes, UTF-8 included, pass as is.
 std::string escape(std::string_view text);
+
+// True at the 1st, 2nd, 4th, 8th... occurrence of an event counted in n:
+// what outsiders can trigger at will is logged this sparsely, so a flood of
+// refused input cannot flood the log (the counter keeps the exact number).
+inline bool worth_logging(std::uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
 template <typename... Args>
 void emit(Level level, const Args&... args) {

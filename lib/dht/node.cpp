@@ -246,8 +246,8 @@ void Node::on_frame(const std::string& payload) {
     } catch (const std::exception& e) {
         // Well-formed but unusable (a field of the wrong type deep in a
         // body): drop it like a malformed one; the daemon goes on.
-        ++counters_["overlay.malformed"];
-        log::warn("overlay message dropped: ", e.what());
+        if (log::worth_logging(++counters_["overlay.malformed"]))
+            log::warn("overlay message dropped: ", e.what(), " (overlay.malformed = ", counters_["overlay.malformed"], ")");
     }
 }
 
@@ -636,8 +636,9 @@ void Node::notify_subscribers(const Record& r, bool expired) {
 bool Node::accept_record(Record& r, const char* how, std::int64_t now) {
     std::string why = check_record(r, !cfg_.transport.key, now, Loop::wall_now_us());
     if (why.empty()) return true;
-    ++counters_["dht.writer_refused"];
-    log::warn("refused a ", how, " of key ", r.key.hex(), " vid ", r.vid, " writer ", r.writer.hex(), ": ", why);
+    if (log::worth_logging(++counters_["dht.writer_refused"]))
+        log::warn("refused a ", how, " of key ", r.key.hex(), " vid ", r.vid, " writer ", r.writer.hex(), ": ", why,
+                  " (dht.writer_refused = ", counters_["dht.writer_refused"], ")");
     return false;
 }
 

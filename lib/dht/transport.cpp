@@ -54,8 +54,6 @@ std::string address_of(const sockaddr* sa) {
     return "[" + std::string(host) + "]:" + std::to_string(port);
 }
 
-// Warn at the 1st, 2nd, 4th, 8th... refusal: a flood must not flood the log.
-bool worth_logging(std::uint64_t n) { return (n & (n - 1)) == 0; }
 }  // namespace
 
 struct Transport::Outbound {
@@ -195,7 +193,7 @@ Transport::Stats Transport::stats() const {
 void Transport::refuse(const char* counter, const std::string& what) {
     ++counters_["overlay.connections_refused"];
     std::uint64_t n = ++counters_[counter];
-    if (worth_logging(n)) log::warn("overlay: refused ", what, " (", counter, " = ", n, ")");
+    if (log::worth_logging(n)) log::warn("overlay: refused ", what, " (", counter, " = ", n, ")");
 }
 
 std::string Transport::local_address() const { return local_; }
@@ -222,14 +220,14 @@ void Transport::send(const std::string& addr, const std::string& payload) {
         // time out and retry.
         if (connecting_ >= cfg_.max_connecting) {
             std::uint64_t n = ++counters_["overlay.connects_refused"];
-            if (worth_logging(n))
+            if (log::worth_logging(n))
                 log::warn("overlay: not connecting to ", addr, ": ", connecting_, " connection attempts in flight (",
                           n, " refused)");
             return;
         }
         if (out_.size() >= cfg_.max_outbound && !make_room_outbound()) {
             std::uint64_t n = ++counters_["overlay.outbound_refused"];
-            if (worth_logging(n))
+            if (log::worth_logging(n))
                 log::warn("overlay: not connecting to ", addr, ": ", out_.size(), " outbound connections busy (", n,
                           " refused)");
             return;
@@ -411,7 +409,7 @@ void Transport::accept_cb(evconnlistener*, int fd, sockaddr* sa, int, void* arg)
     in->idle = std::make_unique<Timer>(self->loop_, [self, raw] {
         if (!raw->authed) {
             std::uint64_t n = ++self->counters_["overlay.handshake_timeouts"];
-            if (worth_logging(n))
+            if (log::worth_logging(n))
                 log::warn("overlay: closed a connection from ", raw->peer, ": no authenticated frame within ",
                           self->cfg_.handshake_timeout_us / 1000, " ms (", n, " so far)");
         }

@@ -29,6 +29,16 @@ TEST(CoreLogEscape, C1ControlsInUtf8AreEscapedOtherUtf8IsKept) {
     EXPECT_EQ(escape("plain text: 1/2"), "plain text: 1/2");
 }
 
+// Refusals an outsider can cause at will are logged at the 1st, 2nd, 4th...
+TEST(CoreLogEscape, RefusalsAreLoggedAtPowersOfTwo) {
+    int logged = 0;
+    for (std::uint64_t n = 1; n <= 1'000'000; ++n) logged += sr::log::worth_logging(n);
+    EXPECT_EQ(logged, 20);
+    EXPECT_FALSE(sr::log::worth_logging(0));
+    EXPECT_TRUE(sr::log::worth_logging(1));
+    EXPECT_FALSE(sr::log::worth_logging(3));
+}
+
 // Items 4 and 15: a host with a whole IPv6 /64 must not get a fresh
 // per-source allowance for each address it picks from it.
 TEST(NetLimitSource, AnIpv6HostCountsByItsSlash64AndMappedIpv4AsIpv4) {
