@@ -487,20 +487,20 @@ void Server::accept_cb(evconnlistener*, int fd, sockaddr*, int, void* arg) {
     auto* self = static_cast<Server*>(arg);
     uid_t uid = peer_credentials(fd).uid;
     if (std::string why = self->over_limit(uid); !why.empty()) {
-        auto& refused = self->counters_["rpc.connections_refused"];
-        // Logged at 1, 2, 4, 8, ... refusals: a flood must not flood the log too.
-        ++refused;
-        if ((refused & (refused - 1)) == 0) log::warn("control socket: ", why, "; refusing (", refused, " so far)");
+        auto refused = ++self->counters_["rpc.connections_refused"];
+        if (log::worth_logging(refused)) log::warn("control socket: ", why, "; refusing (", refused, " so far)");
         std::string notice = encode_notification("sys.error", error_value("busy", why));
         (void)!::send(fd, notice.data(), notice.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         evutil_closesocket(fd);
         return;
     }
-    auto conn = Connection::adopt(self->loop_, fd, self->limits_, self->counters_);
+    bool counted = !privileged(uid);
+    Limits limits = self->limits_;
+    if (counted) limits.max_output = std::min(limits.max_output, limits.max_output_other);
+    auto conn = Connection::adopt(self->loop_, fd, limits, self->counters_);
     ++self->counters_["rpc.connections"];
     conn->on_request = [self](Connection& c, Message& m) { self->registry_.dispatch(c, m); };
     auto id = conn->id();
-    bool counted = !privileged(uid);
     if (counted) ++self->per_uid_[uid], ++self->others_;
     conn->on_close([self, id, uid, counted] {
         self->conns_.erase(id);

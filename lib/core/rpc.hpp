@@ -48,6 +48,8 @@ namespace sr::rpc {
 struct Limits {
     std::size_t max_frame = 4 << 20;      // bytes in one message
     std::size_t max_output = 32 << 20;    // queued output before the peer is cut off
+    std::size_t max_output_other = 8 << 20;  // the same for uids but root and the daemon's own: 256 of
+                                             // them may hold 2 GiB at most, not 8
     std::size_t pause_output = 256 << 10; // queued output at which requests are no longer read
     std::size_t max_unanswered = 64;      // requests in progress at which requests are no longer read
     std::int64_t idle_timeout_us = 600'000'000;  // no traffic and nothing pending

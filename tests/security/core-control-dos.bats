@@ -65,3 +65,30 @@ teardown() {
     wait_gone "$(cat "$LAB/flood.pid")" 20
     until_true 10 bash -c "SR_RUNTIME_DIR='$(node_dir 1)/run' sr-ctl -j call dhtd sys.stats | jq -e '.\"rpc.connections_open\" == 1'"
 }
+
+@test "control socket: a read-only user's unread notifications are cut off at 8 MiB" {
+    start_node 1 --group "$GROUP"
+    sock="$(node_dir 1)/run/dhtd.sock"
+    mkfifo "$LAB/hold" "$LAB/listen.out"
+    setpriv --reuid="$MEMBER" --regid="$(id -g "$MEMBER")" --init-groups \
+        "$PYTHON" "$BATS_TEST_DIRNAME/core_slow_listener.py" "$sock" slow-key \
+        <"$LAB/hold" >"$LAB/listen.out" 2>"$LAB/listen.err" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+    exec 8>"$LAB/hold"
+    run timeout 30 head -n1 "$LAB/listen.out"
+    cat "$LAB/listen.err" >&2
+    assert_output "listening"
+    # 12 MB of notifications (200 values of 60 kB), none of them read: more
+    # than a user other than root may leave queued (8 MiB), less than root
+    # may (32 MiB), so the cut is the smaller bound's.
+    head -c 60000 /dev/zero | tr '\0' x >"$LAB/value"
+    for i in $(seq 1 200); do
+        at 1 sr-lookup put --vid "$i" slow-key <"$LAB/value" >/dev/null
+    done
+    run at 1 sr-ctl -j call dhtd sys.stats
+    assert_success
+    [ "$(jq '."rpc.slow_clients_cut"' <<<"$output")" -eq 1 ]
+    [ "$(jq '."rpc.output_buffered"' <<<"$output")" -lt $((1024 * 1024)) ]
+    # Root's own listener is not the one cut: it reads its notifications.
+    run at 1 sr-ctl status
+    assert_success
+}
