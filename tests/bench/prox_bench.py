@@ -16,32 +16,8 @@ import time
 
 import msgpack
 
-
-class Rpc:
-    """One persistent msgpack-RPC connection (sr-rpc(7))."""
-
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
-        self.unpacker = msgpack.Unpacker(raw=False)
-        self.msgid = 0
-
-    def call(self, method, **params):
-        self.msgid += 1
-        self.sock.sendall(msgpack.packb([0, self.msgid, method, [params]], use_bin_type=True))
-        while True:
-            for msg in self.unpacker:
-                if msg[0] == 1 and msg[1] == self.msgid:
-                    if msg[2] is not None:
-                        raise RuntimeError(f"{method}: {msg[2]['code']}: {msg[2]['message']}")
-                    return msg[3]
-            data = self.sock.recv(1 << 16)
-            if not data:
-                raise RuntimeError("connection closed")
-            self.unpacker.feed(data)
-
-    def close(self):
-        self.sock.close()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bats"))
+from sr_rpc import Rpc  # noqa: E402
 
 
 class BirdCli:

@@ -4,6 +4,7 @@
 # value they did not write; an unprivileged user tries the daemons' namespaces.
 
 load '../bats/helpers'
+load helpers
 
 ATTACK="$BATS_TEST_DIRNAME/dht_attack.py"
 SECUSER=srsecdht
@@ -21,16 +22,7 @@ setup_file() {
     getent group $SECUSER >/dev/null || groupadd -r $SECUSER
     id -u $SECUSER >/dev/null 2>&1 || useradd -r -g $SECUSER -M -s /usr/sbin/nologin $SECUSER
     lab_setup
-    # The user must reach node 1's socket: the lab is traversable, the runtime
-    # directory and the socket belong to the group.
-    local d="$LAB"
-    while [ "$d" != / ]; do chmod o+x "$d"; d="$(dirname "$d")"; done
-    mkdir -p "$(node_dir 1)/run"
-    chgrp $SECUSER "$(node_dir 1)/run"
-    chmod 0750 "$(node_dir 1)/run"
-    start_node 1 --group $SECUSER --ns-writer svc=$SECUSER
-    chgrp $SECUSER "$(node_dir 1)/run/dhtd.sock"
-    start_node 2 --join "$(node_addr 1)"
+    two_nodes_socket_for_group $SECUSER --ns-writer svc=$SECUSER
     export RUNDIR="$(node_dir 1)/run"
 }
 

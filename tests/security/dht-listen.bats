@@ -3,6 +3,7 @@
 # user, or one overlay node tries to take every listen slot of a key.
 
 load '../bats/helpers'
+load helpers
 
 ATTACK="$BATS_TEST_DIRNAME/dht_attack.py"
 SECUSER=srsecdht
@@ -18,14 +19,7 @@ setup_file() {
     getent group $SECUSER >/dev/null || groupadd -r $SECUSER
     id -u $SECUSER >/dev/null 2>&1 || useradd -r -g $SECUSER -M -s /usr/sbin/nologin $SECUSER
     lab_setup
-    local d="$LAB"
-    while [ "$d" != / ]; do chmod o+x "$d"; d="$(dirname "$d")"; done
-    mkdir -p "$(node_dir 1)/run"
-    chgrp $SECUSER "$(node_dir 1)/run"
-    chmod 0750 "$(node_dir 1)/run"
-    start_node 1 --group $SECUSER
-    chgrp $SECUSER "$(node_dir 1)/run/dhtd.sock"
-    start_node 2 --join "$(node_addr 1)"
+    two_nodes_socket_for_group $SECUSER
 }
 
 teardown_file() { lab_teardown; }

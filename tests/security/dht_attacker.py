@@ -25,6 +25,9 @@ import time
 
 import msgpack
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bats"))
+from sr_rpc import Rpc  # noqa: E402
+
 
 def addr(s):
     host, port = s.rsplit(":", 1)
@@ -81,28 +84,6 @@ def rowreply(target, source_addr, fake_ip, n):
     print("sent", flush=True)
     time.sleep(1)  # leave the connection open while the node reads; the test waits on counters
     s.close()
-
-
-class Rpc:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
-        self.unpacker = msgpack.Unpacker(raw=False, max_buffer_size=64 << 20)
-        self.msgid = 0
-
-    def call(self, method, **params):
-        self.msgid += 1
-        self.sock.sendall(msgpack.packb([0, self.msgid, method, [params]], use_bin_type=True))
-        while True:
-            for msg in self.unpacker:
-                if msg[0] == 1 and msg[1] == self.msgid:
-                    if msg[2] is not None:
-                        raise RuntimeError(f"{method}: {msg[2]['code']}: {msg[2]['message']}")
-                    return msg[3]
-            data = self.sock.recv(1 << 20)
-            if not data:
-                raise RuntimeError("connection closed")
-            self.unpacker.feed(data)
 
 
 def value_of(seed, i, size):

@@ -7,24 +7,14 @@
 # exactly the marker.
 
 load '../bats/helpers'
+load helpers
 
 setup_file() {
     export ADDR_BASE=210 PORT=4210
     lab_setup
     export ORIGIN="127.0.0.210:4210" CACHE="127.0.0.211:4211"
-    export RECORD="$LAB/origin/record"
-    mkdir -p "$LAB/origin" "$LAB/c"
-    mkfifo "$LAB/origin/ready"
-    "$PYTHON" "$BATS_TEST_DIRNAME/recording_origin.py" --listen "$ORIGIN" --record "$RECORD" --ready-fd 9 \
-        9>"$LAB/origin/ready" 2>>"$LAB/origin/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
-    echo $! >"$LAB/origin/pid"
-    wait_ready "$LAB/origin/ready" || { echo "the origin did not start:" >&2; cat "$LAB/origin/log" >&2; return 1; }
-    mkfifo "$LAB/c/ready"
-    sr-cached --listen "$CACHE" --origin "http://$ORIGIN" --cache-dir "$LAB/c/cache" --runtime-dir "$LAB/c/run" \
-        --no-cooperate --access-log off --ready-fd 9 9>"$LAB/c/ready" 2>>"$LAB/c/log" </dev/null \
-        3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
-    echo $! >"$LAB/c/pid"
-    wait_ready "$LAB/c/ready" || { cat "$LAB/c/log" >&2; return 1; }
+    start_recording_origin "$ORIGIN"
+    start_test_cache --listen "$CACHE" --origin "http://$ORIGIN" --access-log off
 }
 
 teardown_file() { lab_teardown; }
