@@ -9,7 +9,7 @@ namespace sr::dht {
 
 namespace {
 
-enum Type : std::uint8_t { t_routed = 1, t_reply = 2, t_replicate = 3, t_ack = 4, t_event = 5 };
+enum Type : std::uint8_t { t_routed = 1, t_reply = 2, t_replicate = 3, t_ack = 4, t_event = 5, t_direct = 6 };
 constexpr std::size_t kMaxAddr = pastry::kMaxAddrLen;
 constexpr std::size_t kMaxRecords = 4096;
 
@@ -104,6 +104,15 @@ struct Encoder {
         m.expired ? pk.pack_true() : pk.pack_false();
         pack_record(pk, m.record, now);
     }
+    void operator()(const Direct& m) {
+        pk.pack_array(5);
+        pk.pack_uint8(t_direct);
+        pack_peer(pk, m.from);
+        pack_id(pk, m.to);
+        pack_str(pk, m.app);
+        pk.pack_bin(static_cast<std::uint32_t>(m.payload.size()));
+        pk.pack_bin_body(m.payload.data(), static_cast<std::uint32_t>(m.payload.size()));
+    }
 };
 
 DhtMessage decode(const msgpack::object& o, std::int64_t now) {
@@ -158,6 +167,17 @@ DhtMessage decode(const msgpack::object& o, std::int64_t now) {
         m.key = id_of(e[2], "key");
         m.expired = bool_of(e[3], "expired");
         m.record = unpack_record(e[4], now);
+        return m;
+    }
+    case t_direct: {
+        const auto* e = array_of(o, 5, "direct");
+        Direct m;
+        m.from = peer_of(e[1]);
+        m.to = id_of(e[2], "to");
+        m.app = str_of(e[3], "app", 64);
+        if (e[4].type != msgpack::type::BIN || e[4].via.bin.size > kMaxAppPayload)
+            throw DecodeError("direct: payload not bytes or over " + std::to_string(kMaxAppPayload) + " bytes");
+        m.payload.assign(e[4].via.bin.ptr, e[4].via.bin.size);
         return m;
     }
     default: throw DecodeError("dht message: unknown type");

@@ -14,6 +14,10 @@
 //   Replicate  records pushed to a replica (after a put, a remove, or a
 //              leaf-set change); acknowledged with ReplicateAck when req != 0.
 //   Event      a listen notification from the root to a subscriber's node.
+//   Direct     an application's message sent straight to one node
+//              (dht.send), not routed; `to` is the node id the sender
+//              meant, so a node that now answers at that address under
+//              another id drops it.
 //
 // Decoders validate every field and throw DecodeError.
 #pragma once
@@ -77,7 +81,18 @@ struct Event {
     Record record;
 };
 
-using DhtMessage = std::variant<Routed, Reply, Replicate, ReplicateAck, Event>;
+struct Direct {
+    Peer from;
+    Id to;
+    std::string app;
+    std::string payload;
+};
+
+// An application message's payload (dht.route, dht.send) fits one overlay
+// frame (256 KiB) with its envelope.
+inline constexpr std::size_t kMaxAppPayload = 192 << 10;
+
+using DhtMessage = std::variant<Routed, Reply, Replicate, ReplicateAck, Event, Direct>;
 
 // Full frame payloads, family byte included.
 std::string encode_dht(const DhtMessage& m, std::int64_t now);

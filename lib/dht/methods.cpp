@@ -36,6 +36,29 @@ std::string secret_of(const Value& p) {
 
 Value peer_value(const pastry::NodeRef& n) { return Value{{"id", n.id.hex()}, {"addr", n.addr}}; }
 
+// A node handle as the daemon hands them out ({id, addr}: app.register's
+// node, app.update, dht.leafset, dht.replica_set).
+pastry::NodeRef node_of(const Value& v) {
+    if (!v.is_object()) throw Error("invalid_params", "node: expected a map {id, addr}");
+    auto id = v.find("id");
+    auto addr = v.find("addr");
+    std::optional<Id> parsed;
+    if (id != v.end() && id->is_string()) parsed = Id::from_hex(id->get<std::string>());
+    if (!parsed) throw Error("invalid_params", "node: id must be 32 hex digits");
+    if (addr == v.end() || !addr->is_string() || addr->get<std::string>().empty() ||
+        addr->get<std::string>().size() > pastry::kMaxAddrLen)
+        throw Error("invalid_params", "node: addr must be the node's ADDR:PORT");
+    return pastry::NodeRef{*parsed, addr->get<std::string>()};
+}
+
+std::string app_payload(const Value& p) {
+    std::string payload = value_bytes(p["payload"]);
+    if (payload.size() > kMaxAppPayload)
+        throw Error("too_large", "payload of " + std::to_string(payload.size()) + " bytes; the limit is " +
+                                     std::to_string(kMaxAppPayload));
+    return payload;
+}
+
 // Answers an RPC call with a root's reply.
 ReplyFn answer(const Call& call, Value extra = Value::object()) {
     return [call, extra](const Reply& r) {
@@ -171,7 +194,7 @@ void add_methods(rpc::Registry& reg, Node& node) {
 
     reg.add({"dht.app_register",
              "Registers an overlay application on this connection: the daemon then calls app.forward and sends "
-             "app.deliver and app.update to it.",
+             "app.deliver, app.receive and app.update to it.",
              {{"app", Type::str, true, "the application's name"}},
              true,
              [&node](Call& call) {
@@ -188,9 +211,45 @@ void add_methods(rpc::Registry& reg, Node& node) {
              [&node](Call& call) {
                  const Value& p = call.params();
                  Id key = key_of(p);
-                 node.route_app(p["app"].get<std::string>(), key, value_bytes(p["payload"]));
+                 node.route_app(p["app"].get<std::string>(), key, app_payload(p));
                  call.reply({{"key", key.hex()}, {"sent", true}});
              }});
+
+    reg.add({"dht.send",
+             "Sends an application message straight to one node (common API send to a node handle); its "
+             "application gets it as app.receive.",
+             {{"node", Type::map, true, "the node, {id, addr} as the daemon hands them out"},
+              {"app", Type::str, true, "the application that receives it"},
+              {"payload", Type::bytes, true, "the message"}},
+             true,
+             [&node](Call& call) {
+                 const Value& p = call.params();
+                 auto to = node_of(p["node"]);
+                 node.send_app(p["app"].get<std::string>(), to, app_payload(p));
+                 call.reply({{"sent", true}});
+             }});
+
+    reg.add_sync("dht.replica_set",
+                 "The nodes this node knows to be numerically closest to a key, closest first: the key's root and "
+                 "replicas as its leaf set sees them (common API replicaSet).",
+                 {f_key, f_name, f_ns,
+                  {"count", Type::uint, false, "how many (default: the configured replicas k; at most the leaf "
+                                               "set's size plus one)"}},
+                 false, [&node](const Value& p, Call&) {
+                     Id key = key_of(p);
+                     auto& core = node.core();
+                     std::size_t most = core.leaf_set().size() + 1;
+                     std::size_t count = std::clamp<std::uint64_t>(
+                         p.value("count", static_cast<std::uint64_t>(node.config().replicas)), 1, most);
+                     Value nodes = Value::array();
+                     auto set = core.replica_set(key, static_cast<int>(count));
+                     for (const auto& n : set) nodes.push_back(peer_value(n));
+                     bool root = !set.empty() && set.front().id == node.self().id;
+                     return Value{{"key", key.hex()},
+                                  {"root", root},
+                                  {"in_range", core.in_leaf_range(key)},
+                                  {"nodes", nodes}};
+                 });
 
     reg.add_sync("dht.info", "This node: id, address, uptime, sizes of its tables and store.", {}, false,
                  [&node](const Value&, Call&) { return node.info(); });

@@ -267,6 +267,7 @@ void Node::on_dht(DhtMessage m) {
         return done(*r);
     }
     if (auto* r = std::get_if<Replicate>(&m)) return on_replicate(*r);
+    if (auto* d = std::get_if<Direct>(&m)) return receive_direct(*d);
     if (auto* a = std::get_if<ReplicateAck>(&m)) {
         auto it = ack_waits_.find(a->req);
         if (it == ack_waits_.end()) return;
@@ -738,6 +739,29 @@ void Node::route_app(const std::string& app, const Id& key, const std::string& p
     m.app = app;
     m.body = {{"payload", bytes_value(payload)}};
     route(std::move(m));
+}
+
+void Node::send_app(const std::string& app, const pastry::NodeRef& to, const std::string& payload) {
+    if (!joined()) throw Error("not_ready", "the node has not joined the overlay yet");
+    ++counters_["dht.app_sent"];
+    send_dht(to, Direct{self_, to.id, app, payload});
+}
+
+// A direct message names the node id it is for: one that reaches another
+// node at the address (restarted under a new id) is not that node's.
+void Node::receive_direct(const Direct& m) {
+    if (m.to != self_.id) {
+        ++counters_["dht.app_misaddressed"];
+        return;
+    }
+    auto app = apps_.find(m.app);
+    auto conn = app == apps_.end() ? nullptr : app->second.conn.lock();
+    if (!conn) {
+        ++counters_["dht.app_undeliverable"];
+        return;
+    }
+    ++counters_["dht.app_received"];
+    conn->notify("app.receive", {{"app", m.app}, {"payload", bytes_value(m.payload)}, {"origin", peer_value(m.from)}});
 }
 
 // ---- introspection -----------------------------------------------------------

@@ -123,6 +123,9 @@ class Node {
     // Applications registered on control connections.
     void register_app(const std::string& name, std::shared_ptr<rpc::Connection> conn);
     void route_app(const std::string& app, const Id& key, const std::string& payload);
+    // Sends payload straight to node `to` (common API send to a node handle):
+    // its application `app` gets it as an app.receive notification.
+    void send_app(const std::string& app, const pastry::NodeRef& to, const std::string& payload);
 
     Value info() const;
     Value counters_value() const;
@@ -173,6 +176,7 @@ class Node {
     void ask_forward(App& app, const std::shared_ptr<rpc::Connection>& conn, Routed m, const pastry::NodeRef& next);
     void finish_forward(ForwardWait& w, const Value* answer);
     void deliver(Routed m);
+    void receive_direct(const Direct& m);
     void send_reply(const Routed& m, Reply r);
     void send_dht(const pastry::NodeRef& to, const DhtMessage& m);
     void replicate(const Id& key, std::vector<Record> records, std::function<void(std::uint32_t)> done);

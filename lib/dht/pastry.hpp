@@ -265,6 +265,9 @@ class Node {
 
     std::vector<NodeRef> leaf_set() const { return leaf_.members(); }
     std::vector<NodeRef> replica_set(const Id& key, int k) const;
+    // Whether key lies within the leaf set's range: only then is
+    // replica_set(key) the key's true neighbourhood rather than this node's.
+    bool in_leaf_range(const Id& key) const { return leaf_.in_range(key); }
 
     // Introspection (dht.leafset / dht.routes / sys.stats).
     std::vector<RouteEntry> routing_table() const;

@@ -1,5 +1,6 @@
 // The DHT's overlay messages: Replicate batches must fit one overlay frame,
-// whatever their records are made of.
+// whatever their records are made of; direct messages keep their bounds.
+#include "core/error.hpp"
 #include "dht/dht_wire.hpp"
 #include "dht/record_wire.hpp"
 #include "dht/store.hpp"
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <variant>
 #include <vector>
 
 using namespace sr;
@@ -121,4 +123,24 @@ TEST(DhtWire, ALargeValueStartsANewBatch) {
     batcher.flush();
     ASSERT_GE(bytes.size(), 3u);
     for (auto b : bytes) EXPECT_LE(b, TransportConfig{}.max_frame);
+}
+
+TEST(DhtWire, DirectMessagesRoundTripAndOversizedPayloadsAreRefused) {
+    Direct d{Peer{Id::hash("kv", "a"), "127.0.0.1:4000"}, Id::hash("kv", "b"), "events", std::string(1000, 'p')};
+    std::string frame = encode_dht(d, 0);
+    ASSERT_EQ(frame[0], kFamilyDht);
+    auto back = std::get<Direct>(decode_dht(std::string_view(frame).substr(1), 0));
+    EXPECT_EQ(back.from.id, d.from.id);
+    EXPECT_EQ(back.from.addr, d.from.addr);
+    EXPECT_EQ(back.to, d.to);
+    EXPECT_EQ(back.app, "events");
+    EXPECT_EQ(back.payload, d.payload);
+
+    d.payload.assign(kMaxAppPayload + 1, 'p');
+    frame = encode_dht(d, 0);
+    EXPECT_THROW(decode_dht(std::string_view(frame).substr(1), 0), sr::DecodeError);
+    d.payload.clear();
+    d.app.assign(65, 'a');
+    frame = encode_dht(d, 0);
+    EXPECT_THROW(decode_dht(std::string_view(frame).substr(1), 0), sr::DecodeError);
 }
