@@ -241,6 +241,7 @@ class Scribe {
         std::int64_t joined_at = 0;  // the last Join sent, while there is no parent
         std::map<Id, Child> children;
         std::uint64_t last_seen = 0;  // highest seq passed down or announced by the parent
+        bool known = false;           // last_seen is the tree's (else nothing heard yet)
         // Local delivery, while there are subscribers. Until synced, the
         // first seq seen (or announced) sets where delivery starts.
         bool synced = false;
@@ -275,6 +276,8 @@ class Scribe {
         bool replicas_known = false;
         std::map<std::uint64_t, PendingPublish> pending;  // by seq
         Bucket bucket;
+        bool numbered = false;  // acting: numbered a publish since taking over
+        std::optional<Id> root;  // replica: the root it last knew
     };
     // This node's own publish or fetch, resent until answered.
     struct Outgoing {
@@ -308,14 +311,17 @@ class Scribe {
 
     // tree (scribe_tree.cpp)
     bool is_root(const Id& key) const;
+    std::optional<std::uint64_t> known_last(const Topic& t) const;
+    void learn_known(Topic& t, std::optional<std::uint64_t> last);
     ForwardDecision join_passing(const std::string& topic, const NodeHandle& child, bool at_root);
     void send_join(Topic& t);
     void lose_parent(Topic& t);
     void prune_if_empty(const std::string& topic);
     void beat();
-    void on_join_ack(const std::string& topic, std::uint64_t last_seq, const NodeHandle& from);
+    void on_join_ack(const std::string& topic, std::optional<std::uint64_t> last_seq, const NodeHandle& from);
     void on_leave(const std::string& topic, const NodeHandle& from);
-    void on_heartbeat(const std::vector<std::pair<std::string, std::uint64_t>>& topics, const NodeHandle& from);
+    void on_heartbeat(const std::vector<std::pair<std::string, std::optional<std::uint64_t>>>& topics,
+                      const NodeHandle& from);
     void on_refresh(const std::vector<std::string>& topics, const NodeHandle& from);
     void on_reject(const std::vector<std::string>& topics, const NodeHandle& from);
     void on_data(const std::string& topic, std::uint64_t seq, std::int64_t time_us, const std::string& payload,
@@ -332,6 +338,7 @@ class Scribe {
     void release(RootState& r);
     void disseminate(const Message& m);
     void full_sync(const RootState& r, const NodeHandle& to);
+    void adopt_replica(RootState& r, std::uint64_t last_seq, std::vector<Entry> entries, std::optional<Entry> retained);
     void trim(RootState& r);
     bool take(Bucket& b, double rate, double burst);
     void on_root_sync(const std::string& topic, std::uint64_t last_seq, std::vector<Entry> entries,
@@ -344,6 +351,7 @@ class Scribe {
     void gap_to(Topic& t, std::uint64_t upto);
     void drain_held(Topic& t);
     void send_fetch(Topic& t);
+    bool repair_done(Topic& t);
     void repair_timeout(Topic& t);
     void on_fetch_reply(const std::string& topic, std::uint64_t id, std::uint64_t last_seq,
                         std::optional<std::pair<std::uint64_t, std::uint64_t>> gap, std::vector<Message> items,

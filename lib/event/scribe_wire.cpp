@@ -61,6 +61,10 @@ void pack_entry(Packer& pk, const SyncEntry& e) {
     pk.pack_uint64(e.token);
     pack_bin(pk, e.payload);
 }
+void pack_last(Packer& pk, const std::optional<std::uint64_t>& last) {
+    if (last) pk.pack_uint64(*last);
+    else pk.pack_nil();
+}
 void pack_topics(Packer& pk, const std::vector<std::string>& topics) {
     pk.pack_array(static_cast<std::uint32_t>(topics.size()));
     for (const auto& t : topics) pack_str(pk, t);
@@ -78,7 +82,7 @@ struct Encoder {
         pk.pack_array(3);
         pk.pack_uint8(t_join_ack);
         pack_str(pk, m.topic);
-        pk.pack_uint64(m.last_seq);
+        pack_last(pk, m.last_seq);
     }
     void operator()(const Leave& m) {
         pk.pack_array(2);
@@ -122,7 +126,7 @@ struct Encoder {
         for (const auto& [topic, seq] : m.topics) {
             pk.pack_array(2);
             pack_str(pk, topic);
-            pk.pack_uint64(seq);
+            pack_last(pk, seq);
         }
     }
     void operator()(const Refresh& m) {
@@ -252,6 +256,10 @@ std::vector<std::string> topics_of(const msgpack::object& o) {
     for (std::uint32_t i = 0; i < a.size; ++i) out.push_back(topic_of(a.ptr[i]));
     return out;
 }
+std::optional<std::uint64_t> last_of(const msgpack::object& o) {
+    if (o.type == msgpack::type::NIL) return std::nullopt;
+    return uint_of(o, "last seq");
+}
 std::pair<std::uint64_t, std::uint64_t> range_of(const msgpack::object& o, const char* what) {
     const auto* e = array_of(o, 2, what);
     auto from = uint_of(e[0], what), to = uint_of(e[1], what);
@@ -268,7 +276,7 @@ ScribeMessage decode(const msgpack::object& o) {
     }
     case t_join_ack: {
         const auto* e = array_of(o, 3, "join ack");
-        return JoinAck{topic_of(e[1]), uint_of(e[2], "last seq")};
+        return JoinAck{topic_of(e[1]), last_of(e[2])};
     }
     case t_leave: {
         const auto* e = array_of(o, 2, "leave");
@@ -300,7 +308,7 @@ ScribeMessage decode(const msgpack::object& o) {
         m.topics.reserve(a.size);
         for (std::uint32_t i = 0; i < a.size; ++i) {
             const auto* t = array_of(a.ptr[i], 2, "heartbeat topic");
-            m.topics.emplace_back(topic_of(t[0]), uint_of(t[1], "last seq"));
+            m.topics.emplace_back(topic_of(t[0]), last_of(t[1]));
         }
         return m;
     }

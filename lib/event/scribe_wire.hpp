@@ -8,7 +8,7 @@
 //   Join         a node wants into the tree; `child` is the node the next
 //                hop up adopts (rewritten at every node that grafts itself)
 //   JoinAck      the adopting parent's answer, with the last seq it knows
-//                (0: none or unknown)
+//                of (nil: it knows none yet; 0: there is none)
 //   Leave        the sender drops out of the topic's tree under the receiver
 //   Publish      a message for the root to number; (publisher, token) names
 //                it, so a retry is numbered once
@@ -82,7 +82,7 @@ struct Join {
 };
 struct JoinAck {
     std::string topic;
-    std::uint64_t last_seq = 0;
+    std::optional<std::uint64_t> last_seq;
     bool operator==(const JoinAck&) const = default;
 };
 struct Leave {
@@ -116,7 +116,7 @@ struct Data {
     bool operator==(const Data&) const = default;
 };
 struct Heartbeat {
-    std::vector<std::pair<std::string, std::uint64_t>> topics;  // topic, last seq (0: none known)
+    std::vector<std::pair<std::string, std::optional<std::uint64_t>>> topics;  // topic, last seq as in JoinAck
     bool operator==(const Heartbeat&) const = default;
 };
 struct Refresh {

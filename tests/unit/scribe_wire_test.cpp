@@ -23,12 +23,13 @@ std::vector<ScribeMessage> one_of_each() {
     return {
         Join{"news", kNode},
         JoinAck{"news", 12},
+        JoinAck{"news", std::nullopt},
         Leave{"news"},
         Publish{"news", kNode, 5, "hello", true},
         PublishAck{"news", 5, 13},
         PublishNack{"news", 5, "over_quota", "slow down"},
         Data{"news", Item{13, 1'700'000'000'000'000, std::string(1000, 'd')}},
-        Heartbeat{{{"news", 13}, {"sport", 0}}},
+        Heartbeat{{{"news", 13}, {"sport", 0}, {"weather", std::nullopt}}},
         Refresh{{"news", "sport"}},
         Reject{{"news"}},
         Fetch{"news", kNode, 77, 3, 10, true},
@@ -144,7 +145,7 @@ TEST(ScribeWire, OversizedFieldsAreRefused) {
     many.topics.pop_back();
     EXPECT_NO_THROW(decode(encode(many)));
     Heartbeat beats;
-    beats.topics.assign(kMaxTopicsPerMessage + 1, {"t", 1});
+    beats.topics.assign(kMaxTopicsPerMessage + 1, {"t", 1u});
     expect_refused(encode(beats));
     FetchReply reply{"news", 1, 0, std::nullopt, {}, std::nullopt};
     for (std::uint64_t s = 1; s <= kMaxMessagesPerBatch + 1; ++s) reply.items.push_back(Item{s, 0, ""});
