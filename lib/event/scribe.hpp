@@ -39,8 +39,20 @@
 // recent (publisher, token) pairs, so a retried publish is not numbered
 // twice. The root's state (last seq, buffer, retained message, recent
 // tokens) lives on its replicas; a replica that becomes the key's root (a
-// Join, Publish or Fetch is delivered to it) carries on from it: the
-// numbering neither restarts nor loses the buffer.
+// Join, Publish or Fetch is delivered to it, or the replica set names it
+// first) carries on from it: the numbering neither restarts nor loses the
+// buffer. The other replicas hand their copies to a new root, which takes
+// in messages it lacks until it numbers one itself (one replica's ack was
+// enough, and it may not be the one that took over).
+//
+// Details the daemon sees: the root sends Data down in seq order, each
+// once a replica holds it; one still unacknowledged after
+// publish_timeout_us goes down all the same (holding it would stall the
+// topic) and its publisher, unanswered, gets PublishFailed "timeout". The
+// publishing node resends an unanswered Publish every fetch_timeout_us with
+// the same token. Tokens start at a random point, so a restarted node's
+// tokens do not match its predecessor's at the root. Messages a core sends
+// itself are handled inside it, never as SendTo.
 //
 // Delivery. Each node passes Data on to its children as it arrives and
 // delivers to its own subscribers in sequence order: duplicates (seq at or

@@ -275,16 +275,17 @@ void Scribe::on_replica_set(const Id& key, const std::vector<NodeHandle>& nodes,
                             std::vector<Effect>& out) {
     Call call(*this, now, std::nullopt, out);
     auto it = roots_.find(key);
-    if (it == roots_.end()) return;
+    // No nodes at all says nothing (sr-dhtd not ready): keep things as they are.
+    if (it == roots_.end() || nodes.empty()) return;
     RootState& r = it->second;
-    bool first = !nodes.empty() && nodes.front().id == self_.id;
+    bool first = nodes.front().id == self_.id;
     if (!first) {
         bool member = std::any_of(nodes.begin(), nodes.end(), [&](const NodeHandle& n) { return n.id == self_.id; });
         // A new root (a closer node joined, or the old root died) carries
         // on from what this node holds.
-        if (!nodes.empty() && (r.acting || r.root != nodes.front().id)) full_sync(r, nodes.front());
+        if (r.acting || r.root != nodes.front().id) full_sync(r, nodes.front());
         if (r.acting) demote(r);
-        if (!nodes.empty()) r.root = nodes.front().id;
+        r.root = nodes.front().id;
         if (!member) roots_.erase(it);
         drain_self();
         return;

@@ -27,9 +27,13 @@ void Scribe::learn_known(Topic& t, std::optional<std::uint64_t> last) {
 
 ForwardDecision Scribe::join_passing(const std::string& topic, const NodeHandle& child, bool at_root) {
     ForwardDecision pass;
-    // The origin's own Join: on its way out, or delivered to itself as root.
-    if (child.id == self_.id) return pass;
     auto it = topics_.find(topic);
+    // The origin's own Join: on its way out, or delivered to itself as root,
+    // whose subscribers then start at its last seq.
+    if (child.id == self_.id) {
+        if (at_root && it != topics_.end()) learn_known(it->second, known_last(it->second));
+        return pass;
+    }
     bool member = it != topics_.end();
     if (!member) {
         if (topics_.size() >= limits_.max_topics) return pass;
