@@ -129,7 +129,7 @@ struct Options {
                  "              [--subscribe-s S] [--quiet-s S] [--deliver-s S] [--fail-fraction F]\n"
                  "              [--repair-s S] [--unreachable-ms MS] [--check] [-v]\n"
                  "Topic r of T has max(1, floor(F * N * r^-A + 0.5)) random subscribers (defaults:\n"
-                 "N 10000, T 1500, A 1.25, F 1). 10,000 nodes take several minutes and ~2 GB.\n",
+                 "N 10000, T 1500, A 1.25, F 1). 10,000 nodes on Kdl take about 3 minutes and 550 MB.\n",
                  NetworkOptions::kUsage);
     std::exit(code);
 }
