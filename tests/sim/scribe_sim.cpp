@@ -510,7 +510,8 @@ void ScribeSim::app_event(std::uint8_t kind, int node, int payload) {
         case kSubscribe: {
             auto [i, t] = subscriptions_[static_cast<std::size_t>(payload)];
             if (!alive(i)) return;
-            call(i, [&](ev::Scribe& s, auto& out) { s.subscribe(topics_[static_cast<std::size_t>(t)].name, now(), out); });
+            const auto& name = topics_[static_cast<std::size_t>(t)].name;
+            call(i, [&](ev::Scribe& s, auto& out) { s.subscribe(name, now(), out); });
             return;
         }
         default: return;
@@ -538,7 +539,7 @@ void ScribeSim::make_topics() {
         t.name = "t" + std::to_string(r);
         t.key = ev::topic_key(t.name);
         for (int j = 0; j < k; ++j) {  // a partial Fisher-Yates shuffle: k distinct nodes
-            auto pick = static_cast<std::size_t>(j) + static_cast<std::size_t>(rng_() % static_cast<std::uint64_t>(n - j));
+            auto pick = static_cast<std::size_t>(j + static_cast<int>(rng_() % static_cast<std::uint64_t>(n - j)));
             std::swap(pool[static_cast<std::size_t>(j)], pool[pick]);
             t.subscribers.push_back(pool[static_cast<std::size_t>(j)]);
         }
@@ -665,7 +666,8 @@ Round ScribeSim::publish_round(const char* tag) {
         pt.t_pub = now();
         pt.payload = std::string(tag) + ":" + topics_[t].name;
         publishing_ = static_cast<int>(t);
-        call(pt.publisher, [&](ev::Scribe& s, auto& out) { s.publish(topics_[t].name, pt.payload, false, now(), out); });
+        const auto& name = topics_[t].name;
+        call(pt.publisher, [&](ev::Scribe& s, auto& out) { s.publish(name, pt.payload, false, now(), out); });
         publishing_ = -1;
     }
     // IP multicast: one copy per link of the shortest-path tree from the
@@ -746,11 +748,12 @@ bool ScribeSim::report_round(const char* phase, Round& r) {
                     static_cast<unsigned long long>(used), v.size(), static_cast<unsigned long long>(total));
         return total;
     };
-    std::printf("%-15s publish_hops=%llu data_msgs=%llu", "link_stress", static_cast<unsigned long long>(r.publish_hops),
-                static_cast<unsigned long long>(r.data_msgs));
+    std::printf("%-15s publish_hops=%llu data_msgs=%llu", "link_stress",
+                static_cast<unsigned long long>(r.publish_hops), static_cast<unsigned long long>(r.data_msgs));
     auto scribe_total = links(r.scribe_links, "scribe");
     auto ip_total = links(r.ip_links, "ip_multicast");
-    std::printf(" scribe/ip=%.2f\n", ip_total ? static_cast<double>(scribe_total) / static_cast<double>(ip_total) : 0.0);
+    std::printf(" scribe/ip=%.2f\n",
+                ip_total ? static_cast<double>(scribe_total) / static_cast<double>(ip_total) : 0.0);
     // Where the root state is lost, subscribers that had the old numbering's
     // seq 1 drop the new root's seq 1 as a duplicate: beyond what 1 + replicas
     // copies can survive, reported but not failed.
