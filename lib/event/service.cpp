@@ -5,6 +5,7 @@
 #include "core/rpc_wire.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace sr::event {
 
@@ -120,6 +121,7 @@ void EventService::on_registered(const Value& node) {
         if (!subs.empty()) core_->subscribe(topic, Loop::now_us(), out);
     carry_out(std::move(out));
     arm_tick();
+    if (on_first_link) std::exchange(on_first_link, nullptr)();
 }
 
 void EventService::arm_tick() {

@@ -25,6 +25,7 @@
 #include "core/value.hpp"
 #include "event/scribe.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,6 +52,8 @@ class EventService {
 
     void start();
     void stop();
+    // Called once, the first time sr-dhtd has registered the application.
+    std::function<void()> on_first_link;
     bool linked() const { return registered_; }  // registered with sr-dhtd
 
     // event.publish: answers {topic, seq} once the root has numbered it and a

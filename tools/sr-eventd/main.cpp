@@ -32,9 +32,10 @@ int main(int argc, char** argv) {
         sr::reload_on_hup<sr::event::CommandLine>(daemon, argc, argv, [](sr::event::CommandLine&) {
             sr::log::info("reloaded: the log level; other options take effect after a restart");
         });
-        service.start();
+        // Ready once linked to sr-dhtd: before, every event.* call would fail.
+        service.on_first_link = [&daemon] { daemon.ready(); };
         daemon.listen();
-        daemon.ready();
+        service.start();
         daemon.run();
         sr::log::info("stopped");
         return 0;
