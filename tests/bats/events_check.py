@@ -1,15 +1,16 @@
 #!/usr/bin/python3
 """Scribe end to end on a live lab: ordering, exactly-once, repair.
 
-Subscribes TOPIC (since 1) on the nodes SUBS, publishes ROUNDS x COUNT
-messages from each node of PUBS, and after each round checks that every
+Subscribes TOPIC (since 1) on the nodes SUBS, publishes COUNT messages a
+round from each of NPUBS nodes (neither subscribers nor the topic's root),
+and after each round checks that every
 live subscriber has every acknowledged message once, in sequence order,
 with no gap reported. Between rounds it kills (SIGKILL, sr-dhtd and
 sr-eventd) the node named by the next word of KILLS: "interior" (a tree
 member with children that is neither the root nor a publisher) or "root".
 Prints one line per round: "round R acked A subscribers S killed K".
-Usage: events_check.py LAB TOPIC COUNT SUBS PUBS KILLS
-  SUBS, PUBS: comma-separated node numbers; KILLS: comma-separated, or "-".
+Usage: events_check.py LAB TOPIC COUNT SUBS NPUBS KILLS
+  SUBS: comma-separated node numbers; KILLS: comma-separated, or "-".
 """
 import os
 import selectors
@@ -101,9 +102,11 @@ def kill_node(lab, n):
 def main():
     lab, topic, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     subs_n = [int(x) for x in sys.argv[4].split(",")]
-    pubs = [int(x) for x in sys.argv[5].split(",")]
     kills = [] if sys.argv[6] == "-" else sys.argv[6].split(",")
     nodes = sorted({int(d[1:]) for d in os.listdir(lab) if d.startswith("e") and d[1:].isdigit()})
+    root_id = Rpc(f"{lab}/n{nodes[0]}/run/dhtd.sock").call("dht.trace", name=topic, ns="topic")["root"]["id"]
+    ids = {n: Rpc(f"{lab}/n{n}/run/dhtd.sock").call("dht.info")["id"] for n in nodes}
+    pubs = [n for n in nodes if n not in subs_n and ids[n] != root_id][: int(sys.argv[5])]
     subs = [Subscriber(lab, n, topic) for n in subs_n]
     sel = selectors.DefaultSelector()
     for s in subs:
