@@ -37,8 +37,8 @@ function __sr_ctl_methods
     printf '%s\n' sys.ping sys.version sys.api sys.status sys.stats
     switch $daemon
         case dht dhtd sr-dhtd '*/dhtd.sock'
-            printf '%s\n' dht.put dht.get dht.remove dht.trace dht.listen dht.app_register dht.route \
-                dht.info dht.leafset dht.routes dht.keys
+            printf '%s\n' dht.put dht.get dht.remove dht.trace dht.listen dht.app_register dht.route dht.send \
+                dht.info dht.leafset dht.routes dht.keys dht.replica_set
         case prox proxd sr-proxd '*/proxd.sock'
             printf '%s\n' prox.cost prox.cost_batch prox.rank prox.pid prox.pid_batch \
                 prox.peers prox.summary prox.route prox.map
