@@ -812,6 +812,7 @@ Value Node::counters_value() const {
     v["pastry.joins_forwarded"] = c.joins_forwarded;
     v["pastry.joins_answered"] = c.joins_answered;
     v["pastry.hearsay_dropped"] = c.hearsay_dropped;
+    v["pastry.peers_evicted"] = c.peers_evicted;
     v["pastry.known_peers"] = core_->known_peers();
     v["dht.subscriptions"] = subscriptions_.size();
     v["dht.subscriber_nodes"] = subscriptions_.nodes();

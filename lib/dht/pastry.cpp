@@ -191,7 +191,7 @@ void Node::on_join_reply(const JoinReply& m, std::int64_t now) {
                 ++counters_.hearsay_dropped;
                 return;
             }
-            if (!(p = new_peer(n))) return;
+            if (!(p = new_peer(n, now))) return;
             --hearsay_budget_;
         }
         if (std::find(learned.begin(), learned.end(), n.id) == learned.end()) learned.push_back(n.id);

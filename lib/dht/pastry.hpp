@@ -234,6 +234,7 @@ struct Counters {
     std::uint64_t joins_answered = 0;  // as root
     std::uint64_t join_attempts = 0;   // JoinRequests sent by this node
     std::uint64_t hearsay_dropped = 0; // unknown nodes named in a message beyond its probe budget
+    std::uint64_t peers_evicted = 0;   // idle peers forgotten to make room for a leaf-set candidate
 };
 
 class Node {
@@ -321,7 +322,7 @@ class Node {
     std::optional<double> cost(const Peer& p) const;
     Peer* find_peer(const Id& id);
     const Peer* find_peer(const Id& id) const;
-    Peer* new_peer(const NodeRef& n);
+    Peer* new_peer(const NodeRef& n, std::int64_t now);
     enum class ProbeKind { Ping, PingWantLeaves, Announce };
     void probe(Peer& p, std::int64_t now, ProbeKind kind = ProbeKind::Ping);
     std::int64_t rto(const Peer& p) const;

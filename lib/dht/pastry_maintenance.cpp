@@ -22,8 +22,27 @@ Node::Peer* Node::find_peer(const Id& id) {
 
 const Node::Peer* Node::find_peer(const Id& id) const { return peers_.find(id); }
 
-Node::Peer* Node::new_peer(const NodeRef& n) {
-    if (peers_.size() >= peer_cap_) return nullptr;
+// The table is bounded (peer_cap_). When it is full, a node that belongs in
+// the leaf set still gets in: it takes the place of the peer heard from
+// longest ago among those with no role, no probe outstanding and nothing
+// heard for a heartbeat (so no caller is holding it). Without this, a full
+// table (many joins at once, or one host naming many ids) locked the leaf
+// set: a live neighbour was refused until idle entries expired a minute later.
+Node::Peer* Node::new_peer(const NodeRef& n, std::int64_t now) {
+    if (peers_.size() >= peer_cap_) {
+        if (!leaf_.would_accept(n.id)) return nullptr;
+        const Id* victim = nullptr;
+        std::int64_t oldest = now - cfg_.heartbeat_us;
+        peers_.for_each([&](const Id& id, Peer& q) {
+            if (q.has_role() || q.nonce || q.last_heard > oldest) return;
+            oldest = q.last_heard;
+            victim = &id;
+        });
+        if (!victim) return nullptr;
+        Id gone = *victim;
+        peers_.erase(gone);
+        ++counters_.peers_evicted;
+    }
     auto [p, fresh] = peers_.try_emplace(n.id);
     if (fresh) p->ref = n;
     return p;
@@ -42,7 +61,7 @@ Node::Heard Node::heard_from(const NodeRef& n, std::int64_t now, bool* new_leaf,
         if (p->ref.addr != n.addr) return Heard::Conflict;
     } else {
         if (!dead_.empty()) dead_.erase(n.id);  // it talks to us: it lives
-        if (!(p = new_peer(n))) return Heard::Ok;
+        if (!(p = new_peer(n, now))) return Heard::Ok;
     }
     p->last_heard = now;
     p->missed = 0;
@@ -166,7 +185,7 @@ void Node::consider_hearsay(const NodeRef& n, std::int64_t now) {
         ++counters_.hearsay_dropped;
         return;
     }
-    if ((p = new_peer(n))) {
+    if ((p = new_peer(n, now))) {
         --hearsay_budget_;
         probe(*p, now);
     }

@@ -39,8 +39,20 @@
 // recent (publisher, token) pairs, so a retried publish is not numbered
 // twice. The root's state (last seq, buffer, retained message, recent
 // tokens) lives on its replicas; a replica that becomes the key's root (a
-// Join, Publish or Fetch is delivered to it) carries on from it: the
-// numbering neither restarts nor loses the buffer.
+// Join, Publish or Fetch is delivered to it, or the replica set names it
+// first) carries on from it: the numbering neither restarts nor loses the
+// buffer. The other replicas hand their copies to a new root, which takes
+// in messages it lacks until it numbers one itself (one replica's ack was
+// enough, and it may not be the one that took over).
+//
+// Details the daemon sees: the root sends Data down in seq order, each
+// once a replica holds it; one still unacknowledged after
+// publish_timeout_us goes down all the same (holding it would stall the
+// topic) and its publisher, unanswered, gets PublishFailed "timeout". The
+// publishing node resends an unanswered Publish every fetch_timeout_us with
+// the same token. Tokens start at a random point, so a restarted node's
+// tokens do not match its predecessor's at the root. Messages a core sends
+// itself are handled inside it, never as SendTo.
 //
 // Delivery. Each node passes Data on to its children as it arrives and
 // delivers to its own subscribers in sequence order: duplicates (seq at or
@@ -148,6 +160,7 @@ struct Fetched {  // answer to fetch()
     std::vector<Message> messages;              // in order
     std::optional<std::pair<std::uint64_t, std::uint64_t>> gap;  // asked for, no longer buffered
     std::uint64_t last_seq = 0;                 // the root's last seq when it answered
+    std::string code;                           // empty, or "timeout": the root never answered
 };
 using Effect = std::variant<RouteTo, SendTo, AskReplicaSet, Deliver, Gap, Published, PublishFailed, Fetched>;
 
@@ -219,11 +232,160 @@ class Scribe {
     const std::map<std::string, std::uint64_t>& counters() const { return counters_; }
 
   private:
+    struct Child {
+        NodeHandle node;
+        std::int64_t refreshed = 0;
+    };
+    // A gap being fetched from the root for local delivery.
+    struct Repair {
+        std::uint64_t id = 0;
+        std::uint64_t to = 0;  // the last seq known to exist
+        int attempts = 0;
+        std::int64_t deadline = 0;
+    };
+    // A topic this node is in the tree of: as subscriber, forwarder or root.
+    struct Topic {
+        std::string name;
+        Id key;
+        std::size_t subscribers = 0;
+        std::optional<NodeHandle> parent;
+        std::int64_t parent_heard = 0;
+        std::int64_t joined_at = 0;  // the last Join sent, while there is no parent
+        std::map<Id, Child> children;
+        std::uint64_t last_seen = 0;  // highest seq passed down or announced by the parent
+        bool known = false;           // last_seen is the tree's (else nothing heard yet)
+        // Local delivery, while there are subscribers. Until synced, the
+        // first seq seen (or announced) sets where delivery starts.
+        bool synced = false;
+        std::uint64_t delivered = 0;
+        std::map<std::uint64_t, Message> held;
+        std::optional<Repair> repair;
+    };
+    struct Entry {
+        Message m;
+        Id publisher;
+        std::uint64_t token = 0;
+    };
+    struct PendingPublish {
+        NodeHandle publisher;
+        std::uint64_t token = 0;
+        std::int64_t deadline = 0;
+        bool acked = false;
+    };
+    struct Bucket {
+        double tokens = -1;  // below zero: not yet used, full
+        std::int64_t at = 0;
+    };
+    // A key's root state, on its root (acting) and on its replicas.
+    struct RootState {
+        std::string topic;
+        bool acting = false;
+        std::uint64_t last_seq = 0;  // assigned
+        std::uint64_t released = 0;  // sent down the tree: all up to it replicated (or timed out)
+        std::deque<Entry> buffer;    // by seq
+        std::optional<Entry> retained;
+        std::vector<NodeHandle> replicas;
+        bool replicas_known = false;
+        std::map<std::uint64_t, PendingPublish> pending;  // by seq
+        Bucket bucket;
+        bool numbered = false;  // acting: numbered a publish since taking over
+        std::optional<Id> root;  // replica: the root it last knew
+    };
+    // This node's own publish or fetch, resent until answered.
+    struct Outgoing {
+        std::string topic;
+        Id key;
+        std::string payload;  // the encoded Publish or Fetch
+        int attempts = 0;
+        std::int64_t retry_at = 0;
+        std::int64_t deadline = 0;
+    };
+
+    // Every input sets the clock and where effects go; messages this node
+    // sends itself meanwhile are handled (drain_self) before it returns.
+    struct Call {
+        Scribe& s;
+        Call(Scribe& scribe, std::int64_t now, std::optional<std::int64_t> wall, std::vector<Effect>& out)
+            : s(scribe) {
+            s.now_ = now;
+            if (wall) s.wall_ = *wall;
+            s.out_ = &out;
+        }
+        ~Call() { s.out_ = nullptr; }
+        Call(const Call&) = delete;
+        Call& operator=(const Call&) = delete;
+    };
+    void handle_direct(const std::string& payload, const NodeHandle& origin);
+    void send(const NodeHandle& to, const std::string& payload);
+    void drain_self();
+    void emit(Effect e) { out_->push_back(std::move(e)); }
+    void count(const char* name, std::uint64_t n = 1) { counters_[name] += n; }
+
+    // tree (scribe_tree.cpp)
+    bool is_root(const Id& key) const;
+    std::optional<std::uint64_t> known_last(const Topic& t) const;
+    void learn_known(Topic& t, std::optional<std::uint64_t> last);
+    ForwardDecision join_passing(const std::string& topic, const NodeHandle& child, bool at_root);
+    void send_join(Topic& t);
+    void lose_parent(Topic& t);
+    void prune_if_empty(const std::string& topic);
+    void beat();
+    void on_join_ack(const std::string& topic, std::optional<std::uint64_t> last_seq, const NodeHandle& from);
+    void on_leave(const std::string& topic, const NodeHandle& from);
+    void on_heartbeat(const std::vector<std::pair<std::string, std::optional<std::uint64_t>>>& topics,
+                      const NodeHandle& from);
+    void on_refresh(const std::vector<std::string>& topics, const NodeHandle& from);
+    void on_reject(const std::vector<std::string>& topics, const NodeHandle& from);
+    void on_data(const std::string& topic, std::uint64_t seq, std::int64_t time_us, const std::string& payload,
+                 const NodeHandle& from);
+
+    // root (scribe_root.cpp)
+    RootState* become_root(const Id& key, const std::string& topic);  // null: too many topics
+    void take_over(RootState& r);
+    void demote(RootState& r);
+    void root_publish(const Id& key, const std::string& topic, const NodeHandle& publisher, std::uint64_t token,
+                      std::string payload, bool retain);
+    void root_fetch(const Id& key, const std::string& topic, const NodeHandle& requester, std::uint64_t id,
+                    std::uint64_t from, std::uint64_t to, bool retained);
+    void release(RootState& r);
+    void disseminate(const Message& m);
+    void full_sync(const RootState& r, const NodeHandle& to);
+    void adopt_replica(RootState& r, std::uint64_t last_seq, std::vector<Entry> entries, std::optional<Entry> retained);
+    void trim(RootState& r);
+    bool take(Bucket& b, double rate, double burst);
+    void on_root_sync(const std::string& topic, std::uint64_t last_seq, std::vector<Entry> entries,
+                      std::optional<Entry> retained, const NodeHandle& from);
+    void on_root_sync_ack(const std::string& topic, std::uint64_t first, std::uint64_t last, const NodeHandle& from);
+
+    // delivery (scribe_delivery.cpp)
+    void accept(Topic& t, Message m);
+    void learn_last(Topic& t, std::uint64_t last);
+    void gap_to(Topic& t, std::uint64_t upto);
+    void drain_held(Topic& t);
+    void send_fetch(Topic& t);
+    bool repair_done(Topic& t);
+    void repair_timeout(Topic& t);
+    void on_fetch_reply(const std::string& topic, std::uint64_t id, std::uint64_t last_seq,
+                        std::optional<std::pair<std::uint64_t, std::uint64_t>> gap, std::vector<Message> items,
+                        std::optional<Message> retained);
+    void retry_outgoing();
+
     NodeHandle self_;
     Limits limits_;
     std::map<std::string, std::uint64_t> counters_;
-    // The implementation's state (per-topic tree membership, root state,
-    // replica copies, pending publishes and fetches, rate buckets) follows.
+
+    std::int64_t now_ = 0, wall_ = 0;
+    std::vector<Effect>* out_ = nullptr;
+    std::deque<std::string> to_self_;  // messages this node sends itself, handled before an input returns
+    bool draining_ = false;
+
+    std::map<std::string, Topic> topics_;
+    std::map<Id, RootState> roots_;
+    std::map<Id, Bucket> publisher_buckets_;
+    std::map<std::uint64_t, Outgoing> publishes_;  // by token
+    std::map<std::uint64_t, Outgoing> fetches_;    // by token, which is also the Fetch id
+    std::uint64_t next_token_;
+    std::int64_t next_beat_ = 0;
 };
 
 }  // namespace sr::event

@@ -69,7 +69,13 @@ struct Options {
                  "              [--wire-every K] [--join-gap-ms MS] [--settle-s S] [--repair-s S]\n"
                  "              [--unreachable-ms MS] [-v]\n"
                  "       sr-sim {--graphml FILE | --random-graph R} [--pns all|topology,rtt,random] ...\n"
-                 "              (proximity neighbour selection on a router topology: sr-sim --pns all -h)\n");
+                 "              (proximity neighbour selection on a router topology: sr-sim --pns all -h)\n"
+                 "The joins take N x --join-gap-ms (default 5) of simulated time, and every live\n"
+                 "node pings its leaves each second, so the work grows as N^2 at a fixed gap.\n"
+                 "For 100,000 nodes use --join-gap-ms 0.5: the same join rate per leaf set and\n"
+                 "the same 50 simulated seconds of joins as 10,000 at 5 (about 20 minutes, 8 GB).\n"
+                 "Leaf sets then take longer than --settle-s 30 to become all exact, so --check\n"
+                 "can fail before the failure phase (tests/bench/RESULTS.md, issue 10).\n");
     std::exit(code);
 }
 
@@ -118,7 +124,18 @@ struct RouteStats {
     double stretch_sum = 0;
     int stretch_n = 0;
     double leafsets_exact = 0;
+    std::vector<int> hop_count;  // hop_count[h]: routes that ended in h hops (as total_hops), for percentiles
     double mean_hops() const { return routes ? static_cast<double>(total_hops) / routes : 0; }
+    // Smallest h such that at least fraction q of the counted routes took <= h hops.
+    int hops_percentile(double q) const {
+        long total = 0, seen = 0;
+        for (int c : hop_count) total += c;
+        for (int h = 0; h < static_cast<int>(hop_count.size()); ++h) {
+            seen += hop_count[h];
+            if (seen > 0 && static_cast<double>(seen) >= q * static_cast<double>(total)) return h;
+        }
+        return 0;
+    }
     double mean_stretch() const { return stretch_n ? stretch_sum / stretch_n : 0; }
 };
 
@@ -196,6 +213,12 @@ class Sim {
     Options opt_;
     std::mt19937_64 rng_;
     std::vector<SimNode> nodes_;
+    // Started nodes by position, for start_node's nearest-node search: a
+    // kGrid x kGrid grid over the 1000 x 1000 plane (about 1.5 nodes a cell
+    // at 100,000 nodes).
+    static constexpr int kGrid = 256;
+    static constexpr double kCell = 1000.0 / kGrid;
+    std::vector<std::vector<int>> grid_ = std::vector<std::vector<int>>(kGrid * kGrid);
     std::priority_queue<Ev, std::vector<Ev>, Later> q_;
     std::vector<Message> slab_;
     std::vector<int> free_;
@@ -298,17 +321,40 @@ void Sim::start_node(int i) {
     auto& n = nodes_[i];
     n.core = std::make_unique<Node>(n.ref, Config{}, now_);
     n.alive = true;
-    // Bootstrap through the nearest node that has joined.
+    // Bootstrap through the nearest node that has joined (ties: lowest index).
+    // Scanning every earlier node made the joins O(N^2) (5e9 distances at
+    // 100,000 nodes), so the started nodes are kept in a grid of cells, and
+    // rings of cells around the newcomer's are searched until no unsearched
+    // cell can hold a nearer node.
+    const int gx = std::min(kGrid - 1, static_cast<int>(n.x / kCell));
+    const int gy = std::min(kGrid - 1, static_cast<int>(n.y / kCell));
     int best = -1;
     double bd = 0;
-    for (int j = 0; j < i; ++j) {
-        if (!nodes_[j].alive || !nodes_[j].joined) continue;
-        double dx = n.x - nodes_[j].x, dy = n.y - nodes_[j].y, d = dx * dx + dy * dy;
-        if (best < 0 || d < bd) {
-            best = j;
-            bd = d;
+    auto visit = [&](int cx, int cy) {
+        if (cx < 0 || cy < 0 || cx >= kGrid || cy >= kGrid) return;
+        for (int j : grid_[cx * kGrid + cy]) {
+            if (!nodes_[j].alive || !nodes_[j].joined) continue;
+            double dx = n.x - nodes_[j].x, dy = n.y - nodes_[j].y, d = dx * dx + dy * dy;
+            if (best < 0 || d < bd || (d == bd && j < best)) {
+                best = j;
+                bd = d;
+            }
+        }
+    };
+    for (int r = 0; r < kGrid; ++r) {
+        // Every node in ring r (the cells r steps from the newcomer's) is at
+        // least (r - 1) cells away.
+        if (best >= 0 && bd < (r - 1) * kCell * (r - 1) * kCell) break;
+        for (int cx = gx - r; cx <= gx + r; ++cx) {
+            if (cx == gx - r || cx == gx + r) {
+                for (int cy = gy - r; cy <= gy + r; ++cy) visit(cx, cy);
+            } else {
+                visit(cx, gy - r);
+                if (r > 0) visit(cx, gy + r);
+            }
         }
     }
+    grid_[gx * kGrid + gy].push_back(i);
     std::vector<std::string> seeds;
     if (best >= 0) seeds.push_back(nodes_[best].ref.addr);
     else if (i > 0) seeds.push_back(nodes_[0].ref.addr);
@@ -357,6 +403,8 @@ RouteStats Sim::check_routes(int keys) {
         if (cur == root_of(key)) ++st.correct;
         st.total_hops += hops;
         st.max_hops = std::max(st.max_hops, hops);
+        if (static_cast<int>(st.hop_count.size()) <= hops) st.hop_count.resize(hops + 1);
+        ++st.hop_count[hops];
         if (cur != src) {
             st.stretch_sum += static_cast<double>(path_latency) / static_cast<double>(latency(src, cur));
             ++st.stretch_n;
@@ -453,10 +501,11 @@ double Sim::routing_table_fill() const {
 }
 
 void Sim::report(const char* phase, const RouteStats& s) const {
-    std::printf("%-15s routes=%d correct=%d (%.2f%%) failed=%d mean_hops=%.3f max_hops=%d mean_stretch=%.3f "
-                "leafsets_exact=%.2f%%\n",
+    std::printf("%-15s routes=%d correct=%d (%.2f%%) failed=%d mean_hops=%.3f p50_hops=%d p90_hops=%d max_hops=%d "
+                "mean_stretch=%.3f leafsets_exact=%.2f%%\n",
                 phase, s.routes, s.correct, s.routes ? 100.0 * s.correct / s.routes : 100.0, s.failed, s.mean_hops(),
-                s.max_hops, s.mean_stretch(), 100.0 * s.leafsets_exact);
+                s.hops_percentile(0.5), s.hops_percentile(0.9), s.max_hops, s.mean_stretch(),
+                100.0 * s.leafsets_exact);
 }
 
 int Sim::run() {
@@ -482,7 +531,9 @@ int Sim::run() {
     }
     run_until(now_ + static_cast<std::int64_t>(opt_.settle_s * 1e6));
     const double t_join = wall_s();
-    std::printf("%-15s joined=%d/%d sim_s=%.1f wall_s=%.2f\n", "join", joined_, n, now_ / 1e6, t_join - t0);
+    // No node has failed yet: any peer declared dead here was alive (a false positive).
+    std::printf("%-15s joined=%d/%d sim_s=%.1f wall_s=%.2f peer_dead_effects=%llu\n", "join", joined_, n, now_ / 1e6,
+                t_join - t0, static_cast<unsigned long long>(peer_dead_));
 
     // 2. Routes before failure.
     RouteStats before = check_routes(opt_.keys);
@@ -531,6 +582,7 @@ int main(int argc, char** argv) {
     // --graphml / --random-graph / --pns: the PNS comparison (pns_sim.cpp).
     if (sr::sim::pns_requested(argc, argv)) return sr::sim::pns_main(argc, argv);
     Options o = parse(argc, argv);
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each phase's line as it ends, also into a file (long runs)
     try {
         Sim sim(o);
         return sim.run();

@@ -1,8 +1,11 @@
 // Attacks on the Pastry core (issue 9, item 15): a message naming many
-// nodes must not make the node probe (so connect to) many addresses.
+// nodes must not make the node probe (so connect to) many addresses, nor a
+// full peer table keep a live neighbour out of the leaf set.
 #include "dht/pastry.hpp"
 
 #include <gtest/gtest.h>
+
+#include <optional>
 
 #include <string>
 
@@ -64,4 +67,41 @@ TEST(PastrySecurity, ForgedJoinReplyOfManyNodesAnnouncesToABoundedNumber) {
     EXPECT_GE(announces, 2 * row);  // a true reply's worth still gets through
     EXPECT_GE(n.counters().hearsay_dropped, 128 + 4000 - bound);
     EXPECT_LE(n.known_peers(), bound + 1);
+}
+
+// A node whose peer table is full of idle peers (many joins at once, or one
+// host naming many ids) must still take a live neighbour into its leaf set:
+// the idle peer heard from longest ago makes room. Other newcomers do not.
+TEST(PastrySecurity, AFullPeerTableStillTakesALeafSetNeighbour) {
+    struct NearOne : Proximity {  // the first node of the crowd holds its routing slot
+        std::optional<double> cost(const NodeRef& n) override { return n.addr == "192.0.2.1:1" ? 0.0 : 100.0; }
+    } proximity;
+    Config cfg;
+    const Id self{0x1000000000000000, 0};
+    Node n(NodeRef{self, "10.0.0.1:4100"}, cfg, 0);
+    n.set_proximity(&proximity);
+    n.bootstrap({}, 0);
+    // A crowd in one routing-table slot (first digit 9): a leaf set's worth
+    // fills the leaf set, one holds the slot, the rest have no role.
+    std::size_t before = 0;
+    for (std::uint64_t i = 1; i <= 3000; ++i) {
+        n.receive(Ping{NodeRef{Id{0x9000000000000000 | (i << 20), i}, "192.0.2." + std::to_string(i % 250 + 1) + ":" +
+                                                                       std::to_string(i)},
+                       i, false},
+                  1'000 + static_cast<std::int64_t>(i));
+        if (n.known_peers() == before) break;  // full
+        before = n.known_peers();
+    }
+    ASSERT_LT(before, 3000u);
+    const std::int64_t later = 10 * cfg.heartbeat_us;
+    // Another in the middle of the crowd, no leaf-set candidate: refused as before.
+    n.receive(Ping{NodeRef{Id{0x9000000000000000 | (500ull << 20) | 1, 0}, "192.0.2.9:9"}, 1, false}, later);
+    EXPECT_EQ(n.counters().peers_evicted, 0u);
+    // A neighbour right next to this node's id: it gets in.
+    NodeRef neighbour{Id{self.hi, 5}, "198.51.100.1:4100"};
+    n.receive(Ping{neighbour, 2, false}, later + 1);
+    EXPECT_EQ(n.counters().peers_evicted, 1u);
+    EXPECT_EQ(n.known_peers(), before);
+    ASSERT_FALSE(n.leaf_right().empty());
+    EXPECT_EQ(n.leaf_right().front().id, neighbour.id);
 }
