@@ -1,5 +1,6 @@
 #include "dht/dht_wire.hpp"
 
+#include "core/codec.hpp"
 #include "core/error.hpp"
 #include "dht/record_wire.hpp"
 
@@ -9,46 +10,18 @@ namespace sr::dht {
 
 namespace {
 
+using namespace sr::codec;
+
 enum Type : std::uint8_t { t_routed = 1, t_reply = 2, t_replicate = 3, t_ack = 4, t_event = 5, t_direct = 6 };
 constexpr std::size_t kMaxAddr = pastry::kMaxAddrLen;
 constexpr std::size_t kMaxRecords = 4096;
 
-void pack_str(Packer& pk, std::string_view s) {
-    pk.pack_str(static_cast<std::uint32_t>(s.size()));
-    pk.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
-}
-void pack_id(Packer& pk, const Id& id) {
-    auto b = id.bytes();
-    pk.pack_bin(16);
-    pk.pack_bin_body(reinterpret_cast<const char*>(b.data()), 16);
-}
 void pack_peer(Packer& pk, const Peer& p) {
     pk.pack_array(2);
     pack_id(pk, p.id);
     pack_str(pk, p.addr);
 }
 
-const msgpack::object* array_of(const msgpack::object& o, std::uint32_t n, const char* what) {
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != n)
-        throw DecodeError(std::string(what) + ": expected an array of " + std::to_string(n));
-    return o.via.array.ptr;
-}
-std::uint64_t uint_of(const msgpack::object& o, const char* what) {
-    if (o.type != msgpack::type::POSITIVE_INTEGER) throw DecodeError(std::string(what) + ": not an unsigned integer");
-    return o.via.u64;
-}
-bool bool_of(const msgpack::object& o, const char* what) {
-    if (o.type != msgpack::type::BOOLEAN) throw DecodeError(std::string(what) + ": not a boolean");
-    return o.via.boolean;
-}
-std::string str_of(const msgpack::object& o, const char* what, std::size_t max) {
-    if (o.type != msgpack::type::STR || o.via.str.size > max) throw DecodeError(std::string(what) + ": bad string");
-    return std::string(o.via.str.ptr, o.via.str.size);
-}
-Id id_of(const msgpack::object& o, const char* what) {
-    if (o.type != msgpack::type::BIN || o.via.bin.size != 16) throw DecodeError(std::string(what) + ": not a 16-byte id");
-    return Id::from_bytes(reinterpret_cast<const std::uint8_t*>(o.via.bin.ptr));
-}
 Peer peer_of(const msgpack::object& o) {
     const auto* e = array_of(o, 2, "peer");
     Peer p{id_of(e[0], "peer id"), str_of(e[1], "peer address", kMaxAddr)};
@@ -110,8 +83,7 @@ struct Encoder {
         pack_peer(pk, m.from);
         pack_id(pk, m.to);
         pack_str(pk, m.app);
-        pk.pack_bin(static_cast<std::uint32_t>(m.payload.size()));
-        pk.pack_bin_body(m.payload.data(), static_cast<std::uint32_t>(m.payload.size()));
+        pack_bin(pk, m.payload);
     }
 };
 

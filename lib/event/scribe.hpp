@@ -351,6 +351,9 @@ class Scribe {
     void disseminate(const Message& m);
     void full_sync(const RootState& r, const NodeHandle& to);
     void adopt_replica(RootState& r, std::uint64_t last_seq, std::vector<Entry> entries, std::optional<Entry> retained);
+    // Messages and a retained one from another copy of r's state, each taken
+    // in when r lacks it (by seq), then the buffer trimmed.
+    void merge_copies(RootState& r, std::vector<Entry> entries, std::optional<Entry> retained);
     void trim(RootState& r);
     bool take(Bucket& b, double rate, double burst);
     void on_root_sync(const std::string& topic, std::uint64_t last_seq, std::vector<Entry> entries,

@@ -239,6 +239,11 @@ void Scribe::on_root_sync(const std::string& topic, std::uint64_t last_seq, std:
     r.last_seq = std::max(r.last_seq, last_seq);
     std::uint64_t held_first = entries.empty() ? 0 : entries.front().m.seq;
     std::uint64_t held_last = entries.empty() ? 0 : entries.back().m.seq;
+    merge_copies(r, std::move(entries), std::move(retained));
+    send(from, wire::encode(wire::RootSyncAck{topic, held_first, held_last}));
+}
+
+void Scribe::merge_copies(RootState& r, std::vector<Entry> entries, std::optional<Entry> retained) {
     for (auto& e : entries) {
         auto pos = std::lower_bound(r.buffer.begin(), r.buffer.end(), e.m.seq,
                                     [](const Entry& x, std::uint64_t seq) { return x.m.seq < seq; });
@@ -246,7 +251,6 @@ void Scribe::on_root_sync(const std::string& topic, std::uint64_t last_seq, std:
     }
     if (retained && (!r.retained || r.retained->m.seq < retained->m.seq)) r.retained = std::move(retained);
     trim(r);
-    send(from, wire::encode(wire::RootSyncAck{topic, held_first, held_last}));
 }
 
 // A replica's state reaching a root that has just taken over: the old root
@@ -257,13 +261,7 @@ void Scribe::on_root_sync(const std::string& topic, std::uint64_t last_seq, std:
 void Scribe::adopt_replica(RootState& r, std::uint64_t last_seq, std::vector<Entry> entries,
                            std::optional<Entry> retained) {
     if (r.numbered) return;
-    for (auto& e : entries) {
-        auto pos = std::lower_bound(r.buffer.begin(), r.buffer.end(), e.m.seq,
-                                    [](const Entry& x, std::uint64_t seq) { return x.m.seq < seq; });
-        if (pos == r.buffer.end() || pos->m.seq != e.m.seq) r.buffer.insert(pos, std::move(e));
-    }
-    if (retained && (!r.retained || r.retained->m.seq < retained->m.seq)) r.retained = std::move(retained);
-    trim(r);
+    merge_copies(r, std::move(entries), std::move(retained));
     if (last_seq <= r.last_seq) return;
     r.last_seq = r.released = last_seq;
     // The tree hears of them in the next heartbeat and fetches them.

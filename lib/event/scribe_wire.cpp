@@ -1,5 +1,6 @@
 #include "event/scribe_wire.hpp"
 
+#include "core/codec.hpp"
 #include "core/error.hpp"
 #include "core/value.hpp"
 
@@ -8,6 +9,8 @@
 namespace sr::event::wire {
 
 namespace {
+
+using namespace sr::codec;
 
 enum Type : std::uint8_t {
     t_join = 1,
@@ -28,19 +31,6 @@ enum Type : std::uint8_t {
 
 // ---- packing ---------------------------------------------------------------
 
-void pack_str(Packer& pk, std::string_view s) {
-    pk.pack_str(static_cast<std::uint32_t>(s.size()));
-    pk.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
-}
-void pack_bin(Packer& pk, std::string_view s) {
-    pk.pack_bin(static_cast<std::uint32_t>(s.size()));
-    pk.pack_bin_body(s.data(), static_cast<std::uint32_t>(s.size()));
-}
-void pack_id(Packer& pk, const Id& id) {
-    auto b = id.bytes();
-    pk.pack_bin(16);
-    pk.pack_bin_body(reinterpret_cast<const char*>(b.data()), 16);
-}
 void pack_node(Packer& pk, const NodeHandle& n) {
     pk.pack_array(2);
     pack_id(pk, n.id);
@@ -188,32 +178,15 @@ struct Encoder {
 
 // ---- unpacking -------------------------------------------------------------
 
-const msgpack::object* array_of(const msgpack::object& o, std::uint32_t n, const char* what) {
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != n)
-        throw DecodeError(std::string(what) + ": expected an array of " + std::to_string(n));
-    return o.via.array.ptr;
-}
 const msgpack::object_array& list_of(const msgpack::object& o, std::size_t max, const char* what) {
     if (o.type != msgpack::type::ARRAY || o.via.array.size > max) throw DecodeError(std::string(what) + ": bad list");
     return o.via.array;
-}
-std::uint64_t uint_of(const msgpack::object& o, const char* what) {
-    if (o.type != msgpack::type::POSITIVE_INTEGER) throw DecodeError(std::string(what) + ": not an unsigned integer");
-    return o.via.u64;
 }
 std::int64_t time_of(const msgpack::object& o) {
     auto t = uint_of(o, "time");
     if (t > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
         throw DecodeError("time: out of range");
     return static_cast<std::int64_t>(t);
-}
-bool bool_of(const msgpack::object& o, const char* what) {
-    if (o.type != msgpack::type::BOOLEAN) throw DecodeError(std::string(what) + ": not a boolean");
-    return o.via.boolean;
-}
-std::string str_of(const msgpack::object& o, const char* what, std::size_t max) {
-    if (o.type != msgpack::type::STR || o.via.str.size > max) throw DecodeError(std::string(what) + ": bad string");
-    return std::string(o.via.str.ptr, o.via.str.size);
 }
 std::string topic_of(const msgpack::object& o) {
     auto t = str_of(o, "topic", kMaxTopicName);
@@ -224,10 +197,6 @@ std::string payload_of(const msgpack::object& o) {
     if (o.type != msgpack::type::BIN || o.via.bin.size > kMaxPayload)
         throw DecodeError("payload: not bytes or over " + std::to_string(kMaxPayload) + " bytes");
     return std::string(o.via.bin.ptr, o.via.bin.size);
-}
-Id id_of(const msgpack::object& o, const char* what) {
-    if (o.type != msgpack::type::BIN || o.via.bin.size != 16) throw DecodeError(std::string(what) + ": not a 16-byte id");
-    return Id::from_bytes(reinterpret_cast<const std::uint8_t*>(o.via.bin.ptr));
 }
 NodeHandle node_of(const msgpack::object& o) {
     const auto* e = array_of(o, 2, "node");

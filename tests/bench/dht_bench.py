@@ -259,7 +259,8 @@ def run_opendht(args):
             counts = []
             for d in nodes:
                 d.command(b"ll")
-                m, _ = d.read_until(rb"IPv4 stats:\nKnown nodes: (\d+) good, (\d+) dubious", 5)
+                # dhtnode's prompt ("> ") may land inside its output, at any line start.
+                m, _ = d.read_until(rb"IPv4 stats:\n(?:> ?)?Known nodes: (\d+) good, (\d+) dubious", 5)
                 counts.append((int(m.group(1)), int(m.group(2))))
             now = time.monotonic()
             if counts != last:
