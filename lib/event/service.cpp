@@ -330,13 +330,20 @@ void EventService::hand(Subscriber& s, TopicStream& ts, const Message& m) {
         ++counters_["event.duplicates_suppressed"];
         return;
     }
+    // A jump: messages the core never handed here (a replay its root did not
+    // answer), said as a gap, never skipped silently.
+    bool jump = !m.retained && ts.next != 0 && m.seq > ts.next;
     if (conn->output_buffered() > cfg_.queue_bytes) {
         ++counters_["event.queue_overflows"];
-        ts.dropped = {ts.dropped ? ts.dropped->first : m.seq, m.seq};
+        ts.dropped = {ts.dropped ? ts.dropped->first : (jump ? ts.next : m.seq), m.seq};
         if (!m.retained) ts.next = m.seq + 1;
         return;
     }
     flush_gap(s, ts, m.topic);
+    if (jump) {
+        conn->notify("event.gap", {{"topic", m.topic}, {"from", ts.next}, {"to", m.seq - 1}, {"reason", "not buffered"}});
+        ++counters_["event.gaps_reported"];
+    }
     conn->notify("event.message", message_value(m));
     ++counters_["event.delivered"];
     if (!m.retained) ts.next = m.seq + 1;
@@ -368,7 +375,10 @@ void EventService::report_gap(const std::string& topic, std::uint64_t from, std:
     }
 }
 
-// A subscription's replay is in: its messages first, then what was held.
+// A subscription's replay is in: its messages first, then what was held. A
+// reply cut short by its size is followed by another fetch from where it
+// stopped; a root that never answered leaves what it held unknown, which
+// hand() reports as a gap when the next message shows how far it reached.
 void EventService::fetched(const Fetched& f) {
     auto it = fetches_.find(f.token);
     if (it == fetches_.end()) return;
@@ -379,20 +389,31 @@ void EventService::fetched(const Fetched& f) {
     auto ts = s->second.topics.find(topic);
     if (ts == s->second.topics.end() || !ts->second.replaying) return;
     TopicStream& stream = ts->second;
-    bool from_now = stream.next == 0;  // no `since`: only the retained message
-    stream.replaying = false;
+    bool from_now = stream.next == 0;  // no `since`: the retained message only
     auto conn = s->second.conn.lock();
-    if (f.gap && !from_now && conn) {
-        conn->notify("event.gap", {{"topic", topic}, {"from", f.gap->first}, {"to", f.gap->second},
-                                   {"reason", "not buffered"}});
-        ++counters_["event.gaps_reported"];
-        stream.next = std::max(stream.next, f.gap->second + 1);
+    if (!f.code.empty()) {
+        ++counters_["event.replay_timeouts"];
+        if (log::worth_logging(counters_["event.replay_timeouts"]))
+            log::warn("topic ", topic, ": its root did not answer a replay request");
+    } else {
+        if (f.gap && !from_now && conn) {
+            conn->notify("event.gap", {{"topic", topic}, {"from", f.gap->first}, {"to", f.gap->second},
+                                       {"reason", "not buffered"}});
+            ++counters_["event.gaps_reported"];
+            stream.next = std::max(stream.next, f.gap->second + 1);
+        }
+        std::uint64_t before = stream.next;
+        for (const auto& m : f.messages) hand(s->second, stream, m);
+        if (from_now) {
+            stream.next = f.last_seq + 1;
+        } else if (stream.next > before && stream.next <= f.last_seq && core_) {
+            std::vector<Effect> out;
+            fetches_[core_->fetch(topic, stream.next, Loop::now_us(), out)] = {conn_id, topic};
+            carry_out(std::move(out));
+            return;
+        }
     }
-    for (const auto& m : f.messages) {
-        if (from_now && !m.retained) continue;
-        hand(s->second, stream, m);
-    }
-    if (from_now) stream.next = f.last_seq + 1;
+    stream.replaying = false;
     auto held = std::move(stream.held);
     stream.held.clear();
     for (const auto& m : held) hand(s->second, stream, m);
@@ -435,7 +456,7 @@ Value EventService::tree(const std::string& topic) const {
 Value EventService::stats() const {
     Value v = Value::object();
     v["linked"] = registered_;
-    v["topics"] = core_ ? core_->topics().size() : 0;
+    v["topics"] = core_ ? core_->topic_count() : 0;
     v["subscriber_connections"] = subscribers_.size();
     v["publishes_waiting"] = publishes_.size();
     if (core_)

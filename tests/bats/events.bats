@@ -21,11 +21,37 @@ start_eventd() {
     wait_ready "$dir/ready" || { echo "sr-eventd $n did not become ready:" >&2; cat "$dir/log" >&2; return 1; }
 }
 
+# Node ids chosen so that the tree of "lab-topic" has interior nodes: with
+# 16 nodes and a full leaf set every node would reach the root in one hop.
+# The leaf sets hold 4 nodes; node 15 is the topic's root, nodes 9, 11 and 13
+# share only its first digit, so a subscriber's hop towards the key usually
+# goes through one of them. Subscribers (even nodes) sit far from the key on
+# the ring, publishers (1, 3, 5, 7) next to it.
+lab_id() {
+    local n=$1 key rest
+    key=$(sr-lookup key --ns topic lab-topic)
+    rest=$(printf 'node %s' "$n" | sha256sum | cut -c1-30)
+    case $n in
+        15) echo "${key:0:30}00" ;;
+        9) echo "13$rest" ;;
+        11) echo "15$rest" ;;
+        13) echo "1e$rest" ;;
+        1) echo "0e$rest" ;;
+        3) echo "0f$rest" ;;
+        5) echo "2$rest"f ;;
+        7) echo "3$rest"f ;;
+        *) local digits=(5 6 7 8 9 b c d); echo "${digits[$((n / 2 - 1))]}$rest"f ;;
+    esac
+}
+
 setup_file() {
     export ADDR_BASE=160 PORT=4160
     lab_setup
-    start_node 1 "${OPTS[@]}"
-    for n in $(seq 2 16); do start_node "$n" "${OPTS[@]}" --join "$(node_addr $((RANDOM % (n - 1) + 1)))"; done
+    local opts=("${OPTS[@]}" --leaf-set-size 4 --replicas 3)
+    start_node 1 "${opts[@]}" --id "$(lab_id 1)"
+    for n in $(seq 2 16); do
+        start_node "$n" "${opts[@]}" --id "$(lab_id "$n")" --join "$(node_addr $((RANDOM % (n - 1) + 1)))"
+    done
     for n in $(seq 1 16); do start_eventd "$n"; done
 }
 
