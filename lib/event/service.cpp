@@ -252,6 +252,13 @@ void EventService::subscribe(const std::vector<std::string>& topics, std::option
         conn->on_close([this, alive, id] {
             if (*alive) drop_subscriber(id);
         });
+        // A slow subscriber that has caught up hears at once of what it missed.
+        conn->on_drained = [this, alive, id] {
+            if (!*alive) return;
+            auto it = subscribers_.find(id);
+            if (it == subscribers_.end()) return;
+            for (auto& [topic, ts] : it->second.topics) flush_gap(it->second, ts, topic);
+        };
     }
     std::vector<Effect> out;
     for (const auto& topic : topics) {
@@ -345,7 +352,7 @@ void EventService::hand(Subscriber& s, TopicStream& ts, const Message& m) {
         ++counters_["event.gaps_reported"];
     }
     conn->notify("event.message", message_value(m));
-    ++counters_["event.delivered"];
+    ++counters_["event.notified"];
     if (!m.retained) ts.next = m.seq + 1;
 }
 
@@ -461,6 +468,10 @@ Value EventService::stats() const {
     v["publishes_waiting"] = publishes_.size();
     if (core_)
         for (const auto& [k, n] : core_->counters()) v[k] = n;
+    // This daemon's own counters (subscribers, the link to sr-dhtd) beside the core's.
+    Value mine = counters_.to_value();
+    for (auto it = mine.begin(); it != mine.end(); ++it)
+        if (it.key().rfind("event.", 0) == 0) v[it.key()] = it.value();
     return v;
 }
 

@@ -7,20 +7,6 @@ load helpers
 
 OPTS=(--heartbeat 0.2)
 
-# start_eventd N [options...]: sr-eventd beside node N's sr-dhtd, ready once
-# it has registered with it.
-start_eventd() {
-    local n=$1
-    shift
-    local dir="$LAB/e$n"
-    mkdir -p "$dir"
-    mkfifo "$dir/ready"
-    sr-eventd --runtime-dir "$(node_dir "$n")/run" --heartbeat 0.2 --ready-fd 9 "$@" 9>"$dir/ready" \
-        2>>"$dir/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
-    echo $! >"$dir/pid"
-    wait_ready "$dir/ready" || { echo "sr-eventd $n did not become ready:" >&2; cat "$dir/log" >&2; return 1; }
-}
-
 # Node ids chosen so that the tree of "lab-topic" has interior nodes: with
 # 16 nodes and a full leaf set every node would reach the root in one hop.
 # The leaf sets hold 4 nodes; node 15 is the topic's root, nodes 9, 11 and 13
@@ -45,14 +31,14 @@ lab_id() {
 }
 
 setup_file() {
-    export ADDR_BASE=160 PORT=4160
+    export ADDR_BASE=180 PORT=4180
     lab_setup
     local opts=("${OPTS[@]}" --leaf-set-size 4 --replicas 3)
     start_node 1 "${opts[@]}" --id "$(lab_id 1)"
     for n in $(seq 2 16); do
         start_node "$n" "${opts[@]}" --id "$(lab_id "$n")" --join "$(node_addr $((RANDOM % (n - 1) + 1)))"
     done
-    for n in $(seq 1 16); do start_eventd "$n"; done
+    for n in $(seq 1 16); do start_eventd "$n" "${OPTS[@]}"; done
 }
 
 teardown_file() { lab_teardown; }
@@ -69,6 +55,23 @@ teardown_file() { lab_teardown; }
     run cat "$LAB/sub.out"
     assert_line -n 0 "shell-topic	1	first message"
     assert_line -n 1 "shell-topic	2	second"
+}
+
+@test "the Python subscriber of sr-rpc(7), as printed there, gets messages in order" {
+    # The program is taken from the man page, so the page cannot go stale.
+    sed -n '/^A subscriber to sr-eventd/,/^The same calls/p' "$SR_TESTS/../../man/sr-rpc.7.scd" |
+        sed -n '/^```$/,/^```$/p' | sed '1d;$d' >"$LAB/subscriber.py"
+    grep -q 'event.subscribe' "$LAB/subscriber.py"
+    SR_RUNTIME_DIR="$(node_dir 4)/run" "$PYTHON" "$LAB/subscriber.py" >"$LAB/py.out" 2>&1 3>&- &
+    local sub=$!
+    at 6 sr-lookup publish news "one"
+    at 8 sr-lookup publish news "two"
+    # Ready when both lines are there (--since 1 replays what came first).
+    timeout 30 bash -c "until [ \$(wc -l <'$LAB/py.out') -ge 2 ]; do sleep 0.1; done" || true
+    kill "$sub"
+    run cat "$LAB/py.out"
+    assert_line -n 0 "1 one"
+    assert_line -n 1 "2 two"
 }
 
 @test "8 subscribers, 4 publishers: every acknowledged message once, in order, through an interior node's and the root's death" {

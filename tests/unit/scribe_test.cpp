@@ -716,3 +716,26 @@ TEST(Scribe, GarbageInputThrowsDecodeErrorOnly) {
     sim.advance(S);
     EXPECT_FALSE(sim.nodes[sim.pubs[1]].published.empty());
 }
+
+// An overlay member that is not a node's parent sends it a message with a
+// far-off number: taken in, it would be delivered, and would make every
+// real message after it look like an old duplicate.
+TEST(Scribe, DataFromANodeOtherThanTheParentIsRefused) {
+    Sim sim(32);
+    subscribe_all(sim, "news");
+    Traffic traffic;
+    traffic.publish(sim, sim.pubs[0], "news", 0);
+    sim.advance(S);
+    std::size_t s = leaf_subscriber(sim, "news");
+    auto parent = sim.core(s).tree("news").parent;
+    ASSERT_TRUE(parent);
+    std::size_t forger = 0;
+    while (forger == s || sim.nodes[forger].handle.id == parent->id) ++forger;
+    auto forged = wire::encode(wire::Data{"news", wire::Item{1'000'000, 0, "forged"}});
+    sim.apply(s, [&](Scribe& c, auto& out) { c.on_receive(forged, sim.nodes[forger].handle, sim.now, sim.wall(), out); });
+    sim.advance(5 * S);
+    traffic.publish(sim, sim.pubs[0], "news", 1);
+    sim.advance(S);
+    for (const auto& m : sim.nodes[s].delivered) EXPECT_NE(m.payload, "forged");
+    expect_complete(sim.nodes[s], traffic.acked(sim), "subscriber");
+}
