@@ -310,7 +310,8 @@ std::uint64_t Scribe::fetch(const std::string& topic, std::uint64_t from, std::i
     check_topic(topic, limits_);
     Call call(*this, now, std::nullopt, out);
     std::uint64_t token = next_token_++;
-    wire::Fetch f{topic, self_, token, from, std::numeric_limits<std::uint64_t>::max(), from == 0};
+    constexpr auto kNone = std::numeric_limits<std::uint64_t>::max();  // an empty range
+    wire::Fetch f{topic, self_, token, from == 0 ? kNone : from, kNone, from == 0};
     Outgoing o{topic, topic_key(topic), wire::encode(f), 0, now + limits_.fetch_timeout_us,
                std::numeric_limits<std::int64_t>::max()};
     emit(RouteTo{o.key, o.payload});
@@ -357,6 +358,13 @@ std::vector<TopicInfo> Scribe::topics() const {
         out.push_back(std::move(info));
     }
     return out;
+}
+
+std::size_t Scribe::topic_count() const {
+    std::size_t n = topics_.size();
+    for (const auto& [key, r] : roots_)
+        if (r.acting && !topics_.count(r.topic)) ++n;
+    return n;
 }
 
 }  // namespace sr::event

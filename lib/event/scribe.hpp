@@ -222,13 +222,16 @@ class Scribe {
     // Throws Error("too_large") for a payload over max_payload.
     std::uint64_t publish(const std::string& topic, std::string payload, bool retain, std::int64_t now,
                           std::vector<Effect>& out);
-    // Messages from seq `from` on, as the root still buffers them (and the
-    // retained one when from is 0); the outcome comes as Fetched.
+    // Messages from seq `from` on, as the root still buffers them; from 0
+    // asks for the retained message alone (a subscriber starting from now).
+    // The outcome comes as Fetched; a reply may stop short of last_seq (its
+    // size is bounded): fetch again from where it stopped.
     std::uint64_t fetch(const std::string& topic, std::uint64_t from, std::int64_t now, std::vector<Effect>& out);
 
     // ---- introspection ---------------------------------------------------
     TreeInfo tree(const std::string& topic) const;
     std::vector<TopicInfo> topics() const;
+    std::size_t topic_count() const;  // topics this node is in the tree of or roots
     const std::map<std::string, std::uint64_t>& counters() const { return counters_; }
 
   private:

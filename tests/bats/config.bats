@@ -23,6 +23,12 @@ setup() {
     diff -u "$SR_TESTS/golden/sr-cached.conf.check" <(printf '%s\n' "$output")
 }
 
+@test "the example sr-eventd.conf checks clean and prints the golden configuration" {
+    run sr-eventd -n -c "$SR_TESTS/../../examples/sr-eventd.conf"
+    assert_success
+    diff -u "$SR_TESTS/golden/sr-eventd.conf.check" <(printf '%s\n' "$output")
+}
+
 @test "flags beat the file, the file beats the environment" {
     SR_DHT_LISTEN=127.0.0.9:1 run sr-dhtd -n -c "$TMP/sr-dhtd.conf" --replicas 2
     assert_success

@@ -3,6 +3,7 @@
 #include "core/cli.hpp"
 #include "core/ctl_commands.hpp"
 #include "dht/ctl_commands.hpp"
+#include "event/lookup_commands.hpp"
 #include "prox/ctl_commands.hpp"
 
 int main(int argc, char** argv) {
@@ -16,5 +17,6 @@ int main(int argc, char** argv) {
     sr::dht::add_ctl_commands(app, opts, commands);
     sr::prox::add_ctl_commands(app, opts, commands);
     sr::cache::add_ctl_commands(app, opts, commands);
+    sr::event::add_ctl_commands(app, opts, commands);
     return sr::run_client(app, argc, argv, [&] { return sr::run_parsed(commands); });
 }
