@@ -6,6 +6,9 @@
 
 load helpers
 
+PAGE=127.0.0.1:8149  # the origin of the browser test's page
+NODE2=(--http-listen "127.0.0.142:8140" --http-cors-origin https://app.example --http-cors-origin "http://$PAGE")
+
 http_addr() { echo "127.0.0.$((ADDR_BASE + $1)):8140"; }
 url() { echo "http://$(http_addr "$1")/events/$2"; }
 
@@ -32,7 +35,7 @@ setup_file() {
     start_node 2 --join "$(node_addr 1)"
     start_node 3 --join "$(node_addr 1)"
     start_eventd 1 --http-listen "$(http_addr 1)"
-    start_eventd 2 --http-listen "$(http_addr 2)" --http-cors-origin https://app.example
+    start_eventd 2 "${NODE2[@]}"
     start_eventd 3 --http-listen "$(http_addr 3)" --http-token-file "$LAB/token" --http-max-streams 3
 }
 
@@ -111,4 +114,22 @@ teardown_file() { lab_teardown; }
     assert_output --partial ' 405'
     run curl -s -w ' %{http_code}' -H 'Last-Event-ID: yesterday' "$(url 1 news)"
     assert_output --partial ' 400'
+}
+
+@test "a browser's EventSource (Chromium) reconnects by itself after sr-eventd restarts, and misses nothing" {
+    export -f start_eventd wait_ready node_dir
+    local pid="$LAB/e2/pid" topic i
+    # A topic whose root is not node 2: while a root's sr-eventd is down,
+    # its topic cannot take publishes (sr-eventd(8), LIMITS).
+    for i in $(seq 1 50); do
+        topic="tv$i"
+        [ "$(at 1 sr-lookup route --ns topic "$topic" | tail -n 1 | cut -f4)" != "$(node_addr 2)" ] && break
+    done
+    run node "$SR_TESTS/../browser/sse_reconnect.mjs" --page "$PAGE" --stream "$(url 2 "$topic")" \
+        --publish-other "$(url 1 "$topic")" \
+        --stop-cmd "kill -TERM \$(cat $pid); while kill -0 \$(cat $pid) 2>/dev/null; do sleep 0.1; done" \
+        --start-cmd "start_eventd 2 ${NODE2[*]} >/dev/null"
+    echo "$output"
+    assert_success
+    assert_output --partial '"messages":[["1","m1"],["2","m2"],["3","m3"],["4","m4"],["5","m5"]]'
 }
