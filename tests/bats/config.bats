@@ -24,9 +24,12 @@ setup() {
 }
 
 @test "the example sr-eventd.conf checks clean and prints the golden configuration" {
-    run sr-eventd -n -c "$SR_TESTS/../../examples/sr-eventd.conf"
+    head -c 24 /dev/urandom | base64 >"$TMP/events.token"
+    chmod 600 "$TMP/events.token"
+    sed "s|/etc/sr/events.token|$TMP/events.token|" "$SR_TESTS/../../examples/sr-eventd.conf" >"$TMP/sr-eventd.conf"
+    run sr-eventd -n -c "$TMP/sr-eventd.conf"
     assert_success
-    diff -u "$SR_TESTS/golden/sr-eventd.conf.check" <(printf '%s\n' "$output")
+    diff -u "$SR_TESTS/golden/sr-eventd.conf.check" <(sed "s|$TMP/events.token|KEYFILE|" <<<"$output")
 }
 
 @test "flags beat the file, the file beats the environment" {
