@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# sr-eventd's HTTP face (--http-listen): Server-Sent Events read with curl,
-# publishing with POST, reconnects with Last-Event-ID, bearer tokens, CORS.
+# sr-eventd's HTTP face (--http-listen): Server-Sent Events read with curl
+# and with Chromium, publishing with POST, reconnects with Last-Event-ID,
+# bearer tokens, CORS; on a closed overlay (--overlay-key-file).
 # Three nodes: streams read from node 2 and publishes go to node 1, so a
 # topic's root is often on a third node and replays come over the overlay.
 
@@ -31,9 +32,13 @@ setup_file() {
     lab_setup
     head -c 24 /dev/urandom | base64 >"$LAB/token"
     chmod 600 "$LAB/token"
-    start_node 1
-    start_node 2 --join "$(node_addr 1)"
-    start_node 3 --join "$(node_addr 1)"
+    # A closed overlay: sr-eventd needs nothing for it, its messages travel
+    # inside sr-dhtd's authenticated frames.
+    head -c 32 /dev/urandom | base64 >"$LAB/overlay.key"
+    chmod 600 "$LAB/overlay.key"
+    start_node 1 --overlay-key-file "$LAB/overlay.key"
+    start_node 2 --overlay-key-file "$LAB/overlay.key" --join "$(node_addr 1)"
+    start_node 3 --overlay-key-file "$LAB/overlay.key" --join "$(node_addr 1)"
     start_eventd 1 --http-listen "$(http_addr 1)"
     start_eventd 2 "${NODE2[@]}"
     start_eventd 3 --http-listen "$(http_addr 3)" --http-token-file "$LAB/token" --http-max-streams 3
