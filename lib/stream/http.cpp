@@ -198,7 +198,16 @@ void StreamHttp::handle(evhttp_request* req) {
         if (!rend) return reply.error(404, "not_found", "no rendition " + route->rendition + " in " + route->title);
 
         if (route->kind == Route::Kind::hls_multivariant) {
-            if (reply.validators(etag_of(rend->id, "hls"), rend->id)) return;
+            // Its validator changes with any rendition's file.
+            std::string ids;
+            FileId newest = rend->id;
+            for (const auto& r : title->renditions) {
+                ids += etag_of(r.id, r.name);
+                if (r.id.mtime_ns > newest.mtime_ns) newest = r.id;
+            }
+            char h[32];
+            std::snprintf(h, sizeof h, "\"%zx-hls\"", std::hash<std::string>{}(ids));
+            if (reply.validators(h, newest)) return;
             reply.set("Cache-Control", kPlaylist);
             return reply.body(200, "application/vnd.apple.mpegurl", hls_multivariant_ts(title->playlist_renditions()));
         }

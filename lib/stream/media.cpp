@@ -182,6 +182,17 @@ MediaIndex index_media(const std::string& path, double segment_seconds) {
         av_packet_unref(pkt);
     }
     if (err != AVERROR_EOF) bad(path, "cannot read it to the end: " + av_error(err));
+    std::int64_t file_size = avio_size(fmt->pb);
+    for (const auto& [s, t] : track_of) {
+        // The sample table promises more than the file holds: truncated.
+        int listed = avformat_index_get_entries_count(fmt->streams[s]);
+        const auto& samples = idx.tracks[t].samples;
+        bool beyond = !samples.empty() && file_size > 0 &&
+                      samples.back().pos + static_cast<std::int64_t>(samples.back().size) > file_size;
+        if (listed > static_cast<int>(samples.size()) || beyond)
+            bad(path, "truncated: " + std::to_string(samples.size()) + " of the " + std::to_string(listed) +
+                          " samples of a track are in the file");
+    }
     for (auto& t : idx.tracks) {
         if (t.samples.empty()) bad(path, "a track without samples");
         std::stable_sort(t.samples.begin(), t.samples.end(),
