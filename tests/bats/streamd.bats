@@ -123,3 +123,33 @@ sys.exit(0 if len(d) % 188 == 0 and d[0] == 0x47 and pid(0) == 0 and pid(1) == 0
     run ffmpeg -v error -i "$BASE/vod/title/hls.m3u8" -f null -
     assert_success
 }
+
+@test "sr-cached in front: the second request of a segment is a HIT, and players play through the cache" {
+    mkdir -p "$LAB/c"
+    mkfifo "$LAB/c/ready"
+    sr-cached --listen 127.0.0.245:8246 --origin "$BASE" --cache-dir "$LAB/c/cache" --runtime-dir "$LAB/c/run" \
+        --no-cooperate --ready-fd 9 9>"$LAB/c/ready" 2>>"$LAB/c/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$LAB/c/pid"
+    wait_ready "$LAB/c/ready"
+    local cache=http://127.0.0.245:8246
+    run curl -s -D - -o "$LAB/via1" "$cache/vod/multi/lo/1.ts"
+    assert_line --partial 'X-Cache: MISS'
+    run curl -s -D - -o "$LAB/via2" "$cache/vod/multi/lo/1.ts"
+    assert_line --partial 'X-Cache: HIT'
+    cmp "$LAB/via1" "$LAB/via2"
+    curl -sf "$BASE/vod/multi/lo/1.ts" | cmp - "$LAB/via1"
+    run ffmpeg -v error -i "$cache/vod/multi/hls.m3u8" -f null -
+    assert_success
+    assert_output ""
+}
+
+@test "sr-ctl stream list and stats" {
+    run env SR_RUNTIME_DIR="$LAB/run" sr-ctl -H stream list
+    assert_success
+    assert_line -n 0 "title	rendition	duration	bitrate	segments	codecs"
+    assert_line --regexp '^multi	hi	12\.[0-9]+	[0-9]+	3	avc1\.64001e,mp4a\.40\.2$'
+    assert_line --regexp '^multi	lo	12\.[0-9]+	[0-9]+	3	avc1\.64000d,mp4a\.40\.2$'
+    assert_line --regexp '^text	-	-	-	-	.*text\.mp4'
+    run env SR_RUNTIME_DIR="$LAB/run" sr-ctl -j stream stats
+    [ "$(jq '."stream.segments" > 0' <<<"$output")" = true ]
+}
