@@ -159,6 +159,10 @@ void StreamHttp::on_request(evhttp_request* req, void* self) { static_cast<Strea
 void StreamHttp::handle(evhttp_request* req) {
     ++counters_["stream.requests"];
     Reply reply(req);
+    // Public media: players on any web page may fetch it (hls.js and dash.js
+    // use XHR/fetch, which needs CORS); nothing here depends on cookies.
+    reply.set("Access-Control-Allow-Origin", "*");
+    reply.set("Access-Control-Expose-Headers", "Content-Length, Content-Range, ETag");
     auto command = evhttp_request_get_command(req);
     if (command != EVHTTP_REQ_GET && command != EVHTTP_REQ_HEAD) {
         reply.set("Allow", "GET, HEAD");

@@ -153,3 +153,11 @@ sys.exit(0 if len(d) % 188 == 0 and d[0] == 0x47 and pid(0) == 0 and pid(1) == 0
     run env SR_RUNTIME_DIR="$LAB/run" sr-ctl -j stream stats
     [ "$(jq '."stream.segments" > 0' <<<"$output")" = true ]
 }
+
+@test "hls.js in Chromium plays the HLS title past 5 s" {
+    run node "$SR_TESTS/../browser/play.mjs" --page 127.0.0.1:8147 --src "$BASE/vod/multi/hls.m3u8" --seconds 5
+    echo "$output"
+    assert_success
+    assert_output --partial '"failure":null'
+    assert_output --partial '"playing"'
+}
