@@ -83,13 +83,17 @@ class Reply {
         }
         return false;
     }
-    void body(int status, const std::string& type, const std::string& bytes) {
+    void body(int status, const std::string& type, std::string bytes) {
         set("Content-Type", type);
         evbuffer* buf = evbuffer_new();
-        if (evhttp_request_get_command(req_) == EVHTTP_REQ_HEAD)
+        if (evhttp_request_get_command(req_) == EVHTTP_REQ_HEAD) {
             set("Content-Length", std::to_string(bytes.size()));  // evhttp would send the body: only its length
-        else
-            evbuffer_add(buf, bytes.data(), bytes.size());
+        } else if (!bytes.empty()) {
+            // Handed over, not copied: the evbuffer frees it once sent.
+            auto* owned = new std::string(std::move(bytes));
+            evbuffer_add_reference(buf, owned->data(), owned->size(),
+                                   [](const void*, size_t, void* s) { delete static_cast<std::string*>(s); }, owned);
+        }
         evhttp_send_reply(req_, status, reason(status), buf);
         evbuffer_free(buf);
     }
@@ -248,7 +252,7 @@ void StreamHttp::handle(evhttp_request* req) {
             ::close(fd);
             ++counters_["stream.segments"];
             reply.set("Cache-Control", kImmutable);
-            return reply.body(200, "video/mp2t", bytes);
+            return reply.body(200, "video/mp2t", std::move(bytes));
         }
         // Progressive: the file's own bytes, with ranges.
         std::string etag = etag_of(rend->id, "mp4");

@@ -18,19 +18,24 @@ namespace sr::stream {
 
 namespace {
 
+// The muxer writes through a 64 KiB AVIO buffer straight into a string
+// reserved at about the segment's size: no reallocation, one copy.
+int append_output(void* opaque, std::uint8_t* buf, int size) {
+    static_cast<std::string*>(opaque)->append(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(size));
+    return size;
+}
+
 struct OutputDeleter {
     void operator()(AVFormatContext* oc) const {
         if (!oc) return;
         if (oc->pb) {
-            std::uint8_t* buf = nullptr;
-            avio_close_dyn_buf(oc->pb, &buf);
-            av_free(buf);
+            av_freep(&oc->pb->buffer);
+            avio_context_free(&oc->pb);
         }
         avformat_free_context(oc);
     }
 };
 using Output = std::unique_ptr<AVFormatContext, OutputDeleter>;
-
 struct PacketDeleter {
     void operator()(AVPacket* p) const { av_packet_free(&p); }
 };
@@ -39,16 +44,6 @@ struct PacketDeleter {
     char buf[AV_ERROR_MAX_STRING_SIZE] = {};
     av_strerror(err, buf, sizeof buf);
     throw Error("bad_media", idx.path + ": " + what + ": " + buf);
-}
-
-// The muxer's output collected in memory.
-std::string take_output(AVFormatContext* oc) {
-    std::uint8_t* buf = nullptr;
-    int n = avio_close_dyn_buf(oc->pb, &buf);
-    oc->pb = nullptr;
-    std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(std::max(n, 0)));
-    av_free(buf);
-    return out;
 }
 
 // libavformat's mpegts muxer opens with the SDT, then PAT and PMT; HLS wants
@@ -90,7 +85,16 @@ std::string ts_segment(const MediaIndex& idx, std::size_t n, int fd) {
         st->time_base = AVRational{t.time_base_num, t.time_base_den};
     }
     oc->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
-    if ((err = avio_open_dyn_buf(&oc->pb)) < 0) failed(idx, "output buffer", err);
+    std::string ts;
+    ts.reserve(seg.bytes + seg.bytes / 6 + (64 << 10));  // the samples, PES and TS headers
+    constexpr int kIoBuffer = 64 << 10;
+    auto* iobuf = static_cast<std::uint8_t*>(av_malloc(kIoBuffer));
+    if (!iobuf) throw std::bad_alloc();
+    oc->pb = avio_alloc_context(iobuf, kIoBuffer, 1, &ts, nullptr, &append_output, nullptr);
+    if (!oc->pb) {
+        av_free(iobuf);
+        throw std::bad_alloc();
+    }
     if ((err = avformat_write_header(oc.get(), nullptr)) < 0) failed(idx, "mpegts header", err);
 
     // The tracks' samples merged by decode time, as a demuxer would hand them.
@@ -127,7 +131,7 @@ std::string ts_segment(const MediaIndex& idx, std::size_t n, int fd) {
         if ((err = av_interleaved_write_frame(oc.get(), pkt.get())) < 0) failed(idx, "mpegts packet", err);
     }
     if ((err = av_write_trailer(oc.get())) < 0) failed(idx, "mpegts trailer", err);
-    std::string ts = take_output(oc.get());
+    avio_flush(oc->pb);
     pat_first(ts);
     return ts;
 }
