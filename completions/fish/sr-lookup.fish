@@ -1,6 +1,6 @@
 # fish completion for sr-lookup(1)
 
-set -l commands key get put remove route listen rank cost pid resolve
+set -l commands key get put remove route listen publish subscribe rank cost pid resolve
 
 complete -c sr-lookup -f
 complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -s j -l json -d 'Print JSON Lines instead of TSV'
@@ -31,3 +31,9 @@ complete -c sr-lookup -n "__fish_seen_subcommand_from get" -s a -l all -d 'Print
 complete -c sr-lookup -n "__fish_seen_subcommand_from put" -s t -l ttl -x -d 'Seconds to live'
 complete -c sr-lookup -n "__fish_seen_subcommand_from put remove" -s s -l secret -x -d 'Secret required by remove'
 complete -c sr-lookup -n "__fish_seen_subcommand_from put" -l vid -x -d 'Value id: replaces an earlier value with that id'
+
+complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a publish -d 'Publish a message on a topic (sr-eventd)'
+complete -c sr-lookup -n "not __fish_seen_subcommand_from $commands" -a subscribe -d 'Print the messages of topics as they arrive (sr-eventd)'
+complete -c sr-lookup -n "__fish_seen_subcommand_from publish" -l retain -d 'Keep it as the topic\'s current state'
+complete -c sr-lookup -n "__fish_seen_subcommand_from subscribe" -l since -x -d 'Replay from this sequence number'
+complete -c sr-lookup -n "__fish_seen_subcommand_from subscribe" -s n -l count -x -d 'Exit after this many messages'

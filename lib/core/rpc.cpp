@@ -101,7 +101,11 @@ void Connection::arm_idle() {
 
 void Connection::read_cb(bufferevent*, void* self) { static_cast<Connection*>(self)->on_readable(); }
 
-void Connection::write_cb(bufferevent*, void* self) { static_cast<Connection*>(self)->resume_if_drained(); }
+void Connection::write_cb(bufferevent*, void* self) {
+    auto c = static_cast<Connection*>(self)->shared_from_this();
+    c->resume_if_drained();
+    if (c->on_drained) c->on_drained();
+}
 
 std::size_t Connection::output_buffered() const {
     return bev_ ? evbuffer_get_length(bufferevent_get_output(bev_)) : 0;

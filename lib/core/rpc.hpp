@@ -100,6 +100,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // Run once when the connection closes, whoever closes it: subscriptions
     // and registrations tied to this connection remove themselves here.
     void on_close(std::function<void()> fn) { close_hooks_.push_back(std::move(fn)); }
+    // Run each time the peer has read what was queued for it down to half
+    // the pause mark: a producer that held back notifications may go on.
+    std::function<void()> on_drained;
     // While a connection holds a subscription it is never idle.
     void set_long_lived(bool v) { long_lived_ = v; }
 

@@ -201,6 +201,7 @@ void Scribe::tick(std::int64_t now, std::int64_t wall_us, std::vector<Effect>& o
         if (t.repair && now >= t.repair->deadline) repair_timeout(t);
     for (auto& [key, r] : roots_) {
         trim(r);
+        if (r.acting && !r.settled && now >= r.settle_by) settle(r);
         if (r.acting && !r.pending.empty()) release(r);
     }
     retry_outgoing();
@@ -211,10 +212,12 @@ std::int64_t Scribe::next_deadline() const {
     std::int64_t d = next_beat_;
     for (const auto& [name, t] : topics_)
         if (t.repair) d = std::min(d, t.repair->deadline);
-    for (const auto& [key, r] : roots_)
-        if (r.acting)
-            for (const auto& [seq, p] : r.pending)
-                if (!p.acked) d = std::min(d, p.deadline);
+    for (const auto& [key, r] : roots_) {
+        if (!r.acting) continue;
+        if (!r.settled) d = std::min(d, r.settle_by);
+        for (const auto& [seq, p] : r.pending)
+            if (!p.acked) d = std::min(d, p.deadline);
+    }
     for (const auto* m : {&publishes_, &fetches_})
         for (const auto& [token, o] : *m) d = std::min(d, std::min(o.retry_at, o.deadline));
     return d;
@@ -310,7 +313,8 @@ std::uint64_t Scribe::fetch(const std::string& topic, std::uint64_t from, std::i
     check_topic(topic, limits_);
     Call call(*this, now, std::nullopt, out);
     std::uint64_t token = next_token_++;
-    wire::Fetch f{topic, self_, token, from, std::numeric_limits<std::uint64_t>::max(), from == 0};
+    constexpr auto kNone = std::numeric_limits<std::uint64_t>::max();  // an empty range
+    wire::Fetch f{topic, self_, token, from == 0 ? kNone : from, kNone, from == 0};
     Outgoing o{topic, topic_key(topic), wire::encode(f), 0, now + limits_.fetch_timeout_us,
                std::numeric_limits<std::int64_t>::max()};
     emit(RouteTo{o.key, o.payload});
@@ -357,6 +361,13 @@ std::vector<TopicInfo> Scribe::topics() const {
         out.push_back(std::move(info));
     }
     return out;
+}
+
+std::size_t Scribe::topic_count() const {
+    std::size_t n = topics_.size();
+    for (const auto& [key, r] : roots_)
+        if (r.acting && !topics_.count(r.topic)) ++n;
+    return n;
 }
 
 }  // namespace sr::event

@@ -77,6 +77,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -222,13 +223,16 @@ class Scribe {
     // Throws Error("too_large") for a payload over max_payload.
     std::uint64_t publish(const std::string& topic, std::string payload, bool retain, std::int64_t now,
                           std::vector<Effect>& out);
-    // Messages from seq `from` on, as the root still buffers them (and the
-    // retained one when from is 0); the outcome comes as Fetched.
+    // Messages from seq `from` on, as the root still buffers them; from 0
+    // asks for the retained message alone (a subscriber starting from now).
+    // The outcome comes as Fetched; a reply may stop short of last_seq (its
+    // size is bounded): fetch again from where it stopped.
     std::uint64_t fetch(const std::string& topic, std::uint64_t from, std::int64_t now, std::vector<Effect>& out);
 
     // ---- introspection ---------------------------------------------------
     TreeInfo tree(const std::string& topic) const;
     std::vector<TopicInfo> topics() const;
+    std::size_t topic_count() const;  // topics this node is in the tree of or roots
     const std::map<std::string, std::uint64_t>& counters() const { return counters_; }
 
   private:
@@ -290,6 +294,11 @@ class Scribe {
         Bucket bucket;
         bool numbered = false;  // acting: numbered a publish since taking over
         std::optional<Id> root;  // replica: the root it last knew
+        // Acting, but not yet heard back from a replica since taking over
+        // (until settle_by): publishes and fetches wait in `deferred`.
+        bool settled = true;
+        std::int64_t settle_by = 0;
+        std::vector<std::function<void()>> deferred;
     };
     // This node's own publish or fetch, resent until answered.
     struct Outgoing {
@@ -350,6 +359,8 @@ class Scribe {
     void release(RootState& r);
     void disseminate(const Message& m);
     void full_sync(const RootState& r, const NodeHandle& to);
+    void settle(RootState& r);
+    static constexpr std::size_t kMaxDeferred = 256;  // publishes and fetches waiting for a root to settle
     void adopt_replica(RootState& r, std::uint64_t last_seq, std::vector<Entry> entries, std::optional<Entry> retained);
     // Messages and a retained one from another copy of r's state, each taken
     // in when r lacks it (by seq), then the buffer trimmed.

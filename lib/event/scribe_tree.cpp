@@ -203,9 +203,13 @@ void Scribe::on_data(const std::string& topic, std::uint64_t seq, std::int64_t t
     if (t.parent && t.parent->id == from.id) {
         t.parent_heard = now_;
     } else if (from.id != self_.id) {
-        // A former parent still sending: it drops this node. The message is
-        // still good, and duplicates are dropped below.
+        // Not from the parent: a former one still sending (it is told to
+        // drop this node; what it had is fetched from the root if missed),
+        // or a forger, whose made-up numbers would make the real messages
+        // after them look like duplicates.
+        count("event.data_not_from_parent");
         send(from, wire::encode(wire::Reject{{topic}}));
+        return;
     }
     disseminate(Message{topic, seq, time_us, payload, false});
 }

@@ -59,6 +59,21 @@ start_node() {
     fi
 }
 
+# start_eventd N [options...]: sr-eventd beside node N's sr-dhtd, ready once
+# it has registered with it.
+start_eventd() {
+    local n=$1
+    shift
+    local dir="$LAB/e$n"
+    mkdir -p "$dir"
+    rm -f "$dir/ready"
+    mkfifo "$dir/ready"
+    sr-eventd --runtime-dir "$(node_dir "$n")/run" --ready-fd 9 "$@" 9>"$dir/ready" \
+        2>>"$dir/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$dir/pid"
+    wait_ready "$dir/ready" || { echo "sr-eventd $n did not become ready:" >&2; cat "$dir/log" >&2; return 1; }
+}
+
 # wait_ready FIFO: true once a daemon wrote its readiness newline into FIFO;
 # false when it exited first (end of file) or after $READY_TIMEOUT seconds.
 wait_ready() {

@@ -2,6 +2,7 @@
 #include "cache/ctl_commands.hpp"
 #include "core/cli.hpp"
 #include "dht/lookup_commands.hpp"
+#include "event/lookup_commands.hpp"
 #include "prox/lookup_commands.hpp"
 
 int main(int argc, char** argv) {
@@ -14,5 +15,6 @@ int main(int argc, char** argv) {
     sr::dht::add_lookup_commands(app, opts, commands);
     sr::prox::add_lookup_commands(app, opts, commands);
     sr::cache::add_lookup_commands(app, opts, commands);
+    sr::event::add_lookup_commands(app, opts, commands);
     return sr::run_client(app, argc, argv, [&] { return sr::run_parsed(commands); });
 }
