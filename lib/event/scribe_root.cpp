@@ -104,6 +104,7 @@ void Scribe::root_publish(const Id& key, const std::string& topic, const NodeHan
     }
     r.buffer.push_back(std::move(e));
     r.pending[r.last_seq] = PendingPublish{publisher, token, now_ + limits_.publish_timeout_us, false};
+    due(now_ + limits_.publish_timeout_us);
     trim(r);
     if (!r.replicas_known) return;  // synced with the rest once on_replica_set names them
     if (r.replicas.empty()) {
