@@ -677,7 +677,7 @@ def part_lab(a, procs, res):
         for i in range(a.lab_nodes):
             join = nodes[rng.randrange(i)].addr if i else None
             nodes.append(SrNode(procs, a.bin, f"lab{i + 1}", f"127.0.0.{a.addr_base + 10 + i}:{a.port}", join,
-                                opts, ["--heartbeat", "0.2"]))
+                                opts, ["--heartbeat", "0.2", "--replicas", str(a.lab_replicas)]))
     finally:
         procs.server_cpu = saved_cpu
     log(f"lab: {a.lab_nodes} nodes up in {time.monotonic() - t0:.1f} s")
@@ -739,7 +739,7 @@ def part_lab(a, procs, res):
 
 # ---------------------------------------------------------------- memory
 
-def settle_rss(pid, quiet=1.0, limit=30.0):
+def settle_rss(pid, quiet=1.0, limit=10.0):
     """VmRSS once it has not changed for QUIET seconds (at most LIMIT)."""
     last, since, t0 = rss_kib(pid), time.monotonic(), time.monotonic()
     while time.monotonic() - since < quiet and time.monotonic() - t0 < limit:
@@ -771,6 +771,10 @@ def part_memory(a, procs, res):
     out["sr_topics"] = {"eventd": settle_rss(node.eventd.pid), "dhtd": settle_rss(node.dhtd.pid),
                         "topics": st["topics"], "subscriptions": st.get("event.subscriptions"),
                         "connections": len(conns)}
+    # For context: publish->deliver on one more topic beside the 10,000.
+    pub, sub = Rpc(node.event_sock), Rpc(node.event_sock)
+    sub.call("event.subscribe", topics=["bench/mem/probe"])
+    out["sr_topics"]["lat_us"] = lat_sr(pub, sub, "bench/mem/probe", 500, 20)["lat_us"]
     for r in conns:
         r.close()
     procs.stop(node.procs)
@@ -868,6 +872,9 @@ def report(res):
         t = M["sr_topics"]
         p(f"  sr-eventd with {t['topics']} topics, one subscriber each ({t['connections']} connections): "
           f"{mb(t['eventd']):.1f} (sr-dhtd {mb(t['dhtd']):.1f})")
+        if "lat_us" in t:
+            p(f"  publish->deliver p50 on one more topic beside them: {pct(t['lat_us'], 50):.0f} us "
+              f"(p99 {pct(t['lat_us'], 99):.0f})")
         p(f"  mosquitto idle: {mb(M['mqtt_idle']):.1f}; with the same subscriptions: {mb(M['mqtt_topics']):.1f}")
         ok["idle sr-eventd <= 10 MB"] = M["sr_idle"]["eventd"] <= 10 * 1024
         ok["sr-eventd with 10,000 topics <= 64 MB"] = t["eventd"] <= 64 * 1024 and t["topics"] >= 10000
@@ -914,6 +921,7 @@ def main():
     r.add_argument("--msgs-fanout", type=int, default=20000)
     r.add_argument("--window", type=int, default=32)
     r.add_argument("--lab-nodes", type=int, default=16)
+    r.add_argument("--lab-replicas", type=int, default=3, help="sr-eventd --replicas in the lab")
     r.add_argument("--gets", type=int, default=400)
     r.add_argument("--topics", type=int, default=8)
     r.add_argument("--msgs-lab", type=int, default=100, help="per topic")
