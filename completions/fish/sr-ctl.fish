@@ -1,6 +1,6 @@
 # fish completion for sr-ctl(8)
 
-set -l commands status call dht prox cache service event
+set -l commands status call dht prox cache service event stream
 
 function __sr_ctl_call_args
     # The operands after "call" on the command line so far.
@@ -47,6 +47,8 @@ function __sr_ctl_methods
                 service.register service.withdraw service.list service.resolve
         case event eventd sr-eventd '*/eventd.sock'
             printf '%s\n' event.publish event.subscribe event.unsubscribe event.topics event.tree event.stats
+        case stream streamd sr-streamd '*/streamd.sock'
+            printf '%s\n' stream.list
     end
 end
 
@@ -101,3 +103,7 @@ complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a event -d 'S
 complete -c sr-ctl -n "__fish_seen_subcommand_from event; and not __fish_seen_subcommand_from $event_views" -a topics -d 'The topics this node takes part in'
 complete -c sr-ctl -n "__fish_seen_subcommand_from event; and not __fish_seen_subcommand_from $event_views" -a tree -d 'This node\'s place in a topic\'s tree'
 complete -c sr-ctl -n "__fish_seen_subcommand_from event; and not __fish_seen_subcommand_from $event_views" -a stats -d 'Counters of sr-eventd'
+set -l stream_views list stats
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a stream -d 'Show the titles and counters of sr-streamd'
+complete -c sr-ctl -n "__fish_seen_subcommand_from stream; and not __fish_seen_subcommand_from $stream_views" -a list -d 'The titles and their renditions'
+complete -c sr-ctl -n "__fish_seen_subcommand_from stream; and not __fish_seen_subcommand_from $stream_views" -a stats -d 'Counters of sr-streamd'

@@ -1,6 +1,8 @@
 #include "event/config.hpp"
 
 #include "core/error.hpp"
+#include "core/secret.hpp"
+#include "prox/alto_http.hpp"
 
 namespace sr::event {
 
@@ -31,6 +33,15 @@ void add_event_options(CLI::App& app, EventOptions& o) {
     app.add_option("--replicas", o.replicas, "Nodes after the root that hold each topic's root state")
         ->check(CLI::Range(1, 8))
         ->capture_default_str();
+    app.add_option("--http-listen", o.http_listen,
+                   "ADDR:PORT for Server-Sent Events (GET /events/TOPIC) and publishing (POST)");
+    app.add_option("--http-token-file", o.http_token_file,
+                   "File holding the bearer token that POST /events/ needs (default: publishing is open)");
+    app.add_option("--http-cors-origin", o.http_cors_origins,
+                   "Origin allowed to use the HTTP face from a browser (repeatable; * for any)");
+    app.add_option("--http-max-streams", o.http_max_streams, "Event streams open at once over HTTP")
+        ->check(CLI::Range(1, 1'000'000))
+        ->capture_default_str();
 }
 
 CommandLine::CommandLine() {
@@ -52,6 +63,27 @@ EventConfig make_event_config(const EventOptions& o, const std::string& runtime_
     cfg.limits.replicas = o.replicas;
     cfg.queue_bytes = o.queue_bytes;
     return cfg;
+}
+
+std::optional<HttpConfig> make_http_config(const EventOptions& o) {
+    if (o.http_listen.empty()) {
+        if (!o.http_token_file.empty() || !o.http_cors_origins.empty())
+            throw Error("config", "--http-token-file and --http-cors-origin need --http-listen");
+        return std::nullopt;
+    }
+    HttpConfig h;
+    h.listen = o.http_listen;
+    try {
+        prox::parse_listen(h.listen);  // a bad address is a configuration error, seen by -n too
+    } catch (const Error& e) {
+        throw Error("config", std::string("--http-listen: ") + e.what());
+    }
+    if (!o.http_token_file.empty()) h.token = read_key_file(o.http_token_file, "--http-token-file");
+    h.cors_origins = o.http_cors_origins;
+    h.max_streams = o.http_max_streams;
+    h.max_payload = o.max_payload;
+    h.queue_bytes = o.queue_bytes;
+    return h;
 }
 
 }  // namespace sr::event

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/daemon.hpp"
+#include "event/http.hpp"
 #include "event/service.hpp"
 
 #include <CLI/CLI.hpp>
@@ -21,6 +22,11 @@ struct EventOptions {
     double topic_rate = 1000;
     double publisher_rate = 500;
     int replicas = 3;
+    // HTTP (Server-Sent Events and POST), off unless http_listen is given.
+    std::string http_listen;
+    std::string http_token_file;
+    std::vector<std::string> http_cors_origins;
+    std::size_t http_max_streams = 1024;
 };
 
 void add_event_options(CLI::App& app, EventOptions& o);
@@ -38,5 +44,8 @@ struct CommandLine {
 // runtime_dir: the daemon's runtime directory (where dhtd.sock is by
 // default). Throws Error("config") naming what is wrong.
 EventConfig make_event_config(const EventOptions& o, const std::string& runtime_dir);
+// The HTTP listener's configuration (reads the token file); nullopt when
+// there is no --http-listen. Throws Error("config").
+std::optional<HttpConfig> make_http_config(const EventOptions& o);
 
 }  // namespace sr::event

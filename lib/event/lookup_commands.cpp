@@ -81,7 +81,8 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
         commands.push_back({sub, [&opts] {
             Client c(opts.socket_for("eventd"), opts.timeout_ms);
             Output out(opts.output(), {"topic", "root", "children", "subscribers", "last_seq"});
-            for (const auto& row : c.call("event.topics")["topics"]) out.row(row);
+            Value r = c.call("event.topics");  // kept: a range-for over r["topics"] of a temporary would dangle
+            for (const auto& row : r["topics"]) out.row(row);
             return exit_ok;
         }});
     }

@@ -39,8 +39,12 @@ void add_methods(rpc::Registry& reg, EventService& service) {
              true,
              [&service](rpc::Call& call) {
                  const Value& p = call.params();
-                 service.publish(p["topic"].get<std::string>(), value_bytes(p["payload"]), p.value("retain", false),
-                                 call);
+                 std::string topic = p["topic"].get<std::string>();
+                 service.publish(topic, value_bytes(p["payload"]), p.value("retain", false),
+                                 [call, topic](const std::string& code, const std::string& message, std::uint64_t seq) {
+                                     if (code.empty()) call.reply({{"topic", topic}, {"seq", seq}});
+                                     else call.fail(code, message);
+                                 });
              }});
 
     reg.add({"event.subscribe",
@@ -57,14 +61,14 @@ void add_methods(rpc::Registry& reg, EventService& service) {
                      since = p["since"].get<std::uint64_t>();
                      if (*since == 0) throw Error("invalid_params", "since: sequence numbers start at 1");
                  }
-                 service.subscribe(topics, since, call.connection_ptr());
+                 service.subscribe_connection(topics, since, call.connection_ptr());
                  call.reply({{"subscribed", topics}});
              }});
 
     reg.add_sync("event.unsubscribe", "Ends this connection's subscription to topics.",
                  {{"topics", Type::any, true, "a topic name or an array of them"}}, false,
                  [&service](const Value& p, rpc::Call& call) {
-                     return Value{{"unsubscribed", service.unsubscribe(topic_list(p["topics"]), call.connection())}};
+                     return Value{{"unsubscribed", service.unsubscribe_connection(topic_list(p["topics"]), call.connection())}};
                  });
 
     reg.add_sync("event.topics",

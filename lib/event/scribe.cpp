@@ -201,6 +201,7 @@ void Scribe::tick(std::int64_t now, std::int64_t wall_us, std::vector<Effect>& o
         if (t.repair && now >= t.repair->deadline) repair_timeout(t);
     for (auto& [key, r] : roots_) {
         trim(r);
+        if (r.acting && !r.settled && now >= r.settle_by) settle(r);
         if (r.acting && !r.pending.empty()) release(r);
     }
     retry_outgoing();
@@ -212,10 +213,12 @@ std::int64_t Scribe::scan_deadlines() const {
     std::int64_t d = std::numeric_limits<std::int64_t>::max();
     for (const auto& [name, t] : topics_)
         if (t.repair) d = std::min(d, t.repair->deadline);
-    for (const auto& [key, r] : roots_)
-        if (r.acting)
-            for (const auto& [seq, p] : r.pending)
-                if (!p.acked) d = std::min(d, p.deadline);
+    for (const auto& [key, r] : roots_) {
+        if (!r.acting) continue;
+        if (!r.settled) d = std::min(d, r.settle_by);
+        for (const auto& [seq, p] : r.pending)
+            if (!p.acked) d = std::min(d, p.deadline);
+    }
     for (const auto* m : {&publishes_, &fetches_})
         for (const auto& [token, o] : *m) d = std::min(d, std::min(o.retry_at, o.deadline));
     return d;

@@ -78,6 +78,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -296,6 +297,11 @@ class Scribe {
         Bucket bucket;
         bool numbered = false;  // acting: numbered a publish since taking over
         std::optional<Id> root;  // replica: the root it last knew
+        // Acting, but not yet heard back from a replica since taking over
+        // (until settle_by): publishes and fetches wait in `deferred`.
+        bool settled = true;
+        std::int64_t settle_by = 0;
+        std::vector<std::function<void()>> deferred;
     };
     // This node's own publish or fetch, resent until answered.
     struct Outgoing {
@@ -361,6 +367,8 @@ class Scribe {
     void release(RootState& r);
     void disseminate(const Message& m);
     void full_sync(const RootState& r, const NodeHandle& to);
+    void settle(RootState& r);
+    static constexpr std::size_t kMaxDeferred = 256;  // publishes and fetches waiting for a root to settle
     void adopt_replica(RootState& r, std::uint64_t last_seq, std::vector<Entry> entries, std::optional<Entry> retained);
     // Messages and a retained one from another copy of r's state, each taken
     // in when r lacks it (by seq), then the buffer trimmed.

@@ -35,6 +35,13 @@ Scribe::RootState* Scribe::become_root(const Id& key, const std::string& topic) 
 void Scribe::take_over(RootState& r) {
     r.acting = true;
     r.numbered = false;
+    // Numbering waits until a replica has answered (or settle_by): a node
+    // that becomes the root with less than its replicas hold (a restarted
+    // sr-eventd, a node that joined closer to the key, a replica that missed
+    // the last messages) would otherwise number again from its own last seq.
+    r.settled = false;
+    r.settle_by = now_ + limits_.fetch_timeout_us;
+    due(r.settle_by);
     // What a replica holds counts as replicated: the tree gets all of it.
     r.released = r.last_seq;
     r.pending.clear();
@@ -75,6 +82,15 @@ void Scribe::root_publish(const Id& key, const std::string& topic, const NodeHan
     RootState* rp = become_root(key, topic);
     if (!rp) return nack("over_quota", "the root holds too many topics");
     RootState& r = *rp;
+    if (!r.settled) {
+        // Held until the replicas have answered; beyond the bound, the
+        // publisher's retry comes back later.
+        if (r.deferred.size() < kMaxDeferred)
+            r.deferred.push_back([this, key, topic, publisher, token, payload = std::move(payload), retain]() mutable {
+                root_publish(key, topic, publisher, token, std::move(payload), retain);
+            });
+        return;
+    }
     // A retry of a publish already numbered: answer it once it is held.
     for (auto e = r.buffer.rbegin(); e != r.buffer.rend(); ++e) {
         if (e->publisher != publisher.id || e->token != token) continue;
@@ -119,6 +135,7 @@ void Scribe::on_root_sync_ack(const std::string& topic, std::uint64_t first, std
     auto it = roots_.find(topic_key(topic));
     if (it == roots_.end() || !it->second.acting) return;
     RootState& r = it->second;
+    if (!r.settled) settle(r);
     for (auto p = r.pending.lower_bound(first); p != r.pending.end() && p->first <= last; ++p) {
         if (p->second.acked) continue;
         p->second.acked = true;
@@ -163,6 +180,13 @@ void Scribe::root_fetch(const Id& key, const std::string& topic, const NodeHandl
                         std::uint64_t from, std::uint64_t to, bool retained) {
     RootState* rp = become_root(key, topic);
     if (!rp) return;
+    if (!rp->settled) {
+        if (rp->deferred.size() < kMaxDeferred)
+            rp->deferred.push_back([this, key, topic, requester, id, from, to, retained] {
+                root_fetch(key, topic, requester, id, from, to, retained);
+            });
+        return;
+    }
     const RootState& r = *rp;
     wire::FetchReply reply{topic, id, r.released, std::nullopt, {}, std::nullopt};
     std::uint64_t first = std::max<std::uint64_t>(from, 1), last = std::min(to, r.released);
@@ -212,6 +236,14 @@ void Scribe::full_sync(const RootState& r, const NodeHandle& to) {
     send(to, wire::encode(m));
 }
 
+// The root may number again: what waited is handled in arrival order.
+void Scribe::settle(RootState& r) {
+    r.settled = true;
+    auto deferred = std::move(r.deferred);
+    r.deferred.clear();
+    for (auto& f : deferred) f();
+}
+
 void Scribe::trim(RootState& r) {
     while (r.buffer.size() > limits_.buffer_messages) r.buffer.pop_front();
     while (!r.buffer.empty() && wall_ - r.buffer.front().m.time_us > limits_.buffer_us) r.buffer.pop_front();
@@ -237,6 +269,9 @@ void Scribe::on_root_sync(const std::string& topic, std::uint64_t last_seq, std:
         }
     }
     r.root = from.id;
+    // A root behind this replica (it has just taken over with less): it gets
+    // what is here first, then the ack that lets it number again.
+    if (last_seq < r.last_seq) full_sync(r, from);
     r.last_seq = std::max(r.last_seq, last_seq);
     std::uint64_t held_first = entries.empty() ? 0 : entries.front().m.seq;
     std::uint64_t held_last = entries.empty() ? 0 : entries.back().m.seq;
@@ -302,6 +337,7 @@ void Scribe::on_replica_set(const Id& key, const std::vector<NodeHandle>& nodes,
             full_sync(r, n);
     r.replicas = std::move(replicas);
     r.replicas_known = true;
+    if (r.replicas.empty() && !r.settled) settle(r);  // alone: nobody to wait for
     if (r.replicas.empty() && !r.pending.empty())
         on_root_sync_ack(r.topic, r.pending.begin()->first, r.pending.rbegin()->first, self_);
     release(r);

@@ -59,7 +59,7 @@ void EventService::stop() {
     stopped_ = true;
     tick_.cancel();
     relink_.cancel();
-    for (auto& [token, call] : publishes_) call.fail("unavailable", "sr-eventd is stopping");
+    for (auto& [token, done] : publishes_) done("unavailable", "sr-eventd is stopping", 0);
     publishes_.clear();
     if (dht_) dht_->close();
 }
@@ -212,13 +212,15 @@ void EventService::carry_out(std::vector<Effect> effects) {
         } else if (auto* p = std::get_if<Published>(&e)) {
             auto it = publishes_.find(p->token);
             if (it == publishes_.end()) continue;
-            it->second.reply({{"topic", p->topic}, {"seq", p->seq}});
+            auto done = std::move(it->second);
             publishes_.erase(it);
+            done("", "", p->seq);
         } else if (auto* f = std::get_if<PublishFailed>(&e)) {
             auto it = publishes_.find(f->token);
             if (it == publishes_.end()) continue;
-            it->second.fail(f->code, f->message);
+            auto done = std::move(it->second);
             publishes_.erase(it);
+            done(f->code, f->message, 0);
         } else if (auto* f = std::get_if<Fetched>(&e)) {
             fetched(*f);
         }
@@ -227,39 +229,30 @@ void EventService::carry_out(std::vector<Effect> effects) {
 
 // ---- local subscribers -----------------------------------------------------------
 
-void EventService::publish(const std::string& topic, std::string payload, bool retain, const rpc::Call& call) {
+void EventService::publish(const std::string& topic, std::string payload, bool retain, PublishDone done) {
     if (!core_ || !registered_) throw Error("not_ready", "sr-eventd is not linked to sr-dhtd yet");
     std::vector<Effect> out;
     std::uint64_t token = core_->publish(topic, std::move(payload), retain, Loop::now_us(), out);
-    publishes_.emplace(token, call);
+    publishes_.emplace(token, std::move(done));
     carry_out(std::move(out));
     arm_tick();
 }
 
-void EventService::subscribe(const std::vector<std::string>& topics, std::optional<std::uint64_t> since,
-                             const std::shared_ptr<rpc::Connection>& conn) {
+std::uint64_t EventService::add_subscriber(std::shared_ptr<Sink> sink) {
+    std::uint64_t id = next_subscriber_++;
+    subscribers_[id].sink = std::move(sink);
+    return id;
+}
+
+void EventService::subscribe(std::uint64_t id, const std::vector<std::string>& topics,
+                             std::optional<std::uint64_t> since) {
     if (!core_ || !registered_) throw Error("not_ready", "sr-eventd is not linked to sr-dhtd yet");
-    auto id = conn->id();
-    bool fresh = !subscribers_.count(id);
-    Subscriber& s = subscribers_[id];
+    auto it = subscribers_.find(id);
+    if (it == subscribers_.end()) throw Error("internal", "no such subscriber");
+    Subscriber& s = it->second;
     if (s.topics.size() + topics.size() > cfg_.max_topics_per_connection)
         throw Error("over_quota", "at most " + std::to_string(cfg_.max_topics_per_connection) +
-                                      " topics on one connection");
-    if (fresh) {
-        s.conn = conn;
-        conn->set_long_lived(true);
-        auto alive = alive_;
-        conn->on_close([this, alive, id] {
-            if (*alive) drop_subscriber(id);
-        });
-        // A slow subscriber that has caught up hears at once of what it missed.
-        conn->on_drained = [this, alive, id] {
-            if (!*alive) return;
-            auto it = subscribers_.find(id);
-            if (it == subscribers_.end()) return;
-            for (auto& [topic, ts] : it->second.topics) flush_gap(it->second, ts, topic);
-        };
-    }
+                                      " topics on one subscription");
     std::vector<Effect> out;
     for (const auto& topic : topics) {
         if (s.topics.count(topic)) continue;
@@ -278,17 +271,94 @@ void EventService::subscribe(const std::vector<std::string>& topics, std::option
     arm_tick();
 }
 
-std::size_t EventService::unsubscribe(const std::vector<std::string>& topics, rpc::Connection& conn) {
-    auto it = subscribers_.find(conn.id());
+std::size_t EventService::unsubscribe(std::uint64_t id, const std::vector<std::string>& topics) {
+    auto it = subscribers_.find(id);
     if (it == subscribers_.end()) return 0;
     std::size_t left = 0;
     for (const auto& topic : topics) {
         if (!it->second.topics.erase(topic)) continue;
         ++left;
-        by_topic_[topic].erase(conn.id());
+        by_topic_[topic].erase(id);
         local_unsubscribe(topic);
     }
     return left;
+}
+
+// A subscriber that has caught up hears at once of what it missed.
+void EventService::drained(std::uint64_t id) {
+    auto it = subscribers_.find(id);
+    if (it == subscribers_.end()) return;
+    for (auto& [topic, ts] : it->second.topics) flush_gap(it->second, ts, topic);
+}
+
+void EventService::remove_subscriber(std::uint64_t id) {
+    auto it = subscribers_.find(id);
+    if (it == subscribers_.end()) return;
+    auto topics = std::move(it->second.topics);
+    subscribers_.erase(it);
+    for (const auto& [topic, ts] : topics) {
+        by_topic_[topic].erase(id);
+        local_unsubscribe(topic);
+    }
+}
+
+// ---- control connections as subscribers ------------------------------------------
+
+namespace {
+
+class ConnectionSink : public Sink {
+  public:
+    explicit ConnectionSink(std::weak_ptr<rpc::Connection> c) : conn_(std::move(c)) {}
+    bool open() const override {
+        auto c = conn_.lock();
+        return c && !c->closed();
+    }
+    std::size_t queued() const override {
+        auto c = conn_.lock();
+        return c ? c->output_buffered() : 0;
+    }
+    void message(const Message& m) override {
+        if (auto c = conn_.lock()) c->notify("event.message", message_value(m));
+    }
+    void gap(const std::string& topic, std::uint64_t from, std::uint64_t to, const std::string& reason) override {
+        if (auto c = conn_.lock())
+            c->notify("event.gap", {{"topic", topic}, {"from", from}, {"to", to}, {"reason", reason}});
+    }
+
+  private:
+    std::weak_ptr<rpc::Connection> conn_;
+};
+
+}  // namespace
+
+void EventService::subscribe_connection(const std::vector<std::string>& topics, std::optional<std::uint64_t> since,
+                                        const std::shared_ptr<rpc::Connection>& conn) {
+    if (!core_ || !registered_) throw Error("not_ready", "sr-eventd is not linked to sr-dhtd yet");
+    auto found = by_connection_.find(conn->id());
+    std::uint64_t id;
+    if (found != by_connection_.end()) {
+        id = found->second;
+    } else {
+        id = add_subscriber(std::make_shared<ConnectionSink>(conn));
+        by_connection_[conn->id()] = id;
+        conn->set_long_lived(true);
+        auto alive = alive_;
+        auto conn_id = conn->id();
+        conn->on_close([this, alive, id, conn_id] {
+            if (!*alive) return;
+            by_connection_.erase(conn_id);
+            remove_subscriber(id);
+        });
+        conn->on_drained = [this, alive, id] {
+            if (*alive) drained(id);
+        };
+    }
+    subscribe(id, topics, since);
+}
+
+std::size_t EventService::unsubscribe_connection(const std::vector<std::string>& topics, const rpc::Connection& conn) {
+    auto found = by_connection_.find(conn.id());
+    return found == by_connection_.end() ? 0 : unsubscribe(found->second, topics);
 }
 
 void EventService::local_unsubscribe(const std::string& topic) {
@@ -298,17 +368,6 @@ void EventService::local_unsubscribe(const std::string& topic) {
     std::vector<Effect> out;
     core_->unsubscribe(topic, Loop::now_us(), out);
     carry_out(std::move(out));
-}
-
-void EventService::drop_subscriber(std::uint64_t conn_id) {
-    auto it = subscribers_.find(conn_id);
-    if (it == subscribers_.end()) return;
-    auto topics = std::move(it->second.topics);
-    subscribers_.erase(it);
-    for (const auto& [topic, ts] : topics) {
-        by_topic_[topic].erase(conn_id);
-        local_unsubscribe(topic);
-    }
 }
 
 void EventService::deliver(const Message& m) {
@@ -331,8 +390,8 @@ void EventService::deliver(const Message& m) {
 // One message to one subscriber, unless it has seen it, or its queue is full
 // (then it is owed a gap, sent once it has room again).
 void EventService::hand(Subscriber& s, TopicStream& ts, const Message& m) {
-    auto conn = s.conn.lock();
-    if (!conn || conn->closed()) return;
+    Sink& sink = *s.sink;
+    if (!sink.open()) return;
     if (!m.retained && ts.next != 0 && m.seq < ts.next) {
         ++counters_["event.duplicates_suppressed"];
         return;
@@ -340,7 +399,7 @@ void EventService::hand(Subscriber& s, TopicStream& ts, const Message& m) {
     // A jump: messages the core never handed here (a replay its root did not
     // answer), said as a gap, never skipped silently.
     bool jump = !m.retained && ts.next != 0 && m.seq > ts.next;
-    if (conn->output_buffered() > cfg_.queue_bytes) {
+    if (sink.queued() > cfg_.queue_bytes) {
         ++counters_["event.queue_overflows"];
         ts.dropped = {ts.dropped ? ts.dropped->first : (jump ? ts.next : m.seq), m.seq};
         if (!m.retained) ts.next = m.seq + 1;
@@ -348,20 +407,17 @@ void EventService::hand(Subscriber& s, TopicStream& ts, const Message& m) {
     }
     flush_gap(s, ts, m.topic);
     if (jump) {
-        conn->notify("event.gap", {{"topic", m.topic}, {"from", ts.next}, {"to", m.seq - 1}, {"reason", "not buffered"}});
+        sink.gap(m.topic, ts.next, m.seq - 1, "not buffered");
         ++counters_["event.gaps_reported"];
     }
-    conn->notify("event.message", message_value(m));
+    sink.message(m);
     ++counters_["event.notified"];
     if (!m.retained) ts.next = m.seq + 1;
 }
 
 void EventService::flush_gap(Subscriber& s, TopicStream& ts, const std::string& topic) {
-    if (!ts.dropped) return;
-    auto conn = s.conn.lock();
-    if (!conn) return;
-    conn->notify("event.gap", {{"topic", topic}, {"from", ts.dropped->first}, {"to", ts.dropped->second},
-                               {"reason", "slow subscriber"}});
+    if (!ts.dropped || !s.sink->open()) return;
+    s.sink->gap(topic, ts.dropped->first, ts.dropped->second, "slow subscriber");
     ++counters_["event.gaps_reported"];
     ts.dropped.reset();
 }
@@ -374,9 +430,8 @@ void EventService::report_gap(const std::string& topic, std::uint64_t from, std:
         if (s == subscribers_.end()) continue;
         auto ts = s->second.topics.find(topic);
         if (ts == s->second.topics.end() || (ts->second.next != 0 && to < ts->second.next)) continue;
-        auto conn = s->second.conn.lock();
-        if (!conn) continue;
-        conn->notify("event.gap", {{"topic", topic}, {"from", from}, {"to", to}, {"reason", "not buffered"}});
+        if (!s->second.sink->open()) continue;
+        s->second.sink->gap(topic, from, to, "not buffered");
         ++counters_["event.gaps_reported"];
         ts->second.next = std::max(ts->second.next, to + 1);
     }
@@ -389,23 +444,21 @@ void EventService::report_gap(const std::string& topic, std::uint64_t from, std:
 void EventService::fetched(const Fetched& f) {
     auto it = fetches_.find(f.token);
     if (it == fetches_.end()) return;
-    auto [conn_id, topic] = it->second;
+    auto [sub_id, topic] = it->second;
     fetches_.erase(it);
-    auto s = subscribers_.find(conn_id);
+    auto s = subscribers_.find(sub_id);
     if (s == subscribers_.end()) return;
     auto ts = s->second.topics.find(topic);
     if (ts == s->second.topics.end() || !ts->second.replaying) return;
     TopicStream& stream = ts->second;
     bool from_now = stream.next == 0;  // no `since`: the retained message only
-    auto conn = s->second.conn.lock();
     if (!f.code.empty()) {
         ++counters_["event.replay_timeouts"];
         if (log::worth_logging(counters_["event.replay_timeouts"]))
             log::warn("topic ", topic, ": its root did not answer a replay request");
     } else {
-        if (f.gap && !from_now && conn) {
-            conn->notify("event.gap", {{"topic", topic}, {"from", f.gap->first}, {"to", f.gap->second},
-                                       {"reason", "not buffered"}});
+        if (f.gap && !from_now && s->second.sink->open()) {
+            s->second.sink->gap(topic, f.gap->first, f.gap->second, "not buffered");
             ++counters_["event.gaps_reported"];
             stream.next = std::max(stream.next, f.gap->second + 1);
         }
@@ -415,7 +468,7 @@ void EventService::fetched(const Fetched& f) {
             stream.next = f.last_seq + 1;
         } else if (stream.next > before && stream.next <= f.last_seq && core_) {
             std::vector<Effect> out;
-            fetches_[core_->fetch(topic, stream.next, Loop::now_us(), out)] = {conn_id, topic};
+            fetches_[core_->fetch(topic, stream.next, Loop::now_us(), out)] = {sub_id, topic};
             carry_out(std::move(out));
             return;
         }
@@ -464,7 +517,7 @@ Value EventService::stats() const {
     Value v = Value::object();
     v["linked"] = registered_;
     v["topics"] = core_ ? core_->topic_count() : 0;
-    v["subscriber_connections"] = subscribers_.size();
+    v["subscribers"] = subscribers_.size();
     v["publishes_waiting"] = publishes_.size();
     if (core_)
         for (const auto& [k, n] : core_->counters()) v[k] = n;

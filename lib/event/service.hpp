@@ -10,14 +10,15 @@
 // application registers again and, should the node id have changed, the
 // core is made anew and every topic with local subscribers joined again.
 //
-// Local side. A subscriber is a control connection that called
-// event.subscribe; messages reach it as event.message notifications in
-// sequence order, gaps as event.gap. Its queue is the connection's output
-// buffer, bounded by queue_bytes: what does not fit is not queued but
-// counted, and reported as one gap once the subscriber has read its queue
-// down, so a slow subscriber never slows the tree or the daemon. A
-// subscription with `since` is first served from the root's replay buffer
-// (the core's fetch), live messages being held until the replay is in.
+// Local side. A subscriber is a Sink: a control connection that called
+// event.subscribe (messages as event.message notifications, gaps as
+// event.gap) or a Server-Sent Events stream (http.hpp). Messages reach it in
+// sequence order. Its queue is the sink's own output buffer, bounded by
+// queue_bytes: what does not fit is not queued but counted, and reported as
+// one gap once the subscriber has read its queue down, so a slow subscriber
+// never slows the tree or the daemon. A subscription with `since` is first
+// served from the root's replay buffer (the core's fetch), live messages
+// being held until the replay is in.
 #pragma once
 
 #include "core/loop.hpp"
@@ -45,6 +46,19 @@ struct EventConfig {
     std::int64_t dht_timeout_us = 5'000'000;   // an answer from sr-dhtd
 };
 
+// Where one subscriber's messages go.
+class Sink {
+  public:
+    virtual ~Sink() = default;
+    virtual bool open() const = 0;
+    virtual std::size_t queued() const = 0;  // bytes written and not yet taken by the reader
+    virtual void message(const Message& m) = 0;
+    virtual void gap(const std::string& topic, std::uint64_t from, std::uint64_t to, const std::string& reason) = 0;
+};
+
+// The outcome of a publish: seq, or an error code and message.
+using PublishDone = std::function<void(const std::string& code, const std::string& message, std::uint64_t seq)>;
+
 class EventService {
   public:
     EventService(Loop& loop, EventConfig cfg, rpc::Counters& counters);
@@ -56,14 +70,24 @@ class EventService {
     std::function<void()> on_first_link;
     bool linked() const { return registered_; }  // registered with sr-dhtd
 
-    // event.publish: answers {topic, seq} once the root has numbered it and a
-    // replica holds it, or an error.
-    void publish(const std::string& topic, std::string payload, bool retain, const rpc::Call& call);
-    // event.subscribe: the connection receives each topic's messages.
-    void subscribe(const std::vector<std::string>& topics, std::optional<std::uint64_t> since,
-                   const std::shared_ptr<rpc::Connection>& conn);
-    // event.unsubscribe; the number of topics the connection left.
-    std::size_t unsubscribe(const std::vector<std::string>& topics, rpc::Connection& conn);
+    // event.publish: done runs once the root has numbered the message and a
+    // replica holds it, or with an error. Throws when it cannot start.
+    void publish(const std::string& topic, std::string payload, bool retain, PublishDone done);
+
+    // Subscribers. add_subscriber() returns its id; subscribe() throws on a
+    // bad topic or quota; the owner of the sink calls drained() when its
+    // reader has caught up and remove_subscriber() when it is gone.
+    std::uint64_t add_subscriber(std::shared_ptr<Sink> sink);
+    void subscribe(std::uint64_t sub, const std::vector<std::string>& topics, std::optional<std::uint64_t> since);
+    std::size_t unsubscribe(std::uint64_t sub, const std::vector<std::string>& topics);  // topics left
+    void drained(std::uint64_t sub);
+    void remove_subscriber(std::uint64_t sub);
+
+    // event.subscribe and event.unsubscribe on a control connection: one
+    // subscriber per connection, removed when it closes.
+    void subscribe_connection(const std::vector<std::string>& topics, std::optional<std::uint64_t> since,
+                              const std::shared_ptr<rpc::Connection>& conn);
+    std::size_t unsubscribe_connection(const std::vector<std::string>& topics, const rpc::Connection& conn);
 
     Value topics() const;
     Value tree(const std::string& topic) const;
@@ -77,7 +101,7 @@ class EventService {
         std::optional<std::pair<std::uint64_t, std::uint64_t>> dropped;  // not queued: report as a gap
     };
     struct Subscriber {
-        std::weak_ptr<rpc::Connection> conn;
+        std::shared_ptr<Sink> sink;
         std::map<std::string, TopicStream> topics;
     };
 
@@ -92,7 +116,6 @@ class EventService {
     void fetched(const Fetched& f);
     void hand(Subscriber& s, TopicStream& ts, const Message& m);
     void flush_gap(Subscriber& s, TopicStream& ts, const std::string& topic);
-    void drop_subscriber(std::uint64_t conn_id);
     void local_subscribe(const std::string& topic);
     void local_unsubscribe(const std::string& topic);
 
@@ -103,10 +126,12 @@ class EventService {
     bool registered_ = false;
     std::unique_ptr<Scribe> core_;
     Timer tick_, relink_;
-    std::map<std::uint64_t, Subscriber> subscribers_;            // by connection id
-    std::map<std::string, std::set<std::uint64_t>> by_topic_;    // topic -> subscriber connection ids
-    std::map<std::uint64_t, rpc::Call> publishes_;               // core token -> the caller
-    std::map<std::uint64_t, std::pair<std::uint64_t, std::string>> fetches_;  // token -> (conn id, topic)
+    std::uint64_t next_subscriber_ = 1;
+    std::map<std::uint64_t, Subscriber> subscribers_;            // by subscriber id
+    std::map<std::uint64_t, std::uint64_t> by_connection_;       // control connection id -> subscriber id
+    std::map<std::string, std::set<std::uint64_t>> by_topic_;    // topic -> subscriber ids
+    std::map<std::uint64_t, PublishDone> publishes_;             // core token -> the caller
+    std::map<std::uint64_t, std::pair<std::uint64_t, std::string>> fetches_;  // token -> (subscriber id, topic)
     bool stopped_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

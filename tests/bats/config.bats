@@ -24,9 +24,23 @@ setup() {
 }
 
 @test "the example sr-eventd.conf checks clean and prints the golden configuration" {
-    run sr-eventd -n -c "$SR_TESTS/../../examples/sr-eventd.conf"
+    head -c 24 /dev/urandom | base64 >"$TMP/events.token"
+    chmod 600 "$TMP/events.token"
+    sed "s|/etc/sr/events.token|$TMP/events.token|" "$SR_TESTS/../../examples/sr-eventd.conf" >"$TMP/sr-eventd.conf"
+    run sr-eventd -n -c "$TMP/sr-eventd.conf"
     assert_success
-    diff -u "$SR_TESTS/golden/sr-eventd.conf.check" <(printf '%s\n' "$output")
+    diff -u "$SR_TESTS/golden/sr-eventd.conf.check" <(sed "s|$TMP/events.token|KEYFILE|" <<<"$output")
+}
+
+@test "the example sr-streamd.conf checks clean and prints the golden configuration" {
+    mkdir -p "$TMP/media"
+    sed "s|/srv/media|$TMP/media|" "$SR_TESTS/../../examples/sr-streamd.conf" >"$TMP/sr-streamd.conf"
+    run sr-streamd -n -c "$TMP/sr-streamd.conf"
+    assert_success
+    diff -u "$SR_TESTS/golden/sr-streamd.conf.check" <(sed "s|$TMP/media|MEDIA|" <<<"$output")
+    run sr-streamd -n --media-dir "$TMP/nonexistent"
+    assert_failure 78
+    assert_output --partial "nonexistent: not a directory"
 }
 
 @test "flags beat the file, the file beats the environment" {

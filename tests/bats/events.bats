@@ -83,3 +83,18 @@ teardown_file() { lab_teardown; }
     [[ "${lines[1]}" =~ ^round\ 1\ acked\ [0-9]+\ subscribers\ [78]\ killed\ interior: ]]
     [[ "${lines[2]}" =~ ^round\ 2\ acked\ [0-9]+\ subscribers\ [678]\ killed\ root: ]]
 }
+
+@test "sr-ctl event topics, tree and stats show a subscriber's node in the tree" {
+    at 4 sr-lookup subscribe -n 1 ctl-view >/dev/null 2>&1 3>&- &
+    local sub=$!
+    until_true 20 bash -c "SR_RUNTIME_DIR='$(node_dir 4)/run' sr-ctl event topics | grep -q '^ctl-view	'"
+    run at 4 sr-ctl -H event topics
+    assert_line -n 0 "topic	root	children	subscribers	last_seq"
+    assert_line --regexp '^ctl-view	(true|false)	[0-9]+	1	0$'
+    run at 4 sr-ctl event tree ctl-view
+    assert_line --regexp "^(self|root)	[0-9a-f]{32}	$(node_addr 4)$"
+    run at 4 sr-ctl -j event stats
+    [ "$(jq .linked <<<"$output")" = true ]
+    at 6 sr-lookup publish ctl-view bye >/dev/null
+    timeout 30 tail --pid="$sub" -f /dev/null
+}

@@ -66,6 +66,7 @@ start_eventd() {
     shift
     local dir="$LAB/e$n"
     mkdir -p "$dir"
+    rm -f "$dir/ready"
     mkfifo "$dir/ready"
     sr-eventd --runtime-dir "$(node_dir "$n")/run" --ready-fd 9 "$@" 9>"$dir/ready" \
         2>>"$dir/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &

@@ -775,3 +775,27 @@ TEST(Scribe, DataFromANodeOtherThanTheParentIsRefused) {
     for (const auto& m : sim.nodes[s].delivered) EXPECT_NE(m.payload, "forged");
     expect_complete(sim.nodes[s], traffic.acked(sim), "subscriber");
 }
+
+// sr-eventd restarted on the root's node (same node id, its state gone):
+// the node is still the key's root, and must carry on from its replicas'
+// numbering instead of starting again at 1, which subscribers would take
+// for old duplicates.
+TEST(Scribe, RootRestartedWithoutItsStateCarriesOnTheNumberingFromItsReplicas) {
+    Sim sim(32);
+    subscribe_all(sim, "news");
+    Traffic traffic;
+    for (int round = 0; round < 3; ++round) traffic.publish(sim, sim.pubs[0], "news", round);
+    sim.advance(S);
+    std::size_t root = root_node(sim, "news");
+    sim.nodes[root].core = std::make_unique<Scribe>(sim.nodes[root].handle, sim.limits);
+    std::uint64_t before = 0;
+    for (auto& p : sim.nodes[sim.pubs[0]].published) before = std::max(before, p.seq);
+    traffic.publish(sim, sim.pubs[0], "news", 3);
+    sim.advance(5 * S);
+    std::uint64_t after = 0;
+    for (auto& p : sim.nodes[sim.pubs[0]].published) after = std::max(after, p.seq);
+    EXPECT_EQ(before, 3u);
+    EXPECT_EQ(after, 4u) << "numbering restarted at the restarted root";
+    for (auto s : sim.subs)
+        if (s != root) expect_complete(sim.nodes[s], traffic.acked(sim), "subscriber");
+}

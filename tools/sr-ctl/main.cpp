@@ -5,6 +5,7 @@
 #include "dht/ctl_commands.hpp"
 #include "event/lookup_commands.hpp"
 #include "prox/ctl_commands.hpp"
+#include "stream/ctl_commands.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"sr-ctl: show and manage the daemons of the service routing layer", "sr-ctl"};
@@ -18,5 +19,6 @@ int main(int argc, char** argv) {
     sr::prox::add_ctl_commands(app, opts, commands);
     sr::cache::add_ctl_commands(app, opts, commands);
     sr::event::add_ctl_commands(app, opts, commands);
+    sr::stream::add_ctl_commands(app, opts, commands);
     return sr::run_client(app, argc, argv, [&] { return sr::run_parsed(commands); });
 }

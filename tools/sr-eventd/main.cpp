@@ -5,10 +5,12 @@
 #include "core/log.hpp"
 #include "core/runtime_dir.hpp"
 #include "event/config.hpp"
+#include "event/http.hpp"
 #include "event/methods.hpp"
 #include "event/service.hpp"
 
 #include <iostream>
+#include <optional>
 
 int main(int argc, char** argv) {
     sr::log::set_program("sr-eventd");
@@ -17,6 +19,7 @@ int main(int argc, char** argv) {
     try {
         std::string runtime_dir = sr::find_runtime_dir(cl.common.runtime_dir).path;
         sr::event::EventConfig cfg = sr::event::make_event_config(cl.event, runtime_dir);
+        auto http_cfg = sr::event::make_http_config(cl.event);
         if (cl.common.check) {
             std::cout << cl.app.config_to_str(true, false);
             return 0;
@@ -24,6 +27,8 @@ int main(int argc, char** argv) {
         sr::Daemon daemon("eventd", cl.common);
         sr::event::EventService service(daemon.loop(), cfg, daemon.counters());
         sr::event::add_methods(daemon.registry(), service);
+        std::optional<sr::event::EventHttp> http;
+        if (http_cfg) http.emplace(daemon.loop(), service, *http_cfg, daemon.counters());
         daemon.registry().set_health([&service] { return sr::Value{{"overlay", service.linked() ? "linked" : "waiting for sr-dhtd"}}; });
         daemon.on_stop = [&] {
             service.stop();

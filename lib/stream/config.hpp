@@ -1,0 +1,40 @@
+// sr-streamd's options (-c file, flags), validated so that -n can check them.
+#pragma once
+
+#include "core/daemon.hpp"
+#include "stream/http.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace sr::stream {
+
+struct StreamOptions {
+    std::string listen = "127.0.0.1:8070";
+    std::string media_dir;
+    double segment_seconds = 4.0;
+};
+
+struct StreamConfig {
+    HttpConfig http;
+    std::string media_dir;
+    double segment_seconds = 4.0;
+};
+
+void add_stream_options(CLI::App& app, StreamOptions& o);
+
+// sr-streamd's whole command line, kept whole so SIGHUP can read it again.
+struct CommandLine {
+    CLI::App app{"sr-streamd: HLS, DASH and progressive MP4 from the overlay node", "sr-streamd"};
+    DaemonOptions common;
+    StreamOptions stream;
+
+    CommandLine();
+    std::optional<int> parse(int argc, char** argv) { return parse_command_line(app, argc, argv); }
+};
+
+// Throws Error("config") naming what is wrong.
+StreamConfig make_stream_config(const StreamOptions& o);
+
+}  // namespace sr::stream

@@ -1,0 +1,304 @@
+#include "stream/http.hpp"
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/value.hpp"
+#include "prox/alto_http.hpp"
+#include "stream/playlist.hpp"
+#include "stream/routes.hpp"
+#include "stream/segment.hpp"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+namespace sr::stream {
+
+namespace {
+
+constexpr const char* kImmutable = "public, max-age=31536000, immutable";
+constexpr const char* kPlaylist = "public, max-age=3600";
+
+const char* reason(int status) {
+    switch (status) {
+    case 200: return "OK";
+    case 206: return "Partial Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 416: return "Range Not Satisfiable";
+    case 422: return "Unprocessable Content";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    }
+    return "Error";
+}
+
+std::string header(evhttp_request* req, const char* name) {
+    const char* v = evhttp_find_header(evhttp_request_get_input_headers(req), name);
+    return v ? v : "";
+}
+
+std::string http_date(std::int64_t unix_seconds) {
+    std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return buf;
+}
+
+std::string etag_of(const FileId& id, const std::string& what) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "\"%llx-%llx-%llx-%s\"", static_cast<unsigned long long>(id.ino),
+                  static_cast<unsigned long long>(id.size), static_cast<unsigned long long>(id.mtime_ns),
+                  what.c_str());
+    return buf;
+}
+
+// One answer being put together.
+class Reply {
+  public:
+    explicit Reply(evhttp_request* req) : req_(req), out_(evhttp_request_get_output_headers(req)) {}
+    void set(const char* name, const std::string& value) { evhttp_add_header(out_, name, value.c_str()); }
+    // Validators; true when the client's copy is current (answered 304).
+    bool validators(const std::string& etag, const FileId& id) {
+        set("ETag", etag);
+        set("Last-Modified", http_date(id.mtime_ns / 1'000'000'000));
+        std::string inm = header(req_, "If-None-Match");
+        if (!inm.empty() && (inm == "*" || inm.find(etag) != std::string::npos)) {
+            evhttp_send_reply(req_, 304, reason(304), nullptr);
+            return true;
+        }
+        return false;
+    }
+    void body(int status, const std::string& type, std::string bytes) {
+        set("Content-Type", type);
+        evbuffer* buf = evbuffer_new();
+        if (evhttp_request_get_command(req_) == EVHTTP_REQ_HEAD) {
+            set("Content-Length", std::to_string(bytes.size()));  // evhttp would send the body: only its length
+        } else if (!bytes.empty()) {
+            // Handed over, not copied: the evbuffer frees it once sent.
+            auto* owned = new std::string(std::move(bytes));
+            evbuffer_add_reference(buf, owned->data(), owned->size(),
+                                   [](const void*, size_t, void* s) { delete static_cast<std::string*>(s); }, owned);
+        }
+        evhttp_send_reply(req_, status, reason(status), buf);
+        evbuffer_free(buf);
+    }
+    void error(int status, const std::string& code, const std::string& message) {
+        set("Cache-Control", "no-store");
+        body(status, "application/json", Value{{"code", code}, {"message", message}}.dump() + "\n");
+    }
+
+  private:
+    evhttp_request* req_;
+    evkeyvalq* out_;
+};
+
+Value title_value(const Title& t) {
+    Value rends = Value::array();
+    double duration = 0;
+    for (const auto& r : t.renditions) {
+        const MediaIndex& idx = *r.index;
+        duration = std::max(duration, idx.duration);
+        Value codecs = Value::array();
+        for (const auto& tr : idx.tracks) codecs.push_back(tr.codecs);
+        Value v{{"name", r.name}, {"duration", idx.duration}, {"codecs", codecs},
+                {"bitrate", idx.bitrate_average}, {"segments", idx.segments.size()}};
+        if (const Track* vt = idx.video()) {
+            v["width"] = vt->width;
+            v["height"] = vt->height;
+        }
+        rends.push_back(v);
+    }
+    return Value{{"name", t.name}, {"duration", duration}, {"renditions", rends}};
+}
+
+}  // namespace
+
+StreamHttp::StreamHttp(Loop& loop, Catalog& catalog, HttpConfig cfg, rpc::Counters& counters)
+    : catalog_(catalog), cfg_(std::move(cfg)), counters_(counters) {
+    auto [host, port] = prox::parse_listen(cfg_.listen);
+    http_ = evhttp_new(loop.base());
+    if (!http_) throw Error("internal", "evhttp_new failed");
+    auto* bound = evhttp_bind_socket_with_handle(http_, host.c_str(), port);
+    if (!bound) {
+        int err = errno;
+        evhttp_free(http_);
+        http_ = nullptr;
+        throw Error("config", "cannot listen on " + cfg_.listen + ": " + std::strerror(err));
+    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len);
+    port_ = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    evhttp_set_max_body_size(http_, 0);
+    evhttp_set_max_headers_size(http_, 16 << 10);
+    evhttp_set_timeout(http_, cfg_.timeout_s);
+    evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_gencb(http_, &StreamHttp::on_request, this);
+    log::info("http: listening on ", cfg_.listen, " (port ", port_, "), media from ", catalog_.media_dir());
+}
+
+StreamHttp::~StreamHttp() {
+    if (http_) evhttp_free(http_);
+}
+
+void StreamHttp::on_request(evhttp_request* req, void* self) { static_cast<StreamHttp*>(self)->handle(req); }
+
+void StreamHttp::handle(evhttp_request* req) {
+    ++counters_["stream.requests"];
+    Reply reply(req);
+    // Public media: players on any web page may fetch it (hls.js and dash.js
+    // use XHR/fetch, which needs CORS); nothing here depends on cookies.
+    reply.set("Access-Control-Allow-Origin", "*");
+    reply.set("Access-Control-Expose-Headers", "Content-Length, Content-Range, ETag");
+    auto command = evhttp_request_get_command(req);
+    if (command != EVHTTP_REQ_GET && command != EVHTTP_REQ_HEAD) {
+        reply.set("Allow", "GET, HEAD");
+        return reply.error(405, "invalid_request", "only GET and HEAD");
+    }
+    const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
+    const char* raw = uri ? evhttp_uri_get_path(uri) : nullptr;
+    std::size_t n = 0;
+    char* decoded = evhttp_uridecode(raw ? raw : "/", 0, &n);
+    std::string path = decoded ? std::string(decoded, n) : "";
+    std::free(decoded);
+    auto route = parse_route(path);
+    if (!route) {
+        ++counters_["stream.not_found"];
+        return reply.error(404, "not_found", "no such path (see sr-streamd(8) for the paths)");
+    }
+    try {
+        if (route->kind == Route::Kind::index) {
+            Value titles = Value::array();
+            for (const auto& name : catalog_.names()) {
+                try {
+                    if (auto t = catalog_.title(name)) titles.push_back(title_value(*t));
+                } catch (const Error& e) {
+                    titles.push_back(Value{{"name", name}, {"error", e.what()}});
+                }
+            }
+            reply.set("Cache-Control", "no-cache");
+            return reply.body(200, "application/json", Value{{"titles", titles}}.dump() + "\n");
+        }
+        auto title = catalog_.title(route->title);
+        if (!title) {
+            ++counters_["stream.not_found"];
+            return reply.error(404, "not_found", "no title " + route->title);
+        }
+        const IndexedRendition* rend =
+            route->rendition.empty() ? &title->renditions.front() : title->rendition(route->rendition);
+        if (!rend) return reply.error(404, "not_found", "no rendition " + route->rendition + " in " + route->title);
+
+        if (route->kind == Route::Kind::hls_multivariant) {
+            // Its validator changes with any rendition's file.
+            std::string ids;
+            FileId newest = rend->id;
+            for (const auto& r : title->renditions) {
+                ids += etag_of(r.id, r.name);
+                if (r.id.mtime_ns > newest.mtime_ns) newest = r.id;
+            }
+            char h[32];
+            std::snprintf(h, sizeof h, "\"%zx-hls\"", std::hash<std::string>{}(ids));
+            if (reply.validators(h, newest)) return;
+            reply.set("Cache-Control", kPlaylist);
+            return reply.body(200, "application/vnd.apple.mpegurl", hls_multivariant_ts(title->playlist_renditions()));
+        }
+        if (route->kind == Route::Kind::hls_media_ts) {
+            if (reply.validators(etag_of(rend->id, "ts"), rend->id)) return;
+            reply.set("Cache-Control", kPlaylist);
+            return reply.body(200, "application/vnd.apple.mpegurl", hls_media_ts(*rend->index));
+        }
+        // The file itself: what is served must be what was indexed.
+        int fd = ::open(rend->path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return reply.error(404, "not_found", "the file of " + route->title + " is gone");
+        auto id = file_id(fd);
+        if (!id || !(*id == rend->id)) {
+            ::close(fd);
+            reply.set("Retry-After", "1");
+            return reply.error(503, "unavailable", "the file changed while being read; retry");
+        }
+        if (route->kind == Route::Kind::ts_segment) {
+            if (route->segment >= rend->index->segments.size()) {
+                ::close(fd);
+                return reply.error(404, "not_found", "no segment " + std::to_string(route->segment));
+            }
+            if (reply.validators(etag_of(rend->id, "s" + std::to_string(route->segment)), rend->id)) {
+                ::close(fd);
+                return;
+            }
+            std::string bytes;
+            try {
+                bytes = ts_segment(*rend->index, route->segment, fd);
+            } catch (...) {
+                ::close(fd);
+                throw;
+            }
+            ::close(fd);
+            ++counters_["stream.segments"];
+            reply.set("Cache-Control", kImmutable);
+            return reply.body(200, "video/mp2t", std::move(bytes));
+        }
+        // Progressive: the file's own bytes, with ranges.
+        std::string etag = etag_of(rend->id, "mp4");
+        if (reply.validators(etag, rend->id)) {
+            ::close(fd);
+            return;
+        }
+        reply.set("Cache-Control", kImmutable);
+        reply.set("Accept-Ranges", "bytes");
+        reply.set("Content-Type", "video/mp4");
+        auto size = static_cast<std::uint64_t>(rend->id.size);
+        RangeAnswer range = parse_range(header(req, "Range"), size);
+        std::string if_range = header(req, "If-Range");
+        if (!if_range.empty() && if_range != etag && if_range != http_date(rend->id.mtime_ns / 1'000'000'000))
+            range.kind = RangeAnswer::Kind::whole;  // the client's copy is another version: all of it
+        if (range.kind == RangeAnswer::Kind::unsatisfiable) {
+            ::close(fd);
+            reply.set("Content-Range", "bytes */" + std::to_string(size));
+            return reply.error(416, "invalid_params", "range outside the file");
+        }
+        std::uint64_t first = 0, length = size;
+        int status = 200;
+        if (range.kind == RangeAnswer::Kind::partial) {
+            first = range.range.first;
+            length = range.range.last - range.range.first + 1;
+            status = 206;
+            reply.set("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(range.range.last) +
+                                           "/" + std::to_string(size));
+        }
+        evbuffer* buf = evbuffer_new();
+        if (command == EVHTTP_REQ_HEAD) {
+            reply.set("Content-Length", std::to_string(length));
+            ::close(fd);
+        } else if (evbuffer_add_file(buf, fd, static_cast<ev_off_t>(first), static_cast<ev_off_t>(length)) != 0) {
+            ::close(fd);
+            evbuffer_free(buf);
+            return reply.error(500, "io", "cannot send the file");
+        }
+        evhttp_send_reply(req, status, reason(status), buf);
+        evbuffer_free(buf);
+        ++counters_["stream.progressive"];
+    } catch (const Error& e) {
+        ++counters_["stream.bad_media"];
+        if (log::worth_logging(counters_["stream.bad_media"])) log::warn(e.what());
+        reply.error(e.code == "bad_media" ? 422 : 500, e.code, e.what());
+    }
+}
+
+}  // namespace sr::stream

@@ -1,0 +1,51 @@
+// sr-streamd's HTTP server: the routes of routes.hpp over evhttp.
+//
+// Playlists and segments are made on the loop's thread from the cached
+// indexes (a segment is a few pread calls and a mux into memory); the
+// progressive file goes out with evbuffer_add_file (sendfile). Every answer
+// carries validators: an ETag naming the file's identity (and the segment),
+// Last-Modified from the file; If-None-Match gives 304. Segments and the file
+// are immutable for a given identity and cached for a year; playlists for
+// an hour. Bad media gets 422 and one log line per file; a title that does
+// not exist, 404.
+#pragma once
+
+#include "core/loop.hpp"
+#include "core/rpc.hpp"
+#include "stream/catalog.hpp"
+
+#include <cstdint>
+#include <string>
+
+struct evhttp;
+struct evhttp_request;
+
+namespace sr::stream {
+
+struct HttpConfig {
+    std::string listen;  // ADDR:PORT
+    int timeout_s = 60;
+};
+
+class StreamHttp {
+  public:
+    // Binds at once; throws Error("config") when it cannot.
+    StreamHttp(Loop& loop, Catalog& catalog, HttpConfig cfg, rpc::Counters& counters);
+    ~StreamHttp();
+    StreamHttp(const StreamHttp&) = delete;
+    StreamHttp& operator=(const StreamHttp&) = delete;
+
+    std::uint16_t port() const { return port_; }
+
+  private:
+    static void on_request(evhttp_request* req, void* self);
+    void handle(evhttp_request* req);
+
+    Catalog& catalog_;
+    HttpConfig cfg_;
+    rpc::Counters& counters_;
+    evhttp* http_ = nullptr;
+    std::uint16_t port_ = 0;
+};
+
+}  // namespace sr::stream

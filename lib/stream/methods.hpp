@@ -1,0 +1,11 @@
+// The stream.* methods of sr-streamd's control socket.
+#pragma once
+
+#include "core/rpc.hpp"
+#include "stream/catalog.hpp"
+
+namespace sr::stream {
+
+void add_methods(rpc::Registry& reg, Catalog& catalog);
+
+}  // namespace sr::stream

@@ -1,0 +1,95 @@
+#include "stream/routes.hpp"
+
+#include "stream/catalog.hpp"
+
+#include <charconv>
+#include <vector>
+
+namespace sr::stream {
+
+namespace {
+
+std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i <= s.size(); ++i)
+        if (i == s.size() || s[i] == '/') {
+            out.push_back(s.substr(start, i - start));
+            start = i + 1;
+        }
+    return out;
+}
+
+std::optional<std::uint64_t> decimal(const std::string& s) {
+    if (s.empty() || s.size() > 18 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
+    std::uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+}  // namespace
+
+std::optional<Route> parse_route(const std::string& path) {
+    if (path == "/vod/" || path == "/vod") return Route{Route::Kind::index, "", "", 0};
+    if (path.rfind("/vod/", 0) != 0) return std::nullopt;
+    auto parts = split(path.substr(5));
+    for (const auto& p : parts)
+        if (p.empty()) return std::nullopt;
+    if (parts.size() == 1) {
+        if (!ends_with(parts[0], ".mp4")) return std::nullopt;
+        std::string name = parts[0].substr(0, parts[0].size() - 4);
+        if (!Catalog::valid_name(name)) return std::nullopt;
+        return Route{Route::Kind::progressive, name, "", 0};
+    }
+    if (!Catalog::valid_name(parts[0])) return std::nullopt;
+    if (parts.size() == 2 && parts[1] == "hls.m3u8") return Route{Route::Kind::hls_multivariant, parts[0], "", 0};
+    if (parts.size() != 3 || !Catalog::valid_name(parts[1])) return std::nullopt;
+    if (parts[2] == "ts.m3u8") return Route{Route::Kind::hls_media_ts, parts[0], parts[1], 0};
+    if (ends_with(parts[2], ".ts")) {
+        auto n = decimal(parts[2].substr(0, parts[2].size() - 3));
+        if (!n) return std::nullopt;
+        return Route{Route::Kind::ts_segment, parts[0], parts[1], static_cast<std::size_t>(*n)};
+    }
+    return std::nullopt;
+}
+
+RangeAnswer parse_range(const std::string& header, std::uint64_t size) {
+    RangeAnswer whole;
+    const std::string unit = "bytes=";
+    if (header.rfind(unit, 0) != 0) return whole;
+    std::string spec = header.substr(unit.size());
+    if (spec.find(',') != std::string::npos) return whole;
+    auto dash = spec.find('-');
+    if (dash == std::string::npos) return whole;
+    std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
+    auto num = [](const std::string& s) -> std::optional<std::uint64_t> {
+        if (s.empty() || s.size() > 19) return std::nullopt;
+        std::uint64_t v = 0;
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+        return v;
+    };
+    if (a.empty()) {  // the last N bytes
+        auto n = num(b);
+        if (!n) return whole;
+        if (*n == 0 || size == 0) return {RangeAnswer::Kind::unsatisfiable, {}};
+        std::uint64_t len = std::min(*n, size);
+        return {RangeAnswer::Kind::partial, {size - len, size - 1}};
+    }
+    auto first = num(a);
+    if (!first) return whole;
+    std::optional<std::uint64_t> last;
+    if (!b.empty()) {
+        last = num(b);
+        if (!last || *last < *first) return whole;
+    }
+    if (*first >= size) return {RangeAnswer::Kind::unsatisfiable, {}};
+    return {RangeAnswer::Kind::partial, {*first, std::min(last.value_or(size - 1), size - 1)}};
+}
+
+}  // namespace sr::stream

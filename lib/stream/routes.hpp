@@ -1,0 +1,44 @@
+// What a request to sr-streamd asks for: the URL paths and byte ranges it
+// understands, parsed strictly (pure functions, fuzzed).
+//
+//   /vod/                    the index of titles (JSON)
+//   /vod/NAME.mp4            the title's file (its highest rendition), with ranges
+//   /vod/NAME/hls.m3u8       the HLS multivariant playlist (MPEG-TS)
+//   /vod/NAME/REND/ts.m3u8   a rendition's media playlist
+//   /vod/NAME/REND/N.ts      its segment N
+//
+// NAME and REND are single path components (Catalog::valid_name); N is a
+// decimal number without leading zeros. Anything else is not a route.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace sr::stream {
+
+struct Route {
+    enum class Kind { index, progressive, hls_multivariant, hls_media_ts, ts_segment };
+    Kind kind = Kind::index;
+    std::string title;
+    std::string rendition;
+    std::size_t segment = 0;
+};
+
+// The route of a request path (already percent-decoded, without the query).
+std::optional<Route> parse_route(const std::string& path);
+
+// A Range header against a body of `size` bytes (RFC 9110 14.2): one range
+// "bytes=A-B", "bytes=A-" or "bytes=-N". Several ranges, or a form not
+// understood, are ignored (the whole body is sent, as RFC 9110 allows).
+struct ByteRange {
+    std::uint64_t first = 0, last = 0;  // inclusive
+};
+struct RangeAnswer {
+    enum class Kind { whole, partial, unsatisfiable };
+    Kind kind = Kind::whole;
+    ByteRange range;
+};
+RangeAnswer parse_range(const std::string& header, std::uint64_t size);
+
+}  // namespace sr::stream

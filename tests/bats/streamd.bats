@@ -1,0 +1,163 @@
+#!/usr/bin/env bats
+# sr-streamd serving MP4 titles made here with ffmpeg's lavfi sources
+# (H.264 + AAC, a keyframe every 2 s): every playlist and segment checked by
+# ffprobe and decoded by ffmpeg, progressive download byte for byte with
+# ranges, and bad media refused with a clear error.
+
+load helpers
+
+BASE=http://127.0.0.245:8245
+
+# make_title FILE SECONDS SIZE BITRATE: an H.264 + AAC MP4, a keyframe every 48 frames (2 s).
+make_title() {
+    ffmpeg -v error -y -f lavfi -i "testsrc2=size=$3:rate=24" -f lavfi -i sine=frequency=440:sample_rate=48000 \
+        -t "$2" -c:v libx264 -preset veryfast -profile:v high -g 48 -keyint_min 48 -sc_threshold 0 -b:v "$4" \
+        -c:a aac -b:a 96k -movflags +faststart "$1"
+}
+
+setup_file() {
+    lab_setup
+    export MEDIA="$LAB/media"
+    mkdir -p "$MEDIA/multi" "$LAB/run"
+    make_title "$MEDIA/title.mp4" 12 640x360 800k
+    make_title "$MEDIA/multi/hi.mp4" 12 640x360 900k
+    make_title "$MEDIA/multi/lo.mp4" 12 320x180 250k
+    head -c 40000 "$MEDIA/title.mp4" >"$MEDIA/truncated.mp4"
+    echo "not a video" >"$MEDIA/text.mp4"
+    mkfifo "$LAB/ready"
+    sr-streamd --runtime-dir "$LAB/run" --listen 127.0.0.245:8245 --media-dir "$MEDIA" --ready-fd 9 9>"$LAB/ready" \
+        2>>"$LAB/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    mkdir -p "$LAB/s" && echo $! >"$LAB/s/pid"
+    wait_ready "$LAB/ready"
+}
+
+teardown_file() { lab_teardown; }
+
+@test "HLS over MPEG-TS: ffmpeg decodes the whole title with no error, 12 s of it" {
+    run ffmpeg -v error -i "$BASE/vod/title/hls.m3u8" -f null -
+    assert_success
+    assert_output ""
+    run ffprobe -v error -show_entries format=duration -of csv=p=0 "$BASE/vod/title/hls.m3u8"
+    assert_success
+    awk -v d="$output" 'BEGIN { exit !(d > 11.8 && d < 12.3) }'
+}
+
+@test "every segment opens with PAT and PMT and a keyframe, and ffprobe reads it" {
+    local n
+    for n in 0 1 2; do
+        curl -sf -o "$LAB/$n.ts" "$BASE/vod/title/title/$n.ts"
+        run "$PYTHON" -c "
+import sys; d = open('$LAB/$n.ts', 'rb').read()
+pid = lambda i: ((d[i*188+1] & 0x1f) << 8) | d[i*188+2]
+sys.exit(0 if len(d) % 188 == 0 and d[0] == 0x47 and pid(0) == 0 and pid(1) == 0x1000 else 1)"
+        assert_success
+        run ffprobe -v error -select_streams v -show_frames -read_intervals '%+#1' -show_entries frame=key_frame,pict_type -of csv=p=0 "$LAB/$n.ts"
+        assert_success
+        assert_line -n 0 --regexp '^1,I'
+        run ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$LAB/$n.ts"
+        assert_line h264
+        assert_line aac
+    done
+    run curl -s -o /dev/null -w '%{http_code}' "$BASE/vod/title/title/3.ts"
+    assert_output 404
+}
+
+@test "the multivariant playlist: one variant per rendition, highest first, with bandwidths, resolution, codecs" {
+    run curl -sf "$BASE/vod/multi/hls.m3u8"
+    assert_success
+    assert_line -n 0 '#EXTM3U'
+    assert_line -n 3 --regexp '^#EXT-X-STREAM-INF:BANDWIDTH=[0-9]+,AVERAGE-BANDWIDTH=[0-9]+,RESOLUTION=640x360,CODECS="avc1\.64[0-9a-f]{4},mp4a\.40\.2"$'
+    assert_line -n 4 'hi/ts.m3u8'
+    assert_line -n 5 --regexp 'RESOLUTION=320x180'
+    assert_line -n 6 'lo/ts.m3u8'
+    # Renditions aligned: the same segment boundaries.
+    diff <(curl -sf "$BASE/vod/multi/hi/ts.m3u8") <(curl -sf "$BASE/vod/multi/lo/ts.m3u8")
+    run ffmpeg -v error -i "$BASE/vod/multi/lo/ts.m3u8" -f null -
+    assert_success
+    assert_output ""
+}
+
+@test "progressive MP4: the file's bytes, ranges (206, 416), If-Range, 304; a directory gives its highest rendition" {
+    curl -sf "$BASE/vod/title.mp4" | cmp - "$MEDIA/title.mp4"
+    curl -sf "$BASE/vod/multi.mp4" | cmp - "$MEDIA/multi/hi.mp4"
+    run curl -s -D - -o "$LAB/part" -H 'Range: bytes=1000-1999' "$BASE/vod/title.mp4"
+    assert_line --partial '206 Partial Content'
+    assert_line --partial "Content-Range: bytes 1000-1999/$(stat -c %s "$MEDIA/title.mp4")"
+    cmp "$LAB/part" <(tail -c +1001 "$MEDIA/title.mp4" | head -c 1000)
+    run curl -s -o /dev/null -w '%{http_code}' -H 'Range: bytes=999999999-' "$BASE/vod/title.mp4"
+    assert_output 416
+    local etag
+    etag=$(curl -sfI "$BASE/vod/title.mp4" | tr -d '\r' | sed -n 's/^ETag: //Ip')
+    run curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$BASE/vod/title.mp4"
+    assert_output 304
+    run curl -s -o /dev/null -w '%{http_code}' -H 'Range: bytes=0-9' -H "If-Range: $etag" "$BASE/vod/title.mp4"
+    assert_output 206
+    run curl -s -o /dev/null -w '%{http_code}' -H 'Range: bytes=0-9' -H 'If-Range: "another"' "$BASE/vod/title.mp4"
+    assert_output 200
+    run curl -sfI "$BASE/vod/title/title/0.ts"
+    assert_line --partial 'Cache-Control: public, max-age=31536000, immutable'
+}
+
+@test "bad media gets 422 naming the file, and the daemon serves on" {
+    for t in truncated text; do
+        run curl -s -w ' %{http_code}' "$BASE/vod/$t/hls.m3u8"
+        assert_output --regexp "\"code\":\"bad_media\".*$t\.mp4.* 422$"
+    done
+    run curl -sf "$BASE/vod/"
+    assert_success
+    [ "$(jq -r '.titles[] | select(.name == "text") | .error | length > 0' <<<"$output")" = true ]
+    [ "$(jq -r '.titles[] | select(.name == "title") | .renditions[0].codecs | join(",")' <<<"$output")" = "avc1.64001e,mp4a.40.2" ]
+    curl -sf -o /dev/null "$BASE/vod/title/hls.m3u8"
+}
+
+@test "a title replaced on disk is indexed again: new playlist, new validators" {
+    local before after
+    before=$(curl -sfI "$BASE/vod/title/title/ts.m3u8" | tr -d '\r' | sed -n 's/^ETag: //Ip')
+    make_title "$LAB/new.mp4" 6 640x360 800k
+    mv "$LAB/new.mp4" "$MEDIA/title.mp4"
+    run curl -sf "$BASE/vod/title/title/ts.m3u8"
+    assert_line '1.ts'
+    refute_line '2.ts'
+    after=$(curl -sfI "$BASE/vod/title/title/ts.m3u8" | tr -d '\r' | sed -n 's/^ETag: //Ip')
+    [ -n "$before" ] && [ "$before" != "$after" ]
+    run ffmpeg -v error -i "$BASE/vod/title/hls.m3u8" -f null -
+    assert_success
+}
+
+@test "sr-cached in front: the second request of a segment is a HIT, and players play through the cache" {
+    mkdir -p "$LAB/c"
+    mkfifo "$LAB/c/ready"
+    sr-cached --listen 127.0.0.245:8246 --origin "$BASE" --cache-dir "$LAB/c/cache" --runtime-dir "$LAB/c/run" \
+        --no-cooperate --ready-fd 9 9>"$LAB/c/ready" 2>>"$LAB/c/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$LAB/c/pid"
+    wait_ready "$LAB/c/ready"
+    local cache=http://127.0.0.245:8246
+    run curl -s -D - -o "$LAB/via1" "$cache/vod/multi/lo/1.ts"
+    assert_line --partial 'X-Cache: MISS'
+    run curl -s -D - -o "$LAB/via2" "$cache/vod/multi/lo/1.ts"
+    assert_line --partial 'X-Cache: HIT'
+    cmp "$LAB/via1" "$LAB/via2"
+    curl -sf "$BASE/vod/multi/lo/1.ts" | cmp - "$LAB/via1"
+    run ffmpeg -v error -i "$cache/vod/multi/hls.m3u8" -f null -
+    assert_success
+    assert_output ""
+}
+
+@test "sr-ctl stream list and stats" {
+    run env SR_RUNTIME_DIR="$LAB/run" sr-ctl -H stream list
+    assert_success
+    assert_line -n 0 "title	rendition	duration	bitrate	segments	codecs"
+    assert_line --regexp '^multi	hi	12\.[0-9]+	[0-9]+	3	avc1\.64001e,mp4a\.40\.2$'
+    assert_line --regexp '^multi	lo	12\.[0-9]+	[0-9]+	3	avc1\.64000d,mp4a\.40\.2$'
+    assert_line --regexp '^text	-	-	-	-	.*text\.mp4'
+    run env SR_RUNTIME_DIR="$LAB/run" sr-ctl -j stream stats
+    [ "$(jq '."stream.segments" > 0' <<<"$output")" = true ]
+}
+
+@test "hls.js in Chromium plays the HLS title past 5 s" {
+    run node "$SR_TESTS/../browser/play.mjs" --page 127.0.0.1:8147 --src "$BASE/vod/multi/hls.m3u8" --seconds 5
+    echo "$output"
+    assert_success
+    assert_output --partial '"failure":null'
+    assert_output --partial '"playing"'
+}

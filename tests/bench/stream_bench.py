@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+"""sr-streamd against ffmpeg and nginx, in one run (issue 11's targets).
+
+  tests/bench/stream_bench.py [-b BUILD_TOOLS] [-d SECONDS] [-c CONNS] [-k]
+
+A 20 s 1280x720 title at about 2 Mbit/s (H.264 + AAC, a keyframe every 2 s)
+is made with ffmpeg, then:
+  on-the-fly segment latency: sr-streamd (--segment-seconds 4) serves 300
+      requests for random segments over one keep-alive connection, each
+      packaged on request (MPEG-TS); p50 and p90 against the ffmpeg command
+      that packages the same 4 s (`ffmpeg -ss T -i title.mp4 -t 4 -c copy -f
+      mpegts`, start-up included, 10 runs). Target: p50 <= 5 ms.
+  segment req/s: wrk -t1 -cCONNS -dSECONDS on one 4 s segment, from nginx
+      serving ffmpeg's pre-packaged HLS segments from disk (static files,
+      sendfile), and from sr-cached in front of sr-streamd (a HIT after the
+      first request). Target: sr-cached >= 0.9x nginx static.
+Everything runs by hand on 127.0.0.1 (ports 18470-18472) from a temporary
+directory (kept with -k), each server pinned to CPU 1 and the client to CPU
+0 when taskset is there. Exit 69 when a program is missing (ffmpeg, wrk,
+nginx), 2 when a target is missed.
+"""
+import argparse
+import http.client
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ADDR = "127.0.0.1"
+P_STREAM, P_CACHE, P_NGINX = 18470, 18471, 18472
+
+
+def need(*programs):
+    for p in programs:
+        if not shutil.which(p):
+            print(f"stream_bench: {p} is missing: skipped", file=sys.stderr)
+            sys.exit(69)
+
+
+def pinned(cpu, argv):
+    return (["taskset", "-c", str(cpu)] if shutil.which("taskset") else []) + argv
+
+
+def start_daemon(argv, lab, name):
+    """Starts an sr daemon and returns once it has written its readiness newline."""
+    r, w = os.pipe()
+    log = open(os.path.join(lab, name + ".log"), "ab")
+    proc = subprocess.Popen(pinned(1, argv + ["--ready-fd", str(w)]), stderr=log, stdin=subprocess.DEVNULL,
+                            pass_fds=(w,))
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        if not f.read(1):
+            sys.exit(f"stream_bench: {name} did not start; see {lab}/{name}.log (-k keeps it)")
+    return proc
+
+
+def wait_http(port, path="/", timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection(ADDR, port, timeout=1)
+            c.request("GET", path)
+            c.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit(f"stream_bench: nothing answers on port {port}")
+
+
+def wrk(port, path, seconds, conns):
+    out = subprocess.run(pinned(0, ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", f"http://{ADDR}:{port}{path}"]),
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+    mbs = re.search(r"Transfer/sec:\s+([0-9.]+)(\w+)", out)
+    scale = {"B": 1e-6, "KB": 1e-3, "MB": 1, "GB": 1e3}.get(mbs.group(2), 1)
+    return rps, float(mbs.group(1)) * scale
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-b", default=os.path.join(os.path.dirname(__file__), "..", "..", "build", "tools"))
+    ap.add_argument("-d", type=int, default=10)
+    ap.add_argument("-c", type=int, default=20)
+    ap.add_argument("-k", action="store_true")
+    a = ap.parse_args()
+    need("ffmpeg", "wrk", "nginx")
+    tools = os.path.abspath(a.b)
+    lab = tempfile.mkdtemp(prefix="stream-bench.")
+    procs = []
+    try:
+        media = os.path.join(lab, "media")
+        static = os.path.join(lab, "static")
+        os.makedirs(media)
+        os.makedirs(static)
+        title = os.path.join(media, "hd.mp4")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+                        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "20",
+                        "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-keyint_min", "60",
+                        "-sc_threshold", "0", "-b:v", "2M", "-maxrate", "2M", "-bufsize", "4M",
+                        "-c:a", "aac", "-b:a", "128k", title], check=True)
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", title, "-c", "copy", "-f", "hls", "-hls_time", "4",
+                        "-hls_playlist_type", "vod", "-hls_segment_filename", os.path.join(static, "%d.ts"),
+                        os.path.join(static, "hls.m3u8")], check=True)
+
+        # -- on-the-fly segment latency
+        procs.append(start_daemon([os.path.join(tools, "sr-streamd"), "--runtime-dir", os.path.join(lab, "run"),
+                                   "--listen", f"{ADDR}:{P_STREAM}", "--media-dir", media], lab, "streamd"))
+        c = http.client.HTTPConnection(ADDR, P_STREAM)
+        c.request("GET", "/vod/hd/hd/ts.m3u8")
+        playlist = c.getresponse().read().decode()
+        segments = len(re.findall(r"^\d+\.ts$", playlist, re.M))
+        times, sizes = [], []
+        rng = random.Random(1)
+        for _ in range(300):
+            n = rng.randrange(segments)
+            t = time.perf_counter()
+            c.request("GET", f"/vod/hd/hd/{n}.ts")
+            body = c.getresponse().read()
+            times.append((time.perf_counter() - t) * 1000)
+            sizes.append(len(body))
+        ours50, ours90 = statistics.median(times), sorted(times)[int(len(times) * 0.9)]
+        ff = []
+        for i in range(10):
+            start = 4 * (i % segments)
+            t = time.perf_counter()
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", str(start), "-i", title, "-t", "4", "-c", "copy",
+                            "-f", "mpegts", os.path.join(lab, "ff.ts")], check=True)
+            ff.append((time.perf_counter() - t) * 1000)
+        ff50 = statistics.median(ff)
+        print(f"segment latency (4 s of 720p, {statistics.median(sizes) / 1e6:.2f} MB): sr-streamd p50 {ours50:.2f} ms "
+              f"p90 {ours90:.2f} ms; ffmpeg command p50 {ff50:.1f} ms; ratio ffmpeg/ours {ff50 / ours50:.1f}")
+
+        # -- segment req/s: nginx static against sr-cached in front of sr-streamd
+        user = "user root root;" if os.getuid() == 0 else ""
+        conf = os.path.join(lab, "nginx.conf")
+        os.makedirs(os.path.join(lab, "ngx"))
+        with open(conf, "w") as f:
+            f.write(f"""{user}
+worker_processes 1; daemon off; pid {lab}/ngx/nginx.pid; error_log {lab}/ngx/error.log warn;
+events {{ worker_connections 4096; }}
+http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
+  client_body_temp_path {lab}/ngx/b; proxy_temp_path {lab}/ngx/p; fastcgi_temp_path {lab}/ngx/f;
+  uwsgi_temp_path {lab}/ngx/u; scgi_temp_path {lab}/ngx/s;
+  types {{ video/mp2t ts; application/vnd.apple.mpegurl m3u8; }}
+  server {{ listen {ADDR}:{P_NGINX}; root {static}; }} }}
+""")
+        procs.append(subprocess.Popen(pinned(1, ["nginx", "-p", lab + "/ngx/", "-e", lab + "/ngx/error.log", "-c", conf]),
+                                      stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_http(P_NGINX, "/hls.m3u8")
+        procs.append(start_daemon([os.path.join(tools, "sr-cached"), "--listen", f"{ADDR}:{P_CACHE}",
+                                   "--origin", f"http://{ADDR}:{P_STREAM}", "--cache-dir", os.path.join(lab, "cache"),
+                                   "--runtime-dir", os.path.join(lab, "crun"), "--no-cooperate",
+                                   "--access-log", "off"], lab, "cached"))
+        wait_http(P_CACHE, "/vod/hd/hd/1.ts")
+        wait_http(P_CACHE, "/vod/hd/hd/1.ts")  # now a HIT
+        ngx_rps, ngx_mbs = wrk(P_NGINX, "/1.ts", a.d, a.c)
+        sr_rps, sr_mbs = wrk(P_CACHE, "/vod/hd/hd/1.ts", a.d, a.c)
+        print(f"segment req/s (wrk -c{a.c}, {a.d} s): nginx static {ngx_rps:.0f} ({ngx_mbs:.0f} MB/s); "
+              f"sr-cached over sr-streamd {sr_rps:.0f} ({sr_mbs:.0f} MB/s); ratio {sr_rps / ngx_rps:.2f}")
+        met_latency = ours50 <= 5
+        met_rps = sr_rps >= 0.9 * ngx_rps
+        print(f"target segment p50 <= 5 ms: {'met' if met_latency else 'MISSED'} ({ours50:.2f} ms)")
+        print(f"target sr-cached >= 0.9x nginx static: {'met' if met_rps else 'MISSED'} ({sr_rps / ngx_rps:.2f})")
+        return 0 if met_latency and met_rps else 2
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if a.k:
+            print(f"lab kept in {lab}")
+        else:
+            shutil.rmtree(lab, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

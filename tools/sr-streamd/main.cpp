@@ -1,0 +1,40 @@
+// sr-streamd: HLS, DASH and progressive MP4 from MP4 files. See sr-streamd(8).
+#include "core/daemon.hpp"
+#include "core/error.hpp"
+#include "core/exit.hpp"
+#include "core/log.hpp"
+#include "stream/catalog.hpp"
+#include "stream/config.hpp"
+#include "stream/http.hpp"
+#include "stream/methods.hpp"
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+    sr::log::set_program("sr-streamd");
+    sr::stream::CommandLine cl;
+    if (auto status = cl.parse(argc, argv)) return *status;
+    try {
+        sr::stream::StreamConfig cfg = sr::stream::make_stream_config(cl.stream);
+        if (cl.common.check) {
+            std::cout << cl.app.config_to_str(true, false);
+            return 0;
+        }
+        sr::Daemon daemon("streamd", cl.common);
+        sr::stream::Catalog catalog(cfg.media_dir, cfg.segment_seconds);
+        sr::stream::StreamHttp http(daemon.loop(), catalog, cfg.http, daemon.counters());
+        sr::stream::add_methods(daemon.registry(), catalog);
+        daemon.on_stop = [&] { daemon.finish_stop(); };
+        sr::reload_on_hup<sr::stream::CommandLine>(daemon, argc, argv, [](sr::stream::CommandLine&) {
+            sr::log::info("reloaded: the log level; other options take effect after a restart");
+        });
+        daemon.listen();
+        daemon.ready();
+        daemon.run();
+        sr::log::info("stopped");
+        return 0;
+    } catch (const sr::Error& e) {
+        sr::log::error(e.what());
+        return sr::exit_for_error_code(e.code);
+    }
+}
