@@ -8,6 +8,7 @@
 #include "cache/services.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/net_limits.hpp"
 
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
@@ -108,6 +109,7 @@ void Cache::start() {
         auto port = static_cast<std::uint16_t>(std::stoul(addr.substr(colon + 1)));
         evhttp_bound_socket* s = evhttp_bind_socket_with_handle(http_, host.c_str(), port);
         if (!s) throw Error("config", "cannot listen on " + addr + ": " + std::strerror(errno));
+        net::no_delay(evhttp_bound_socket_get_fd(s));
         sockets_.push_back(s);
         // Out of descriptors, accept() fails at once, again and again: pause instead of spinning.
         evconnlistener* l = evhttp_bound_socket_get_listener(s);

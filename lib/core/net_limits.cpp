@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
 
 #include <cstring>
@@ -45,6 +46,11 @@ std::size_t raise_fd_limit() {
         (void)::setrlimit(RLIMIT_NOFILE, &raised);
     }
     return fd_limit();
+}
+
+void no_delay(int fd) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 }  // namespace sr::net

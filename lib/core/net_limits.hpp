@@ -23,4 +23,11 @@ std::size_t raise_fd_limit();
 // The soft RLIMIT_NOFILE, 1<<20 when unlimited or unknown.
 std::size_t fd_limit();
 
+// TCP_NODELAY on a listening socket, which the connections it accepts
+// inherit (Linux): an HTTP answer's last partial packet then goes out at
+// once instead of waiting for the ACK of the previous one, which a client
+// delays by up to 40 ms (Nagle against delayed ACK, on every keep-alive
+// request whose body is not a whole number of packets).
+void no_delay(int fd);
+
 }  // namespace sr::net

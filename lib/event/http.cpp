@@ -161,6 +161,7 @@ EventHttp::EventHttp(Loop& loop, EventService& service, HttpConfig cfg, rpc::Cou
         http_ = nullptr;
         throw Error("config", "http: cannot listen on " + cfg_.listen + ": " + std::strerror(err));
     }
+    net::no_delay(evhttp_bound_socket_get_fd(bound));
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len);

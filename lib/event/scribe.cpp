@@ -206,10 +206,11 @@ void Scribe::tick(std::int64_t now, std::int64_t wall_us, std::vector<Effect>& o
     }
     retry_outgoing();
     drain_self();
+    soonest_ = scan_deadlines();
 }
 
-std::int64_t Scribe::next_deadline() const {
-    std::int64_t d = next_beat_;
+std::int64_t Scribe::scan_deadlines() const {
+    std::int64_t d = std::numeric_limits<std::int64_t>::max();
     for (const auto& [name, t] : topics_)
         if (t.repair) d = std::min(d, t.repair->deadline);
     for (const auto& [key, r] : roots_) {
@@ -303,6 +304,7 @@ std::uint64_t Scribe::publish(const std::string& topic, std::string payload, boo
     std::uint64_t token = next_token_++;
     Outgoing o{topic, topic_key(topic), wire::encode(wire::Publish{topic, self_, token, std::move(payload), retain}),
                0, now + limits_.fetch_timeout_us, now + limits_.publish_timeout_us};
+    due(std::min(o.retry_at, o.deadline));
     emit(RouteTo{o.key, o.payload});
     publishes_.emplace(token, std::move(o));
     drain_self();
@@ -317,6 +319,7 @@ std::uint64_t Scribe::fetch(const std::string& topic, std::uint64_t from, std::i
     wire::Fetch f{topic, self_, token, from == 0 ? kNone : from, kNone, from == 0};
     Outgoing o{topic, topic_key(topic), wire::encode(f), 0, now + limits_.fetch_timeout_us,
                std::numeric_limits<std::int64_t>::max()};
+    due(std::min(o.retry_at, o.deadline));
     emit(RouteTo{o.key, o.payload});
     fetches_.emplace(token, std::move(o));
     drain_self();

@@ -75,6 +75,7 @@
 
 #include "core/id.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -211,7 +212,9 @@ class Scribe {
                         std::vector<Effect>& out);
     // Heartbeats, refresh, timeouts, buffer expiry. Call at next_deadline() or later.
     void tick(std::int64_t now, std::int64_t wall_us, std::vector<Effect>& out);
-    std::int64_t next_deadline() const;
+    // O(1): it may be earlier than needed (a deadline since met or dropped),
+    // never later; a tick that finds nothing due only computes it anew.
+    std::int64_t next_deadline() const { return std::min(next_beat_, soonest_); }
 
     // ---- local API (event.* methods) -------------------------------------
     // Local subscribers are counted per topic: the node joins the tree on the
@@ -328,6 +331,11 @@ class Scribe {
     void send(const NodeHandle& to, const std::string& payload);
     void drain_self();
     void emit(Effect e) { out_->push_back(std::move(e)); }
+    // Every deadline set goes through due(); tick() computes the earliest
+    // exactly (scan_deadlines, a walk of every topic), so that an input
+    // costs no walk of them all.
+    void due(std::int64_t at) { soonest_ = std::min(soonest_, at); }
+    std::int64_t scan_deadlines() const;
     void count(const char* name, std::uint64_t n = 1) { counters_[name] += n; }
 
     // tree (scribe_tree.cpp)
@@ -400,6 +408,7 @@ class Scribe {
     std::map<std::uint64_t, Outgoing> fetches_;    // by token, which is also the Fetch id
     std::uint64_t next_token_;
     std::int64_t next_beat_ = 0;
+    std::int64_t soonest_ = 0;  // no later than every deadline but the heartbeat's
 };
 
 }  // namespace sr::event

@@ -65,6 +65,7 @@ void Scribe::learn_last(Topic& t, std::uint64_t last) {
 
 void Scribe::send_fetch(Topic& t) {
     t.repair->deadline = now_ + limits_.fetch_timeout_us;
+    due(t.repair->deadline);
     count("event.fetches");
     emit(RouteTo{t.key, wire::encode(wire::Fetch{t.name, self_, t.repair->id, t.delivered + 1, t.repair->to, false})});
 }

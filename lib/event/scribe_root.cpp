@@ -41,6 +41,7 @@ void Scribe::take_over(RootState& r) {
     // the last messages) would otherwise number again from its own last seq.
     r.settled = false;
     r.settle_by = now_ + limits_.fetch_timeout_us;
+    due(r.settle_by);
     // What a replica holds counts as replicated: the tree gets all of it.
     r.released = r.last_seq;
     r.pending.clear();
@@ -119,6 +120,7 @@ void Scribe::root_publish(const Id& key, const std::string& topic, const NodeHan
     }
     r.buffer.push_back(std::move(e));
     r.pending[r.last_seq] = PendingPublish{publisher, token, now_ + limits_.publish_timeout_us, false};
+    due(now_ + limits_.publish_timeout_us);
     trim(r);
     if (!r.replicas_known) return;  // synced with the rest once on_replica_set names them
     if (r.replicas.empty()) {

@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "core/http_method.hpp"
 #include "core/log.hpp"
+#include "core/net_limits.hpp"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -103,6 +104,7 @@ AltoHttpServer::AltoHttpServer(Loop& loop, const AltoModel& model, AltoHttpConfi
         evhttp_free(http_);
         throw Error("bind_failed", "alto: cannot listen on " + config_.listen + ": " + std::strerror(errno));
     }
+    net::no_delay(evhttp_bound_socket_get_fd(bound));
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len);

@@ -14,12 +14,15 @@ struct StreamOptions {
     std::string listen = "127.0.0.1:8070";
     std::string media_dir;
     double segment_seconds = 4.0;
+    std::string advertise;  // ADDR:PORT others reach it at; default: --listen
+    bool no_announce = false;
 };
 
 struct StreamConfig {
     HttpConfig http;
     std::string media_dir;
     double segment_seconds = 4.0;
+    std::string announce_url;  // http://ADDR:PORT, or empty: not announced
 };
 
 void add_stream_options(CLI::App& app, StreamOptions& o);
@@ -36,5 +39,7 @@ struct CommandLine {
 
 // Throws Error("config") naming what is wrong.
 StreamConfig make_stream_config(const StreamOptions& o);
+// RUNTIME_DIR/cached.sock: the sr-cached that announces the titles.
+std::string cached_socket(const std::string& runtime_dir);
 
 }  // namespace sr::stream

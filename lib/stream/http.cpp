@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/net_limits.hpp"
 #include "core/value.hpp"
 #include "prox/alto_http.hpp"
 #include "stream/playlist.hpp"
@@ -140,6 +141,7 @@ StreamHttp::StreamHttp(Loop& loop, Catalog& catalog, HttpConfig cfg, rpc::Counte
         http_ = nullptr;
         throw Error("config", "cannot listen on " + cfg_.listen + ": " + std::strerror(err));
     }
+    net::no_delay(evhttp_bound_socket_get_fd(bound));
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len);

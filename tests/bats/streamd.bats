@@ -161,3 +161,34 @@ sys.exit(0 if len(d) % 188 == 0 and d[0] == 0x47 and pid(0) == 0 and pid(1) == 0
     assert_output --partial '"failure":null'
     assert_output --partial '"playing"'
 }
+
+@test "titles announced in the overlay: resolve stream, and /svc/stream/ through sr-cached" {
+    # A node of its own: sr-dhtd, sr-cached and sr-streamd in one runtime directory.
+    local run="$LAB/node/run" a=127.0.0.247
+    mkdir -p "$run" "$LAB/nd" "$LAB/nc" "$LAB/ns"   # their pid files, for lab_teardown
+    mkfifo "$LAB/node/d-ready" "$LAB/node/c-ready" "$LAB/node/s-ready"
+    sr-dhtd --runtime-dir "$run" --state-dir "$LAB/node/dht" --listen "$a:4247" --ready-fd 9 9>"$LAB/node/d-ready" \
+        2>>"$LAB/node/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$LAB/nd/pid"
+    wait_ready "$LAB/node/d-ready"
+    sr-cached --runtime-dir "$run" --listen "$a:8247" --origin "http://$a:8248" --cache-dir "$LAB/node/cache" --ready-fd 9 \
+        9>"$LAB/node/c-ready" 2>>"$LAB/node/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$LAB/nc/pid"
+    wait_ready "$LAB/node/c-ready"
+    sr-streamd --runtime-dir "$run" --listen "$a:8248" --media-dir "$MEDIA" --ready-fd 9 9>"$LAB/node/s-ready" \
+        2>>"$LAB/node/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$LAB/ns/pid"
+    wait_ready "$LAB/node/s-ready"
+    until_true 20 env SR_RUNTIME_DIR="$run" sr-lookup resolve stream
+    run env SR_RUNTIME_DIR="$run" sr-lookup -j resolve stream
+    assert_success
+    [ "$(jq -r .url <<<"$output")" = "http://$a:8248" ]
+    [[ "$(jq -r .attrs.titles <<<"$output")" == *multi*title* ]]
+    run curl -s -o /dev/null -w '%{http_code}' "http://$a:8247/svc/stream/vod/multi/hls.m3u8"
+    assert_output 200
+    # A clean stop withdraws it.
+    kill -TERM "$(cat "$LAB/ns/pid")"
+    wait_gone "$(cat "$LAB/ns/pid")" 10
+    run env SR_RUNTIME_DIR="$run" sr-ctl service list
+    refute_output --partial 8248
+}

@@ -619,6 +619,42 @@ TEST(Scribe, LocalApiRefusesBadInput) {
     EXPECT_EQ(code_of([&] { core.subscribe("two", 0, out); }), "over_quota");
 }
 
+// next_deadline() is a bound kept as deadlines are set, not a walk of every
+// topic (which made each input cost O(topics)): it may come early, never late.
+TEST(Scribe, NextDeadlineIsNeverLaterThanATimeoutDue) {
+    Limits l;
+    l.heartbeat_us = 60 * S;
+    Scribe core(NodeHandle{Id::hash("node", "x"), "x:1"}, l);
+    std::vector<Effect> out;
+    core.tick(0, kWall0, out);  // the first heartbeat; nothing else is due
+    EXPECT_EQ(core.next_deadline(), 60 * S);
+    auto routes = [&] {
+        return std::count_if(out.begin(), out.end(), [](const Effect& e) { return std::holds_alternative<RouteTo>(e); });
+    };
+    // No root ever answers this lone core: the publish is resent, then fails.
+    out.clear();
+    std::uint64_t token = core.publish("t", "p", false, 10 * S, out);
+    EXPECT_EQ(routes(), 1);
+    EXPECT_LE(core.next_deadline(), 10 * S + l.fetch_timeout_us);
+    out.clear();
+    core.tick(core.next_deadline(), kWall0, out);
+    EXPECT_EQ(routes(), 1);  // resent
+    EXPECT_LE(core.next_deadline(), 10 * S + l.publish_timeout_us);
+    out.clear();
+    while (out.empty() || !std::holds_alternative<PublishFailed>(out.back())) {
+        ASSERT_LT(core.next_deadline(), 60 * S);
+        core.tick(core.next_deadline(), kWall0, out);
+    }
+    EXPECT_EQ(std::get<PublishFailed>(out.back()).token, token);
+    // A fetch is retried at its deadline too.
+    out.clear();
+    core.fetch("u", 0, 20 * S, out);
+    EXPECT_LE(core.next_deadline(), 20 * S + l.fetch_timeout_us);
+    out.clear();
+    core.tick(20 * S + l.fetch_timeout_us, kWall0, out);
+    EXPECT_EQ(routes(), 1);
+}
+
 TEST(Scribe, NodeOverMaxChildrenPassesTheJoinOn) {
     Limits l;
     l.max_children = 1;

@@ -3,12 +3,15 @@
 #include "core/error.hpp"
 #include "core/exit.hpp"
 #include "core/log.hpp"
+#include "core/runtime_dir.hpp"
+#include "stream/announce.hpp"
 #include "stream/catalog.hpp"
 #include "stream/config.hpp"
 #include "stream/http.hpp"
 #include "stream/methods.hpp"
 
 #include <iostream>
+#include <optional>
 
 int main(int argc, char** argv) {
     sr::log::set_program("sr-streamd");
@@ -24,11 +27,20 @@ int main(int argc, char** argv) {
         sr::stream::Catalog catalog(cfg.media_dir, cfg.segment_seconds);
         sr::stream::StreamHttp http(daemon.loop(), catalog, cfg.http, daemon.counters());
         sr::stream::add_methods(daemon.registry(), catalog);
-        daemon.on_stop = [&] { daemon.finish_stop(); };
+        std::optional<sr::stream::Announcer> announcer;
+        if (!cfg.announce_url.empty())
+            announcer.emplace(daemon.loop(), catalog,
+                              sr::stream::cached_socket(sr::find_runtime_dir(cl.common.runtime_dir).path),
+                              cfg.announce_url, daemon.counters());
+        daemon.on_stop = [&] {
+            if (announcer) announcer->stop([&] { daemon.finish_stop(); });
+            else daemon.finish_stop();
+        };
         sr::reload_on_hup<sr::stream::CommandLine>(daemon, argc, argv, [](sr::stream::CommandLine&) {
             sr::log::info("reloaded: the log level; other options take effect after a restart");
         });
         daemon.listen();
+        if (announcer) announcer->start();
         daemon.ready();
         daemon.run();
         sr::log::info("stopped");
