@@ -360,7 +360,13 @@ std::optional<NodeRef> Node::next_hop(const Id& key) const {
 }
 
 std::vector<NodeRef> Node::replica_set(const Id& key, int k) const {
-    std::vector<NodeRef> all = leaf_.members();
+    // Without the suspects, as route() goes without them: the first is then
+    // the node messages for the key are delivered to. An application that
+    // hands a key's role over to the first (Scribe's root) would otherwise
+    // be told to hand over by one and have it handed back by the other.
+    std::vector<NodeRef> all;
+    for (auto& n : leaf_.members())
+        if (!suspect(n.id)) all.push_back(std::move(n));
     all.push_back(self_);
     if (k <= 0) return {};
     std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(k), all.size());

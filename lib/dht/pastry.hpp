@@ -265,6 +265,8 @@ class Node {
     const Config& config() const { return cfg_; }
 
     std::vector<NodeRef> leaf_set() const { return leaf_.members(); }
+    // The k nodes of the leaf set and self closest to key, closest first;
+    // suspected nodes (a probe missed) left out, as next_hop leaves them out.
     std::vector<NodeRef> replica_set(const Id& key, int k) const;
     // Whether key lies within the leaf set's range: only then is
     // replica_set(key) the key's true neighbourhood rather than this node's.

@@ -274,6 +274,27 @@ TEST(PastryRouting, ReplicaSetIsClosestFirst) {
     EXPECT_EQ(n->replica_set(mk(1), 10).size(), 4u);
 }
 
+// A suspected leaf (a probe missed, not yet declared dead) is skipped by
+// routing, so the replica set skips it too: its first node is the one
+// messages for the key are delivered to. Scribe's root handover relies on
+// that: a root the replica set says is not first hands over and rejoins the
+// tree, and when routing brought its Join back to itself it became root
+// again and asked again, without end (sr-scribe-sim after mass failure).
+TEST(PastryRouting, ReplicaSetSkipsSuspectsAsRoutingDoes) {
+    auto n = lone(ref(0x8000000000000000, "self"));
+    meet(*n, ref(0x8010000000000000, "a"));
+    meet(*n, ref(0x7ff0000000000000, "b"));
+    Id key = mk(0x8011000000000000);
+    ASSERT_EQ(n->next_hop(key)->addr, "a");
+    n->peer_unreachable(NodeRef{Id{}, "a"}, 10);  // one miss: suspected, still a leaf
+    ASSERT_EQ(n->leaf_set().size(), 2u);
+    EXPECT_FALSE(n->next_hop(key));  // self is the closest not suspected
+    auto r = n->replica_set(key, 2);
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r[0].addr, "self");
+    EXPECT_EQ(r[1].addr, "b");
+}
+
 // ---- join ------------------------------------------------------------------------------
 
 TEST(PastryJoin, AloneWithoutSeeds) {
