@@ -94,22 +94,33 @@ std::pair<std::string, std::uint16_t> parse_listen(const std::string& listen) {
     return {host, static_cast<std::uint16_t>(port)};
 }
 
-AltoHttpServer::AltoHttpServer(Loop& loop, const AltoModel& model, AltoHttpConfig config)
-    : model_(model), config_(std::move(config)) {
-    auto [host, port] = parse_listen(config_.listen);
-    http_ = evhttp_new(loop.base());
-    if (!http_) throw Error("internal", "evhttp_new failed");
-    auto* bound = evhttp_bind_socket_with_handle(http_, host.c_str(), port);
+BoundHttp bind_http(Loop& loop, const std::string& listen, const std::string& what, const std::string& error_code) {
+    BoundHttp b;
+    auto [host, port] = parse_listen(listen);
+    b.host = host;
+    b.http = evhttp_new(loop.base());
+    if (!b.http) throw Error("internal", "evhttp_new failed");
+    auto* bound = evhttp_bind_socket_with_handle(b.http, host.c_str(), port);
     if (!bound) {
-        evhttp_free(http_);
-        throw Error("bind_failed", "alto: cannot listen on " + config_.listen + ": " + std::strerror(errno));
+        int err = errno;
+        evhttp_free(b.http);
+        throw Error(error_code, what + ": cannot listen on " + listen + ": " + std::strerror(err));
     }
     net::no_delay(evhttp_bound_socket_get_fd(bound));
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len);
-    port_ = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
-                                           : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    b.port = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    return b;
+}
+
+AltoHttpServer::AltoHttpServer(Loop& loop, const AltoModel& model, AltoHttpConfig config)
+    : model_(model), config_(std::move(config)) {
+    auto bound = bind_http(loop, config_.listen, "alto", "bind_failed");
+    http_ = bound.http;
+    port_ = bound.port;
+    const std::string& host = bound.host;
     if (config_.alto.base_url.empty()) {
         bool v6 = host.find(':') != std::string::npos;
         config_.alto.base_url = "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port_);

@@ -131,22 +131,9 @@ Value title_value(const Title& t) {
 
 StreamHttp::StreamHttp(Loop& loop, Catalog& catalog, HttpConfig cfg, rpc::Counters& counters)
     : catalog_(catalog), cfg_(std::move(cfg)), counters_(counters) {
-    auto [host, port] = prox::parse_listen(cfg_.listen);
-    http_ = evhttp_new(loop.base());
-    if (!http_) throw Error("internal", "evhttp_new failed");
-    auto* bound = evhttp_bind_socket_with_handle(http_, host.c_str(), port);
-    if (!bound) {
-        int err = errno;
-        evhttp_free(http_);
-        http_ = nullptr;
-        throw Error("config", "cannot listen on " + cfg_.listen + ": " + std::strerror(err));
-    }
-    net::no_delay(evhttp_bound_socket_get_fd(bound));
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len);
-    port_ = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
-                                           : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    auto bound = prox::bind_http(loop, cfg_.listen, "http");
+    http_ = bound.http;
+    port_ = bound.port;
     evhttp_set_max_body_size(http_, 0);
     evhttp_set_max_headers_size(http_, 16 << 10);
     evhttp_set_timeout(http_, cfg_.timeout_s);
