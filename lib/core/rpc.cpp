@@ -85,7 +85,14 @@ Connection::Connection(Loop& loop, int fd, const Limits& limits, Counters& count
     bufferevent_setcb(bev_, &Connection::read_cb, &Connection::write_cb, &Connection::event_cb, this);
     // write_cb runs once the output has drained to half the pause mark.
     bufferevent_setwatermark(bev_, EV_WRITE, limits_.pause_output / 2, 0);
-    bufferevent_enable(bev_, EV_READ | EV_WRITE);
+    // Output is written by flush() at the end of the loop turn that queued
+    // it; the bufferevent writes only what the socket did not take then.
+    // Left to the bufferevent, every reply would cost an epoll_ctl to watch
+    // the socket, a loop turn to learn it is writable (it nearly always is)
+    // and an epoll_ctl to stop watching; and a burst of replies queued in
+    // one turn still goes out in one writev.
+    flush_ev_ = event_new(loop.base(), -1, 0, &Connection::flush_cb, this);
+    bufferevent_enable(bev_, EV_READ);
     arm_idle();
 }
 
@@ -93,7 +100,10 @@ std::shared_ptr<Connection> Connection::adopt(Loop& loop, int fd, const Limits& 
     return std::shared_ptr<Connection>(new Connection(loop, fd, limits, counters));
 }
 
-Connection::~Connection() { close(); }
+Connection::~Connection() {
+    close();
+    event_free(flush_ev_);
+}
 
 void Connection::arm_idle() {
     if (limits_.idle_timeout_us > 0) idle_.arm_in(limits_.idle_timeout_us);
@@ -101,8 +111,10 @@ void Connection::arm_idle() {
 
 void Connection::read_cb(bufferevent*, void* self) { static_cast<Connection*>(self)->on_readable(); }
 
-void Connection::write_cb(bufferevent*, void* self) {
+void Connection::write_cb(bufferevent* bev, void* self) {
     auto c = static_cast<Connection*>(self)->shared_from_this();
+    // All written: the next output goes through flush() again.
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_disable(bev, EV_WRITE);
     c->resume_if_drained();
     if (c->on_drained) c->on_drained();
 }
@@ -173,12 +185,13 @@ void Connection::on_readable() {
                     auto fn = std::move(it->second);
                     pending_.erase(it);
                     fn(msg.error, msg.result);
-                } else if (msg.kind == Kind::request) {
+                } else if (msg.kind == Kind::request || !on_notification) {
                     if (on_request) {
+                        if (msg.kind == Kind::notification) ++counters_["rpc.notified_calls"];
                         ++unanswered_;
                         on_request(*this, msg);
                     }
-                } else if (on_notification) {
+                } else {
                     on_notification(*this, msg);
                 }
             }
@@ -213,6 +226,44 @@ void Connection::send(const std::string& bytes) {
         return;
     }
     evbuffer_add(out, bytes.data(), bytes.size());
+    if (!flush_queued_) {
+        flush_queued_ = true;
+        // Runs after the callbacks already due in this loop turn.
+        event_active(flush_ev_, EV_WRITE, 0);
+    }
+}
+
+void Connection::flush_cb(int, short, void* self) {
+    auto c = static_cast<Connection*>(self)->shared_from_this();
+    c->flush_queued_ = false;
+    c->flush();
+}
+
+void Connection::flush() {
+    if (!bev_ || (bufferevent_get_enabled(bev_) & EV_WRITE)) return;  // the bufferevent is at it
+    evbuffer* out = bufferevent_get_output(bev_);
+    std::size_t before = evbuffer_get_length(out);
+    if (before == 0) return;
+    // The bufferevent keeps the start of its output frozen (see close()).
+    evbuffer_unfreeze(out, 1);
+    int n = evbuffer_write(out, bufferevent_getfd(bev_));
+    int err = errno;
+    evbuffer_freeze(out, 1);
+    if (n < 0 && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+        log::debug("connection ", id_, ": write: ", std::strerror(err));
+        close();
+        return;
+    }
+    std::size_t after = evbuffer_get_length(out);
+    if (after > 0) {
+        bufferevent_enable(bev_, EV_WRITE);  // the rest when the socket takes it; write_cb then
+        return;
+    }
+    std::size_t low = limits_.pause_output / 2;
+    if (before > low) {  // as write_cb would have on the way down
+        resume_if_drained();
+        if (on_drained) on_drained();
+    }
 }
 
 void Connection::call(std::string_view method, const Value& params, ResponseFn on_response) {
@@ -231,6 +282,16 @@ void Connection::respond(std::uint32_t msgid, const Value& error, const Value& r
     if (unanswered_ > 0) --unanswered_;
     send(encode_response(msgid, error, result));
     resume_if_drained();  // an asynchronous answer may make room
+}
+
+void Connection::finish_notified(std::string_view method, const Value& error) {
+    if (unanswered_ > 0) --unanswered_;
+    if (!error.is_null()) {
+        Value notice = error;
+        notice["method"] = std::string(method);
+        notify("sys.error", notice);
+    }
+    resume_if_drained();
 }
 
 void Connection::close() {
@@ -257,19 +318,29 @@ void Connection::close() {
 
 // ---- Call ----------------------------------------------------------------
 
-Call::Call(std::shared_ptr<Connection> conn, std::uint32_t msgid, Value params)
-    : conn_(std::move(conn)), msgid_(msgid), params_(std::move(params)), done_(std::make_shared<bool>(false)) {}
+Call::Call(std::shared_ptr<Connection> conn, std::optional<std::uint32_t> msgid, std::string method, Value params)
+    : conn_(std::move(conn)),
+      msgid_(msgid),
+      method_(std::move(method)),
+      params_(std::move(params)),
+      done_(std::make_shared<bool>(false)) {}
 
 void Call::reply(const Value& result) const {
     if (*done_) return;
     *done_ = true;
-    conn_->respond(msgid_, nullptr, result);
+    if (msgid_)
+        conn_->respond(*msgid_, nullptr, result);
+    else
+        conn_->finish_notified(method_, nullptr);
 }
 
 void Call::fail(std::string_view code, std::string_view message) const {
     if (*done_) return;
     *done_ = true;
-    conn_->respond(msgid_, error_value(code, message), nullptr);
+    if (msgid_)
+        conn_->respond(*msgid_, error_value(code, message), nullptr);
+    else
+        conn_->finish_notified(method_, error_value(code, message));
 }
 
 // ---- Registry ------------------------------------------------------------
@@ -329,7 +400,9 @@ bool Registry::permitted(const PeerCred& peer) const {
 
 void Registry::dispatch(Connection& conn, Message& msg) {
     ++counters_["rpc.requests"];
-    Call call(conn.shared_from_this(), msg.msgid, std::move(msg.params));
+    std::optional<std::uint32_t> msgid;
+    if (msg.kind == Kind::request) msgid = msg.msgid;
+    Call call(conn.shared_from_this(), msgid, msg.method, std::move(msg.params));
     auto it = methods_.find(msg.method);
     if (it == methods_.end()) {
         ++counters_["rpc.errors"];

@@ -88,13 +88,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void call(std::string_view method, const Value& params, ResponseFn on_response);
     void notify(std::string_view method, const Value& params);
     void respond(std::uint32_t msgid, const Value& error, const Value& result);
+    // The end of a call the peer made as a notification: nothing is sent
+    // back, unless it failed (a sys.error notification naming the method).
+    void finish_notified(std::string_view method, const Value& error);
     void close();
     bool closed() const { return bev_ == nullptr; }
     const PeerCred& peer() const { return peer_; }
     std::uint64_t id() const { return id_; }
     std::size_t output_buffered() const;
 
-    // Set by the owner.
+    // Set by the owner. Without on_notification, a notification is a call
+    // whose answer the peer does not want (msgpack-RPC): it goes to
+    // on_request too, and the handler's answer is dropped.
     std::function<void(Connection&, Message&)> on_request;
     std::function<void(Connection&, Message&)> on_notification;
     // Run once when the connection closes, whoever closes it: subscriptions
@@ -111,6 +116,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     static void read_cb(bufferevent*, void*);
     static void write_cb(bufferevent*, void*);
     static void event_cb(bufferevent*, short, void*);
+    static void flush_cb(int, short, void*);
+    void flush();
     void on_readable();
     bool must_pause() const;
     void resume_if_drained();
@@ -119,6 +126,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     Loop& loop_;
     bufferevent* bev_ = nullptr;
+    event* flush_ev_ = nullptr;  // activated by the first send of a loop turn
+    bool flush_queued_ = false;
     Limits limits_;
     Counters& counters_;
     FrameReader reader_;
@@ -129,7 +138,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::vector<std::function<void()>> close_hooks_;
     bool long_lived_ = false;
     bool paused_ = false;         // not reading: the peer leaves its answers unread
-    std::size_t unanswered_ = 0;  // requests handed to on_request and not yet responded to
+    std::size_t unanswered_ = 0;  // calls handed to on_request and not yet finished
     Timer idle_;
 };
 
@@ -137,7 +146,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 // later (a reply to a closed connection is dropped).
 class Call {
   public:
-    Call(std::shared_ptr<Connection> conn, std::uint32_t msgid, Value params);
+    // msgid: none for a call made as a notification (no answer wanted).
+    Call(std::shared_ptr<Connection> conn, std::optional<std::uint32_t> msgid, std::string method, Value params);
     const Value& params() const { return params_; }
     Value& params() { return params_; }
     Connection& connection() const { return *conn_; }
@@ -147,7 +157,8 @@ class Call {
 
   private:
     std::shared_ptr<Connection> conn_;
-    std::uint32_t msgid_;
+    std::optional<std::uint32_t> msgid_;
+    std::string method_;
     Value params_;
     std::shared_ptr<bool> done_;
 };

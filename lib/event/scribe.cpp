@@ -180,8 +180,12 @@ void Scribe::on_leafset(const std::vector<NodeHandle>& added, const std::vector<
     }
     for (const auto& name : emptied) prune_if_empty(name);
     // The replica sets of every key held here may have changed: the root
-    // syncs new replicas, and a replica may have become the root.
-    for (const auto& [key, r] : roots_) emit(AskReplicaSet{key});
+    // syncs new replicas, and a replica may have become the root. Until the
+    // answers come, this node's own publishes are routed again.
+    for (auto& [key, r] : roots_) {
+        r.confirmed = false;
+        emit(AskReplicaSet{key});
+    }
     drain_self();
 }
 
@@ -296,17 +300,31 @@ void Scribe::unsubscribe(const std::string& topic, std::int64_t now, std::vector
 }
 
 std::uint64_t Scribe::publish(const std::string& topic, std::string payload, bool retain, std::int64_t now,
-                              std::vector<Effect>& out) {
+                              std::int64_t wall_us, std::vector<Effect>& out) {
     check_topic(topic, limits_);
     if (payload.size() > std::min(limits_.max_payload, wire::kMaxPayload))
         throw Error("too_large", "payload over " + std::to_string(limits_.max_payload) + " bytes");
-    Call call(*this, now, std::nullopt, out);
+    Call call(*this, now, wall_us, out);
     std::uint64_t token = next_token_++;
-    Outgoing o{topic, topic_key(topic), wire::encode(wire::Publish{topic, self_, token, std::move(payload), retain}),
-               0, now + limits_.fetch_timeout_us, now + limits_.publish_timeout_us};
+    Id key = topic_key(topic);
+    Outgoing o{topic, key, {}, 0, now + limits_.fetch_timeout_us, now + limits_.publish_timeout_us};
     due(std::min(o.retry_at, o.deadline));
-    emit(RouteTo{o.key, o.payload});
-    publishes_.emplace(token, std::move(o));
+    // Routing a publish to this very node costs two trips through sr-dhtd.
+    // Numbering it here is as safe as routing it: sr-dhtd would route by the
+    // same leaf set, and a node closer to the key that sr-dhtd has just
+    // learnt of is in that leaf set's next app.update, which clears
+    // `confirmed` before any later publish is handled.
+    auto r = roots_.find(key);
+    if (r != roots_.end() && r->second.acting && r->second.settled && r->second.confirmed) {
+        count("event.published_locally");
+        o.payload = wire::encode(wire::Publish{topic, self_, token, payload, retain});
+        publishes_.emplace(token, std::move(o));
+        root_publish(key, topic, self_, token, std::move(payload), retain);
+    } else {
+        o.payload = wire::encode(wire::Publish{topic, self_, token, std::move(payload), retain});
+        emit(RouteTo{o.key, o.payload});
+        publishes_.emplace(token, std::move(o));
+    }
     drain_self();
     return token;
 }

@@ -224,8 +224,11 @@ class Scribe {
     void unsubscribe(const std::string& topic, std::int64_t now, std::vector<Effect>& out);
     // Returns a token; its outcome comes as Published or PublishFailed.
     // Throws Error("too_large") for a payload over max_payload.
+    // When this node is the topic's settled root and sr-dhtd's replica set
+    // has named it first since the last leaf-set change, the publish is
+    // numbered here at once instead of being routed to itself.
     std::uint64_t publish(const std::string& topic, std::string payload, bool retain, std::int64_t now,
-                          std::vector<Effect>& out);
+                          std::int64_t wall_us, std::vector<Effect>& out);
     // Messages from seq `from` on, as the root still buffers them; from 0
     // asks for the retained message alone (a subscriber starting from now).
     // The outcome comes as Fetched; a reply may stop short of last_seq (its
@@ -290,9 +293,15 @@ class Scribe {
         std::uint64_t last_seq = 0;  // assigned
         std::uint64_t released = 0;  // sent down the tree: all up to it replicated (or timed out)
         std::deque<Entry> buffer;    // by seq
+        // (publisher, token) -> seq of each entry in `buffer`: a publisher's
+        // retry is recognised without a walk of the buffer on every publish.
+        std::map<std::pair<Id, std::uint64_t>, std::uint64_t> seq_of_token;
         std::optional<Entry> retained;
         std::vector<NodeHandle> replicas;
         bool replicas_known = false;
+        // Acting, and the replica set asked since the last leaf-set change
+        // named this node first: publishes made here are numbered here.
+        bool confirmed = false;
         std::map<std::uint64_t, PendingPublish> pending;  // by seq
         Bucket bucket;
         bool numbered = false;  // acting: numbered a publish since taking over
@@ -374,6 +383,7 @@ class Scribe {
     // in when r lacks it (by seq), then the buffer trimmed.
     void merge_copies(RootState& r, std::vector<Entry> entries, std::optional<Entry> retained);
     void trim(RootState& r);
+    void pop_oldest(RootState& r);
     bool take(Bucket& b, double rate, double burst);
     void on_root_sync(const std::string& topic, std::uint64_t last_seq, std::vector<Entry> entries,
                       std::optional<Entry> retained, const NodeHandle& from);

@@ -35,6 +35,7 @@ Scribe::RootState* Scribe::become_root(const Id& key, const std::string& topic) 
 void Scribe::take_over(RootState& r) {
     r.acting = true;
     r.numbered = false;
+    r.confirmed = false;
     // Numbering waits until a replica has answered (or settle_by): a node
     // that becomes the root with less than its replicas hold (a restarted
     // sr-eventd, a node that joined closer to the key, a replica that missed
@@ -57,6 +58,7 @@ void Scribe::take_over(RootState& r) {
 
 void Scribe::demote(RootState& r) {
     r.acting = false;
+    r.confirmed = false;
     // Unanswered publishers retry and reach the new root.
     r.pending.clear();
     r.replicas.clear();
@@ -92,12 +94,11 @@ void Scribe::root_publish(const Id& key, const std::string& topic, const NodeHan
         return;
     }
     // A retry of a publish already numbered: answer it once it is held.
-    for (auto e = r.buffer.rbegin(); e != r.buffer.rend(); ++e) {
-        if (e->publisher != publisher.id || e->token != token) continue;
+    if (auto done = r.seq_of_token.find({publisher.id, token}); done != r.seq_of_token.end()) {
         count("event.publish_retries");
-        auto p = r.pending.find(e->m.seq);
+        auto p = r.pending.find(done->second);
         if (p == r.pending.end())
-            send(publisher, wire::encode(wire::PublishAck{topic, token, e->m.seq}));
+            send(publisher, wire::encode(wire::PublishAck{topic, token, done->second}));
         else
             p->second.publisher = publisher;
         return;
@@ -110,7 +111,8 @@ void Scribe::root_publish(const Id& key, const std::string& topic, const NodeHan
         return nack("over_quota", "publish rate limit of the topic or the publisher");
     }
     r.numbered = true;
-    Entry e{Message{topic, ++r.last_seq, wall_, std::move(payload), false}, publisher.id, token};
+    ++r.last_seq;
+    Entry e{Message{topic, r.last_seq, wall_, std::move(payload), false}, publisher.id, token};
     count("event.published");
     wire::RootSync sync{topic, r.last_seq, {to_wire(e)}, std::nullopt};
     if (retain) {
@@ -118,6 +120,7 @@ void Scribe::root_publish(const Id& key, const std::string& topic, const NodeHan
         r.retained->m.retained = true;
         sync.retained = to_wire(e);
     }
+    r.seq_of_token[{e.publisher, e.token}] = e.m.seq;
     r.buffer.push_back(std::move(e));
     r.pending[r.last_seq] = PendingPublish{publisher, token, now_ + limits_.publish_timeout_us, false};
     due(now_ + limits_.publish_timeout_us);
@@ -245,8 +248,15 @@ void Scribe::settle(RootState& r) {
 }
 
 void Scribe::trim(RootState& r) {
-    while (r.buffer.size() > limits_.buffer_messages) r.buffer.pop_front();
-    while (!r.buffer.empty() && wall_ - r.buffer.front().m.time_us > limits_.buffer_us) r.buffer.pop_front();
+    while (r.buffer.size() > limits_.buffer_messages) pop_oldest(r);
+    while (!r.buffer.empty() && wall_ - r.buffer.front().m.time_us > limits_.buffer_us) pop_oldest(r);
+}
+
+void Scribe::pop_oldest(RootState& r) {
+    const Entry& e = r.buffer.front();
+    auto n = r.seq_of_token.find({e.publisher, e.token});
+    if (n != r.seq_of_token.end() && n->second == e.m.seq) r.seq_of_token.erase(n);
+    r.buffer.pop_front();
 }
 
 void Scribe::on_root_sync(const std::string& topic, std::uint64_t last_seq, std::vector<Entry> entries,
@@ -283,7 +293,10 @@ void Scribe::merge_copies(RootState& r, std::vector<Entry> entries, std::optiona
     for (auto& e : entries) {
         auto pos = std::lower_bound(r.buffer.begin(), r.buffer.end(), e.m.seq,
                                     [](const Entry& x, std::uint64_t seq) { return x.m.seq < seq; });
-        if (pos == r.buffer.end() || pos->m.seq != e.m.seq) r.buffer.insert(pos, std::move(e));
+        if (pos == r.buffer.end() || pos->m.seq != e.m.seq) {
+            r.seq_of_token[{e.publisher, e.token}] = e.m.seq;
+            r.buffer.insert(pos, std::move(e));
+        }
     }
     if (retained && (!r.retained || r.retained->m.seq < retained->m.seq)) r.retained = std::move(retained);
     trim(r);
@@ -337,6 +350,7 @@ void Scribe::on_replica_set(const Id& key, const std::vector<NodeHandle>& nodes,
             full_sync(r, n);
     r.replicas = std::move(replicas);
     r.replicas_known = true;
+    r.confirmed = true;
     if (r.replicas.empty() && !r.settled) settle(r);  // alone: nobody to wait for
     if (r.replicas.empty() && !r.pending.empty())
         on_root_sync_ack(r.topic, r.pending.begin()->first, r.pending.rbegin()->first, self_);

@@ -232,7 +232,7 @@ void EventService::carry_out(std::vector<Effect> effects) {
 void EventService::publish(const std::string& topic, std::string payload, bool retain, PublishDone done) {
     if (!core_ || !registered_) throw Error("not_ready", "sr-eventd is not linked to sr-dhtd yet");
     std::vector<Effect> out;
-    std::uint64_t token = core_->publish(topic, std::move(payload), retain, Loop::now_us(), out);
+    std::uint64_t token = core_->publish(topic, std::move(payload), retain, Loop::now_us(), Loop::wall_now_us(), out);
     publishes_.emplace(token, std::move(done));
     carry_out(std::move(out));
     arm_tick();

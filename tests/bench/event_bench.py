@@ -18,8 +18,11 @@ Parts (--parts, default all):
            time just after the notification is decoded; the next publish
            starts once the message is delivered and the publish answered
            (event.publish result; PUBACK at QoS 1; nothing at QoS 0).
-           Systems: sr; mosquitto QoS 0 and QoS 1 with paho; mosquitto
-           QoS 0 with the raw client. WARM messages first, not counted.
+           Systems: sr, event.publish as a request (answered, compared
+           with QoS 1) and as a msgpack-RPC notification (no answer,
+           compared with QoS 0); mosquitto QoS 0 and QoS 1 with paho;
+           mosquitto QoS 0 with the raw client. WARM messages first, not
+           counted.
   fanout   SUBS (50) subscriber connections to one topic, read by READERS
            (2) processes, each with a selector over its share of the sockets,
            counting the messages in the byte stream without decoding them
@@ -341,20 +344,26 @@ def publish_body(body):
 
 # ---------------------------------------------------------------- latency
 
-def lat_sr(pub, sub, topic, n, warm):
+def lat_sr(pub, sub, topic, n, warm, answered=True):
     """One message at a time from PUB to SUB (Rpc connections; SUB is
     subscribed to TOPIC): the next is published once this one is delivered
-    and answered. Latencies in us: publish->deliver, publish->answer."""
+    and answered. Latencies in us: publish->deliver, publish->answer.
+    With answered=False event.publish goes as a msgpack-RPC notification,
+    which sr-eventd carries out without answering (MQTT's QoS 0)."""
     sel = selectors.DefaultSelector()
     sel.register(pub.sock, selectors.EVENT_READ, pub)
     sel.register(sub.sock, selectors.EVENT_READ, sub)
     lat, ack = [], []
     for i in range(warm + n):
         t0, payload = stamp_payload(i)
-        pub.msgid += 1
-        pub.sock.sendall(msgpack.packb([0, pub.msgid, "event.publish", [{"topic": topic, "payload": payload}]],
-                                       use_bin_type=True))
-        got = acked = None
+        params = [{"topic": topic, "payload": payload}]
+        if answered:
+            pub.msgid += 1
+            pub.sock.sendall(msgpack.packb([0, pub.msgid, "event.publish", params], use_bin_type=True))
+            got = acked = None
+        else:
+            pub.sock.sendall(msgpack.packb([2, "event.publish", params], use_bin_type=True))
+            got, acked = None, 0
         while got is None or acked is None:
             ready = sel.select(10)
             if not ready:
@@ -372,6 +381,8 @@ def lat_sr(pub, sub, topic, n, warm):
                             got = now - t0
                     elif c is sub and m[0] == 2:
                         raise RuntimeError(f"subscriber got {m[1]}: {m[2]}")
+                    elif c is pub and m[0] == 2:
+                        raise RuntimeError(f"publisher got {m[1]}: {m[2]}")
                     elif c is pub and m[0] == 1 and m[1] == pub.msgid:
                         if m[2] is not None:
                             raise RuntimeError(f"event.publish: {m[2]}")
@@ -380,7 +391,7 @@ def lat_sr(pub, sub, topic, n, warm):
             lat.append(got / 1000)
             ack.append(acked / 1000)
     sel.close()
-    return {"lat_us": lat, "ack_us": ack}
+    return {"lat_us": lat, "ack_us": ack} if answered else {"lat_us": lat}
 
 
 def lat_raw_mqtt(where, topic, n, warm):
@@ -467,6 +478,8 @@ def part_latency(a, procs, res):
     pub, sub = Rpc(node.event_sock), Rpc(node.event_sock)
     sub.call("event.subscribe", topics=[topic])
     out["sr"] = lat_sr(pub, sub, topic, a.msgs_latency, a.warm)
+    log(f"latency: sr, {a.msgs_latency} messages one at a time, event.publish as a notification (no answer)")
+    out["sr_notify"] = lat_sr(pub, sub, topic, a.msgs_latency, a.warm, answered=False)
     pub.close()
     sub.close()
     procs.stop(node.procs)  # mosquitto next, alone
@@ -803,9 +816,9 @@ def report(res):
         L = res["latency"]
         p("latency: publish->deliver, one node, one publisher and one subscriber, one message at a time (us)")
         p(f"  {'system':<34} {'n':>5} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}   ack p50")
-        names = [("sr", "sr-eventd (msgpack-RPC)"), ("paho_qos0", "mosquitto QoS 0 (paho)"),
-                 ("paho_qos1", "mosquitto QoS 1 (paho)"), ("raw_qos0", "mosquitto QoS 0 (raw client)"),
-                 ("raw_qos0_unix", "mosquitto QoS 0 (raw, Unix socket)")]
+        names = [("sr", "sr-eventd (request, answered)"), ("sr_notify", "sr-eventd (notification)"),
+                 ("paho_qos0", "mosquitto QoS 0 (paho)"), ("paho_qos1", "mosquitto QoS 1 (paho)"),
+                 ("raw_qos0", "mosquitto QoS 0 (raw client)"), ("raw_qos0_unix", "mosquitto QoS 0 (raw, Unix socket)")]
         for k, label in names:
             if k not in L:
                 continue
@@ -813,13 +826,16 @@ def report(res):
             ack = f"{pct(L[k]['ack_us'], 50):>7.0f}" if "ack_us" in L[k] else "      -"
             p(f"  {label:<34} {len(xs):>5} {pct(xs, 50):>7.0f} {pct(xs, 90):>7.0f} {pct(xs, 99):>7.0f} "
               f"{max(xs):>7.0f}   {ack}")
-        sr50 = pct(L["sr"]["lat_us"], 50)
-        for k, label in names[1:]:
-            if k in L:
-                p(f"  ratio p50 sr / {label}: {sr50 / pct(L[k]['lat_us'], 50):.2f}")
-        for k, label in names[1:]:
-            if k in L:
-                ok[f"latency p50 <= {label}'s"] = sr50 <= pct(L[k]["lat_us"], 50)
+        # Like against like: an answered publish against QoS 1 (PUBACK), a
+        # fire-and-forget one against QoS 0.
+        label = dict(names)
+        pairs = [("sr", "paho_qos1"), ("sr_notify", "paho_qos0"), ("sr_notify", "raw_qos0"),
+                 ("sr_notify", "raw_qos0_unix"), ("sr", "paho_qos0")]
+        for ours, theirs in pairs:
+            if ours in L and theirs in L:
+                r = pct(L[ours]["lat_us"], 50) / pct(L[theirs]["lat_us"], 50)
+                p(f"  ratio p50 {label[ours]} / {label[theirs]}: {r:.2f}")
+                ok[f"latency p50 {label[ours]} <= {label[theirs]}'s"] = r <= 1
         p("")
     if "fanout" in res:
         F = res["fanout"]

@@ -667,7 +667,7 @@ Round ScribeSim::publish_round(const char* tag) {
         pt.payload = std::string(tag) + ":" + topics_[t].name;
         publishing_ = static_cast<int>(t);
         const auto& name = topics_[t].name;
-        call(pt.publisher, [&](ev::Scribe& s, auto& out) { s.publish(name, pt.payload, false, now(), out); });
+        call(pt.publisher, [&](ev::Scribe& s, auto& out) { s.publish(name, pt.payload, false, now(), wall(), out); });
         publishing_ = -1;
     }
     // IP multicast: one copy per link of the shortest-path tree from the

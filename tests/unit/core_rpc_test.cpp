@@ -589,6 +589,55 @@ TEST_F(CoreRpc, BadShapeWithMsgidIsAnsweredAndConnectionStays) {
     EXPECT_EQ(counters_["rpc.bad_frames"], 0u);
 }
 
+// msgpack-RPC's notification is a call whose answer the client does not
+// want: carried out, never answered, unless it fails.
+TEST_F(CoreRpc, CallsMadeAsNotificationsRunWithoutAnAnswer) {
+    int counted = 0;
+    registry_.add_sync("test.count", "Counts its calls.", {}, false, [&](const Value&, Call&) {
+        ++counted;
+        return Value{{"count", counted}};
+    });
+    start();
+    with_client([&] {
+        RawSocket s(path_);
+        std::string all;
+        for (int i = 0; i < 3; ++i) all += encode_notification("test.count", Value::object());
+        all += encode_notification("test.missing", Value::object());
+        all += encode_request(9, "sys.ping", Value::object());
+        s.send(all);
+        auto n = s.next();  // the failure, named, and nothing for the three that worked
+        ASSERT_TRUE(n.has_value());
+        EXPECT_EQ(n->kind, Kind::notification);
+        EXPECT_EQ(n->method, "sys.error");
+        EXPECT_EQ(error_code(n->params), "not_found");
+        EXPECT_EQ(n->params["method"], "test.missing");
+        auto pong = s.next();
+        ASSERT_TRUE(pong.has_value());
+        EXPECT_EQ(pong->kind, Kind::response);
+        EXPECT_EQ(pong->msgid, 9u);
+    });
+    EXPECT_EQ(counted, 3);
+    EXPECT_EQ(counters_["rpc.notified_calls"], 4u);
+}
+
+// Calls made as notifications are bounded as requests are: a client cannot
+// leave more than max_unanswered of them running by not asking for answers.
+TEST_F(CoreRpc, NotifiedCallsCountAgainstTheUnansweredBound) {
+    Limits limits;
+    limits.max_unanswered = 4;
+    start(limits);
+    with_client([&] {
+        RawSocket s(path_);
+        std::string all;
+        for (int i = 0; i < 10; ++i) all += encode_notification("test.never", Value::object());
+        all += encode_request(1, "sys.ping", Value::object());
+        s.send(all);
+        EXPECT_FALSE(s.next(300).has_value()) << "read on past the bound";
+    });
+    EXPECT_GE(counters_["rpc.reads_paused"], 1u);
+    EXPECT_EQ(counters_["rpc.notified_calls"], 4u);
+}
+
 TEST_F(CoreRpc, PipelinedRequestsAnsweredInOrder) {
     start();
     with_client([&] {

@@ -237,7 +237,7 @@ class Sim {
     }
     std::uint64_t publish(std::size_t i, const std::string& topic, const std::string& payload, bool retain = false) {
         std::uint64_t token = 0;
-        apply(i, [&](Scribe& c, auto& out) { token = c.publish(topic, payload, retain, now, out); });
+        apply(i, [&](Scribe& c, auto& out) { token = c.publish(topic, payload, retain, now, wall(), out); });
         run();
         return token;
     }
@@ -614,7 +614,7 @@ TEST(Scribe, LocalApiRefusesBadInput) {
     };
     EXPECT_EQ(code_of([&] { core.subscribe("", 0, out); }), "invalid_params");
     EXPECT_EQ(code_of([&] { core.subscribe(std::string(257, 't'), 0, out); }), "invalid_params");
-    EXPECT_EQ(code_of([&] { core.publish("t", std::string((64 << 10) + 1, 'p'), false, 0, out); }), "too_large");
+    EXPECT_EQ(code_of([&] { core.publish("t", std::string((64 << 10) + 1, 'p'), false, 0, 0, out); }), "too_large");
     core.subscribe("one", 0, out);
     EXPECT_EQ(code_of([&] { core.subscribe("two", 0, out); }), "over_quota");
 }
@@ -633,7 +633,7 @@ TEST(Scribe, NextDeadlineIsNeverLaterThanATimeoutDue) {
     };
     // No root ever answers this lone core: the publish is resent, then fails.
     out.clear();
-    std::uint64_t token = core.publish("t", "p", false, 10 * S, out);
+    std::uint64_t token = core.publish("t", "p", false, 10 * S, 10 * S, out);
     EXPECT_EQ(routes(), 1);
     EXPECT_LE(core.next_deadline(), 10 * S + l.fetch_timeout_us);
     out.clear();
