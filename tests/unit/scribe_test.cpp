@@ -582,6 +582,31 @@ TEST(Scribe, RetriedPublishIsNumberedOnce) {
     for (auto s : sim.subs) EXPECT_EQ(sim.nodes[s].delivered.size(), 1u);
 }
 
+TEST(Scribe, PublishAtTheRootIsNumberedThereInTheSameSequence) {
+    Sim sim(32);
+    subscribe_all(sim, "news");
+    auto root = root_node(sim, "news");
+    const std::size_t p = sim.pubs[0];
+    sim.publish(p, "news", "routed");
+    sim.advance(1 * S);
+    for (int i = 0; i < 3; ++i) sim.publish(root, "news", "at the root " + std::to_string(i));
+    sim.advance(1 * S);
+    sim.publish(p, "news", "routed again");
+    sim.advance(5 * S);
+    // Not routed to itself through the overlay, numbered in the one sequence.
+    EXPECT_GE(sim.core(root).counters().at("event.published_locally"), 1u);
+    EXPECT_EQ(sim.core(root).counters().at("event.published"), 5u);
+    ASSERT_EQ(sim.nodes[root].published.size(), 3u);
+    EXPECT_EQ(sim.nodes[root].published[0].seq, 2u);
+    EXPECT_EQ(sim.nodes[root].published[2].seq, 4u);
+    ASSERT_EQ(sim.nodes[p].published.size(), 2u);
+    EXPECT_EQ(sim.nodes[p].published[1].seq, 5u);
+    for (auto s : sim.subs) {
+        ASSERT_EQ(sim.nodes[s].delivered.size(), 5u) << "subscriber " << s;
+        for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(sim.nodes[s].delivered[i].seq, i + 1);
+    }
+}
+
 TEST(Scribe, PublishOverTheRateLimitIsAnsweredOverQuota) {
     Limits l;
     l.topic_rate = 1;
