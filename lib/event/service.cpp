@@ -465,7 +465,21 @@ void EventService::fetched(const Fetched& f) {
         std::uint64_t before = stream.next;
         for (const auto& m : f.messages) hand(s->second, stream, m);
         if (from_now) {
-            stream.next = f.last_seq + 1;
+            // From now on: after what the root had numbered when it answered,
+            // or from the first message that reached this node since the
+            // subscription began if that is earlier (numbered before the
+            // root saw this fetch, e.g. published here at the root, where a
+            // publish does not queue behind the fetch in sr-dhtd); but not
+            // again what the retained message has just given.
+            std::uint64_t next = f.last_seq + 1;
+            for (const auto& m : stream.held)
+                if (!m.retained) {
+                    next = std::min(next, m.seq);
+                    break;
+                }
+            for (const auto& m : f.messages)
+                if (m.retained && m.seq >= next) next = m.seq + 1;
+            stream.next = next;
         } else if (stream.next > before && stream.next <= f.last_seq && core_) {
             std::vector<Effect> out;
             fetches_[core_->fetch(topic, stream.next, Loop::now_us(), out)] = {sub_id, topic};

@@ -57,6 +57,41 @@ teardown_file() { lab_teardown; }
     assert_line -n 1 "shell-topic	2	second"
 }
 
+@test "at the topic's root, a message published just after event.subscribe answers reaches the new subscriber" {
+    # A node of its own (its own overlay): the root of every topic, with no
+    # replica to wait for, so a publish there is numbered and delivered at
+    # once, ahead of the new subscription's fetch still on its way through
+    # sr-dhtd. The fetch's answer must not make it count as older than the
+    # subscription.
+    start_node 17 "${OPTS[@]}"
+    start_eventd 17 "${OPTS[@]}"
+    cat >"$LAB/at_root.py" <<'PY'
+import os, sys
+sys.path.insert(0, os.environ["SR_TESTS"])
+from sr_rpc import Rpc
+path = sys.argv[1]
+pub = Rpc(path)
+pub.call("event.publish", topic="at-root", payload=b"the root state")
+for i in range(20):
+    sub = Rpc(path)
+    sub.call("event.subscribe", topics=["at-root"])
+    seq = pub.call("event.publish", topic="at-root", payload=b"after %d" % i)["seq"]
+    while not any(m[1] == "event.message" and m[2][0]["seq"] == seq for m in sub.notifications):
+        data = sub.sock.recv(1 << 20)
+        if not data:
+            sys.exit("sr-eventd closed the subscriber")
+        sub.unpacker.feed(data)
+        sub.notifications.extend(m for m in sub.unpacker if m[0] == 2)
+    sub.close()
+print("ok")
+PY
+    run timeout 30 env SR_TESTS="$SR_TESTS" "$PYTHON" "$LAB/at_root.py" "$(node_dir 17)/run/eventd.sock"
+    assert_success
+    assert_output ok
+    run at 17 sr-ctl -j event stats
+    [ "$(jq '."event.published_locally"' <<<"$output")" -ge 20 ]
+}
+
 @test "the Python subscriber of sr-rpc(7), as printed there, gets messages in order" {
     # The program is taken from the man page, so the page cannot go stale.
     sed -n '/^A subscriber to sr-eventd/,/^The same calls/p' "$SR_TESTS/../../man/sr-rpc.7.scd" |
