@@ -49,8 +49,9 @@ CommandLine::CommandLine() {
     add_event_options(app, event);
 }
 
-EventConfig make_event_config(const EventOptions& o, const std::string& runtime_dir) {
+EventConfig make_event_config(const EventOptions& o, const std::string& runtime_dir, const std::string& state_dir) {
     EventConfig cfg;
+    cfg.state_dir = state_dir;
     cfg.dht_socket = o.dht_socket.empty() ? runtime_dir + "/dhtd.sock" : o.dht_socket;
     cfg.limits.max_payload = o.max_payload;
     cfg.limits.buffer_messages = o.buffer_messages;

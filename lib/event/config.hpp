@@ -42,8 +42,8 @@ struct CommandLine {
 };
 
 // runtime_dir: the daemon's runtime directory (where dhtd.sock is by
-// default). Throws Error("config") naming what is wrong.
-EventConfig make_event_config(const EventOptions& o, const std::string& runtime_dir);
+// default); state_dir: --state-dir. Throws Error("config") naming what is wrong.
+EventConfig make_event_config(const EventOptions& o, const std::string& runtime_dir, const std::string& state_dir);
 // The HTTP listener's configuration (reads the token file); nullopt when
 // there is no --http-listen. Throws Error("config").
 std::optional<HttpConfig> make_http_config(const EventOptions& o);

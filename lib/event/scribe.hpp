@@ -235,6 +235,18 @@ class Scribe {
     // size is bounded): fetch again from where it stopped.
     std::uint64_t fetch(const std::string& topic, std::uint64_t from, std::int64_t now, std::vector<Effect>& out);
 
+    // ---- across a clean restart --------------------------------------------
+    // The root state this node holds (as root or replica), to be written on
+    // a clean stop and handed to restore_roots() by the next start, so that
+    // a whole overlay restarted at once still carries its numbering on.
+    std::string save_roots() const;
+    // Takes the state save_roots() wrote as replica copies (a node that is
+    // the root again takes over from them and its replicas as after any
+    // takeover) and asks sr-dhtd for each key's replica set. Returns the
+    // number of topics; throws DecodeError on bytes it did not write.
+    std::size_t root_count() const { return roots_.size(); }
+    std::size_t restore_roots(std::string_view saved, std::int64_t now, std::int64_t wall_us, std::vector<Effect>& out);
+
     // ---- introspection ---------------------------------------------------
     TreeInfo tree(const std::string& topic) const;
     std::vector<TopicInfo> topics() const;
@@ -376,6 +388,8 @@ class Scribe {
     void release(RootState& r);
     void disseminate(const Message& m);
     void full_sync(const RootState& r, const NodeHandle& to);
+    // r's whole state as RootSync messages, each within the wire's bounds.
+    std::vector<std::string> sync_batches(const RootState& r) const;
     void settle(RootState& r);
     static constexpr std::size_t kMaxDeferred = 256;  // publishes and fetches waiting for a root to settle
     void adopt_replica(RootState& r, std::uint64_t last_seq, std::vector<Entry> entries, std::optional<Entry> retained);

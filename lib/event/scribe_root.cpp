@@ -3,7 +3,11 @@
 #include "event/scribe.hpp"
 #include "event/scribe_wire.hpp"
 
+#include "core/codec.hpp"
+#include "core/error.hpp"
+
 #include <algorithm>
+#include <set>
 
 namespace sr::event {
 
@@ -219,6 +223,11 @@ void Scribe::root_fetch(const Id& key, const std::string& topic, const NodeHandl
 }
 
 void Scribe::full_sync(const RootState& r, const NodeHandle& to) {
+    for (auto& batch : sync_batches(r)) send(to, std::move(batch));
+}
+
+std::vector<std::string> Scribe::sync_batches(const RootState& r) const {
+    std::vector<std::string> out;
     wire::RootSync m{r.topic, r.last_seq, {}, std::nullopt};
     std::size_t bytes = 0;
     if (r.retained) {
@@ -228,7 +237,7 @@ void Scribe::full_sync(const RootState& r, const NodeHandle& to) {
     for (const auto& e : r.buffer) {
         if (!m.entries.empty() &&
             (bytes + e.m.payload.size() > wire::kMaxBatchBytes || m.entries.size() >= wire::kMaxMessagesPerBatch)) {
-            send(to, wire::encode(m));
+            out.push_back(wire::encode(m));
             m.entries.clear();
             m.retained.reset();
             bytes = 0;
@@ -236,7 +245,80 @@ void Scribe::full_sync(const RootState& r, const NodeHandle& to) {
         bytes += e.m.payload.size();
         m.entries.push_back(to_wire(e));
     }
-    send(to, wire::encode(m));
+    out.push_back(wire::encode(m));
+    return out;
+}
+
+// ---- across a clean restart ------------------------------------------------
+//
+// The file is msgpack: ["sr-eventd roots", 1, [RootSync message (bin), ...]],
+// the RootSync messages being those a root sends its replicas.
+
+namespace {
+constexpr std::string_view kSavedMagic = "sr-eventd roots";
+constexpr std::uint64_t kSavedVersion = 1;
+}  // namespace
+
+std::string Scribe::save_roots() const {
+    std::vector<std::string> batches;
+    for (const auto& [key, r] : roots_)
+        for (auto& b : sync_batches(r)) batches.push_back(std::move(b));
+    msgpack::sbuffer buf;
+    Packer pk(buf);
+    pk.pack_array(3);
+    codec::pack_str(pk, kSavedMagic);
+    pk.pack_uint64(kSavedVersion);
+    pk.pack_array(static_cast<std::uint32_t>(batches.size()));
+    for (const auto& b : batches) codec::pack_bin(pk, b);
+    return std::string(buf.data(), buf.size());
+}
+
+std::size_t Scribe::restore_roots(std::string_view saved, std::int64_t now, std::int64_t wall_us,
+                                  std::vector<Effect>& out) {
+    Call call(*this, now, wall_us, out);
+    msgpack::object_handle oh;
+    try {
+        oh = msgpack::unpack(saved.data(), saved.size());
+    } catch (const std::exception& e) {
+        throw DecodeError(std::string("saved roots: not msgpack: ") + e.what());
+    }
+    const msgpack::object& o = oh.get();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != 3 || o.via.array.ptr[0].type != msgpack::type::STR ||
+        std::string_view(o.via.array.ptr[0].via.str.ptr, o.via.array.ptr[0].via.str.size) != kSavedMagic)
+        throw DecodeError("saved roots: not a file sr-eventd wrote");
+    const auto& version = o.via.array.ptr[1];
+    if (version.type != msgpack::type::POSITIVE_INTEGER || version.via.u64 != kSavedVersion)
+        throw DecodeError("saved roots: a version this sr-eventd does not read");
+    const auto& list = o.via.array.ptr[2];
+    if (list.type != msgpack::type::ARRAY) throw DecodeError("saved roots: no list of states");
+    std::set<Id> keys;
+    for (std::uint32_t i = 0; i < list.via.array.size; ++i) {
+        const auto& b = list.via.array.ptr[i];
+        if (b.type != msgpack::type::BIN) throw DecodeError("saved roots: a state that is not bytes");
+        auto m = wire::decode(std::string_view(b.via.bin.ptr, b.via.bin.size));
+        auto* sync = std::get_if<wire::RootSync>(&m);
+        if (!sync) throw DecodeError("saved roots: a message that is not a root state");
+        Id key = topic_key(sync->topic);
+        auto it = roots_.find(key);
+        if (it == roots_.end()) {
+            if (roots_.size() >= limits_.max_topics) continue;
+            it = roots_.emplace(key, RootState{}).first;
+            it->second.topic = sync->topic;
+        }
+        RootState& r = it->second;
+        auto entry = [&](wire::SyncEntry& e, bool retained) {
+            return Entry{Message{sync->topic, e.seq, e.time_us, std::move(e.payload), retained}, e.publisher, e.token};
+        };
+        std::vector<Entry> entries;
+        for (auto& e : sync->entries) entries.push_back(entry(e, false));
+        std::optional<Entry> retained;
+        if (sync->retained) retained = entry(*sync->retained, true);
+        r.last_seq = std::max(r.last_seq, sync->last_seq);
+        merge_copies(r, std::move(entries), std::move(retained));
+        keys.insert(key);
+    }
+    for (const auto& key : keys) emit(AskReplicaSet{key});
+    return keys.size();
 }
 
 // The root may number again: what waited is handled in arrival order.

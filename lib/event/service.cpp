@@ -1,10 +1,15 @@
 #include "event/service.hpp"
 
+#include "core/daemon.hpp"
 #include "core/error.hpp"
+#include "core/file.hpp"
 #include "core/log.hpp"
 #include "core/rpc_wire.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 namespace sr::event {
@@ -56,6 +61,7 @@ EventService::~EventService() { *alive_ = false; }
 void EventService::start() { link(); }
 
 void EventService::stop() {
+    save_roots();
     stopped_ = true;
     tick_.cancel();
     relink_.cancel();
@@ -117,11 +123,47 @@ void EventService::on_registered(const Value& node) {
     log::info("registered with sr-dhtd as node ", self->id.hex(), " ", self->addr);
     core_ = std::make_unique<Scribe>(*self, cfg_.limits);
     std::vector<Effect> out;
+    restore_roots(out);
     for (const auto& [topic, subs] : by_topic_)
         if (!subs.empty()) core_->subscribe(topic, Loop::now_us(), out);
     carry_out(std::move(out));
     arm_tick();
     if (on_first_link) std::exchange(on_first_link, nullptr)();
+}
+
+// ---- root state across a clean restart ----------------------------------------
+//
+// Only a clean stop writes it, and a start that has read it removes it: the
+// file never holds anything but the state of the moment the daemon stopped,
+// which the replicas and the takeover logic then bring up to date.
+
+std::string EventService::roots_path() const { return cfg_.state_dir + "/roots.msgpack"; }
+
+void EventService::save_roots() {
+    if (cfg_.state_dir.empty() || !core_ || stopped_) return;
+    try {
+        make_directory(cfg_.state_dir, 0700);
+        write_file_atomic(roots_path(), core_->save_roots());
+        log::info("root state of ", core_->root_count(), " topics saved in ", roots_path());
+    } catch (const Error& e) {
+        log::error("saving the root state: ", e.what());
+    }
+}
+
+void EventService::restore_roots(std::vector<Effect>& out) {
+    if (cfg_.state_dir.empty()) return;
+    auto saved = read_file(roots_path());
+    if (!saved) return;
+    try {
+        std::size_t n = core_->restore_roots(*saved, Loop::now_us(), Loop::wall_now_us(), out);
+        log::info("root state of ", n, " topics restored from ", roots_path());
+        ::unlink(roots_path().c_str());
+    } catch (const DecodeError& e) {
+        // Keep the evidence; the replicas still hold the state.
+        std::string bad = roots_path() + ".corrupt";
+        ::rename(roots_path().c_str(), bad.c_str());
+        log::error(roots_path(), ": ", e.what(), "; moved to ", bad);
+    }
 }
 
 void EventService::arm_tick() {

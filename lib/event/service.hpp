@@ -44,6 +44,9 @@ struct EventConfig {
     std::size_t queue_bytes = 4 << 20;         // a subscriber's unread notifications
     std::size_t max_topics_per_connection = 1024;
     std::int64_t dht_timeout_us = 5'000'000;   // an answer from sr-dhtd
+    // Where the root state is kept across a clean restart (roots.msgpack);
+    // empty: nowhere.
+    std::string state_dir;
 };
 
 // Where one subscriber's messages go.
@@ -111,6 +114,9 @@ class EventService {
     void on_notification(rpc::Connection& c, rpc::Message& m);
     void carry_out(std::vector<Effect> effects);
     void arm_tick();
+    std::string roots_path() const;
+    void save_roots();
+    void restore_roots(std::vector<Effect>& out);
     void deliver(const Message& m);
     void report_gap(const std::string& topic, std::uint64_t from, std::uint64_t to);
     void fetched(const Fetched& f);

@@ -607,6 +607,51 @@ TEST(Scribe, PublishAtTheRootIsNumberedThereInTheSameSequence) {
     }
 }
 
+// Every node stopped cleanly and started again (a maintenance of the whole
+// overlay): each restores what it saved, and the numbering and the replay
+// buffer carry on instead of starting again at 1.
+TEST(Scribe, AWholeOverlayRestartedCleanlyCarriesOnFromTheSavedRootState) {
+    Sim sim(32);
+    subscribe_all(sim, "news");
+    Traffic traffic;
+    for (int round = 0; round < 3; ++round) traffic.publish(sim, sim.pubs[0], "news", round);
+    sim.advance(S);
+    std::vector<std::string> saved;
+    for (auto& n : sim.nodes) saved.push_back(n.core->save_roots());
+    for (std::size_t i = 0; i < sim.nodes.size(); ++i) {
+        sim.nodes[i].core = std::make_unique<Scribe>(sim.nodes[i].handle, sim.limits);
+        sim.apply(i, [&](Scribe& c, auto& out) { c.restore_roots(saved[i], sim.now, sim.wall(), out); });
+    }
+    sim.advance(S);  // the replica sets asked for: the root takes over
+    std::size_t root = root_node(sim, "news");
+    EXPECT_EQ(sim.core(root).tree("news").last_seq, 3u);
+    traffic.publish(sim, sim.pubs[0], "news", 3);
+    sim.advance(5 * S);
+    std::uint64_t after = 0;
+    for (auto& p : sim.nodes[sim.pubs[0]].published) after = std::max(after, p.seq);
+    EXPECT_EQ(after, 4u) << "numbering restarted";
+    // The replay buffer came back too: a fetch from 1 gets all four.
+    std::size_t s = sim.subs[0];
+    sim.apply(s, [&](Scribe& c, auto& out) { c.fetch("news", 1, sim.now, out); });
+    sim.advance(2 * S);
+    ASSERT_FALSE(sim.nodes[s].fetched.empty());
+    const Fetched& f = sim.nodes[s].fetched.back();
+    EXPECT_TRUE(f.code.empty());
+    EXPECT_FALSE(f.gap.has_value());
+    ASSERT_EQ(f.messages.size(), 4u);
+    EXPECT_EQ(f.messages.front().seq, 1u);
+}
+
+TEST(Scribe, SavedRootStateThatIsNotOursIsRefused) {
+    Sim sim(4);
+    std::vector<Effect> out;
+    EXPECT_THROW(sim.core(0).restore_roots("", 0, 0, out), sr::DecodeError);
+    EXPECT_THROW(sim.core(0).restore_roots("\x93\xa3abc\x01\x90", 0, 0, out), sr::DecodeError);
+    std::string ok = sim.core(0).save_roots();
+    EXPECT_EQ(sim.core(1).restore_roots(ok, 0, 0, out), 0u);
+    EXPECT_THROW(sim.core(0).restore_roots(ok.substr(0, ok.size() - 1) + "\x01", 0, 0, out), sr::DecodeError);
+}
+
 TEST(Scribe, PublishOverTheRateLimitIsAnsweredOverQuota) {
     Limits l;
     l.topic_rate = 1;

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     if (auto status = cl.parse(argc, argv)) return *status;
     try {
         std::string runtime_dir = sr::find_runtime_dir(cl.common.runtime_dir).path;
-        sr::event::EventConfig cfg = sr::event::make_event_config(cl.event, runtime_dir);
+        sr::event::EventConfig cfg = sr::event::make_event_config(cl.event, runtime_dir, cl.common.state_dir);
         auto http_cfg = sr::event::make_http_config(cl.event);
         if (cl.common.check) {
             std::cout << cl.app.config_to_str(true, false);
