@@ -1,0 +1,246 @@
+// lib/stream/ts_cutter: a synthetic MPEG-TS stream (PAT, PMT, H.264 video
+// with keyframes where the test puts them, ADTS audio) cut into segments.
+#include "stream/ts_cutter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace {
+
+using sr::stream::kTsPacket;
+using sr::stream::TsCutter;
+using sr::stream::TsSegment;
+
+constexpr std::uint16_t kPmtPid = 0x1000, kVideoPid = 0x100, kAudioPid = 0x101;
+
+// One 188-byte packet; the payload is padded with an adaptation field.
+std::string packet(std::uint16_t pid, bool unit_start, const std::string& payload, bool random_access = false) {
+    static std::uint8_t cc = 0;
+    std::string p(4, '\0');
+    p[0] = 0x47;
+    p[1] = static_cast<char>((unit_start ? 0x40 : 0) | (pid >> 8));
+    p[2] = static_cast<char>(pid & 0xff);
+    std::size_t room = kTsPacket - 4;
+    bool af = random_access || payload.size() < room;
+    p[3] = static_cast<char>((af ? 0x30 : 0x10) | (cc++ & 0x0f));
+    if (af) {
+        std::size_t af_len = room - 1 - payload.size();  // the length byte itself is not counted
+        p += static_cast<char>(af_len);
+        if (af_len > 0) {
+            p += static_cast<char>(random_access ? 0x40 : 0x00);
+            p.append(af_len - 1, '\xff');
+        }
+    }
+    p += payload;
+    EXPECT_EQ(p.size(), kTsPacket);
+    return p;
+}
+
+std::string section(std::uint8_t table_id, const std::string& body) {
+    std::size_t len = 5 + body.size() + 4;  // after the length field: 5 header bytes, body, CRC
+    std::string s;
+    s += '\0';  // pointer field
+    s += static_cast<char>(table_id);
+    s += static_cast<char>(0xb0 | (len >> 8));
+    s += static_cast<char>(len & 0xff);
+    s += std::string("\x00\x01\xc1\x00\x00", 5);
+    s += body;
+    s += std::string(4, '\0');  // CRC: not checked
+    return s;
+}
+
+std::string pat() {
+    std::string body = std::string("\x00\x01", 2);
+    body += static_cast<char>(0xe0 | (kPmtPid >> 8));
+    body += static_cast<char>(kPmtPid & 0xff);
+    return packet(0, true, section(0x00, body));
+}
+
+std::string pmt(bool audio = true) {
+    std::string body;
+    body += static_cast<char>(0xe0 | (kVideoPid >> 8));  // PCR PID
+    body += static_cast<char>(kVideoPid & 0xff);
+    body += std::string("\xf0\x00", 2);  // no program info
+    auto es = [&](std::uint8_t type, std::uint16_t pid) {
+        body += static_cast<char>(type);
+        body += static_cast<char>(0xe0 | (pid >> 8));
+        body += static_cast<char>(pid & 0xff);
+        body += std::string("\xf0\x00", 2);
+    };
+    es(0x1b, kVideoPid);
+    if (audio) es(0x0f, kAudioPid);
+    return packet(kPmtPid, true, section(0x02, body));
+}
+
+std::string pes_header(std::uint8_t stream_id, std::uint64_t pts) {
+    std::string h("\x00\x00\x01", 3);
+    h += static_cast<char>(stream_id);
+    h += std::string("\x00\x00\x80\x80\x05", 5);
+    h += static_cast<char>(0x21 | ((pts >> 29) & 0x0e));
+    h += static_cast<char>((pts >> 22) & 0xff);
+    h += static_cast<char>(0x01 | ((pts >> 14) & 0xfe));
+    h += static_cast<char>((pts >> 7) & 0xff);
+    h += static_cast<char>(0x01 | ((pts << 1) & 0xfe));
+    return h;
+}
+
+// One video frame: a PES start packet and `more` packets of filler.
+std::string video_frame(std::uint64_t pts, bool key, int more = 2, bool flag_key = true) {
+    std::string es = key ? std::string("\x00\x00\x01\x67\x64\x00\x1f\x00\x00\x01\x65", 11)
+                         : std::string("\x00\x00\x01\x41", 4);
+    std::string out = packet(kVideoPid, true, pes_header(0xe0, pts) + es, key && flag_key);
+    for (int i = 0; i < more; ++i) out += packet(kVideoPid, false, std::string(kTsPacket - 4, 'v'));
+    return out;
+}
+
+std::string audio_frame(std::uint64_t pts) {
+    return packet(kAudioPid, true, pes_header(0xc0, pts) + std::string("\xff\xf1\x50\x80", 4));
+}
+
+// `seconds` of 25 fps video with a keyframe every `gop` frames, audio
+// beside it, PAT and PMT before each keyframe (as ffmpeg writes them), and
+// three frames of video before the first keyframe.
+std::string stream(double seconds, int gop, std::uint64_t pts0 = 900000, bool headers_at_keyframes = true) {
+    std::string s = pat() + pmt();
+    for (int i = 0; i < 3; ++i) s += video_frame(pts0 - (3 - i) * 3600, false);
+    int frames = static_cast<int>(seconds * 25);
+    for (int f = 0; f < frames; ++f) {
+        bool key = f % gop == 0;
+        if (key && headers_at_keyframes) s += pat() + pmt();
+        s += video_frame(pts0 + f * 3600, key);
+        s += audio_frame(pts0 + f * 3600);
+    }
+    return s;
+}
+
+std::uint16_t pid_at(const std::string& bytes, std::size_t packet_index) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data()) + packet_index * kTsPacket;
+    return static_cast<std::uint16_t>(((p[1] & 0x1f) << 8) | p[2]);
+}
+
+std::vector<TsSegment> cut(TsCutter& c, const std::string& bytes, std::size_t piece = 65536) {
+    std::vector<TsSegment> all;
+    for (std::size_t at = 0; at < bytes.size(); at += piece)
+        for (auto& s : c.feed(std::string_view(bytes).substr(at, piece), 1'000'000 + static_cast<std::int64_t>(at)))
+            all.push_back(std::move(s));
+    return all;
+}
+
+TEST(StreamLive, CutsAtKeyframesOnceTheTargetIsReached) {
+    TsCutter c(4.0, 16 << 20);
+    auto segs = cut(c, stream(13, 50));  // keyframes every 2 s
+    ASSERT_EQ(segs.size(), 3u);          // 0-4, 4-8, 8-12; 12-13 is under way
+    for (const auto& s : segs) {
+        EXPECT_DOUBLE_EQ(s.duration, 4.0);
+        EXPECT_TRUE(s.keyframe);
+        EXPECT_FALSE(s.discontinuity);
+        ASSERT_EQ(s.bytes.size() % kTsPacket, 0u);
+        EXPECT_EQ(pid_at(s.bytes, 0), 0u) << "a segment starts with the PAT";
+        EXPECT_EQ(pid_at(s.bytes, 1), kPmtPid) << "then the PMT";
+        EXPECT_EQ(pid_at(s.bytes, 2), kVideoPid) << "then the keyframe";
+    }
+    EXPECT_EQ(segs[0].first_pts, 900000u);
+    EXPECT_EQ(segs[1].first_pts, 900000u + 4 * 90000);
+    EXPECT_EQ(c.counters().dropped_before_keyframe, 9u);  // the three frames before the first keyframe
+    EXPECT_EQ(c.codecs(), "avc1.64001f,mp4a.40.2");
+    auto last = c.flush();
+    ASSERT_TRUE(last.has_value());
+    EXPECT_NEAR(last->duration, 1.0, 1e-9);  // 12 s to the last frame at 12.96 s, plus one frame
+}
+
+TEST(StreamLive, TheSameSegmentsWhateverPiecesTheBytesComeIn) {
+    std::string bytes = stream(9, 25);
+    TsCutter whole(2.0, 16 << 20), bits(2.0, 16 << 20);
+    auto a = cut(whole, bytes);
+    auto b = cut(bits, bytes, 1000);  // not a multiple of 188
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].bytes, b[i].bytes) << "segment " << i;
+}
+
+TEST(StreamLive, GarbageBetweenPacketsIsSkipped) {
+    std::string clean = stream(9, 25);
+    std::string dirty;
+    for (std::size_t at = 0; at < clean.size(); at += kTsPacket) {
+        dirty += clean.substr(at, kTsPacket);
+        if (at / kTsPacket % 97 == 5) dirty += "\x47garbage";
+    }
+    TsCutter a(2.0, 16 << 20), b(2.0, 16 << 20);
+    auto want = cut(a, clean);
+    auto got = cut(b, dirty);
+    EXPECT_GT(b.counters().resyncs, 0u);
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].bytes, want[i].bytes);
+}
+
+TEST(StreamLive, HeadersAreCopiedWhereTheEncoderDidNotRepeatThem) {
+    TsCutter c(4.0, 16 << 20);
+    auto segs = cut(c, stream(13, 50, 900000, false));
+    ASSERT_EQ(segs.size(), 3u);
+    EXPECT_EQ(pid_at(segs[1].bytes, 0), 0u);
+    EXPECT_EQ(pid_at(segs[1].bytes, 1), kPmtPid);
+    EXPECT_EQ(pid_at(segs[1].bytes, 2), kVideoPid);
+}
+
+TEST(StreamLive, AKeyframeIsFoundByItsNalUnitsWithoutTheFlag) {
+    std::string s = pat() + pmt(false);
+    for (int f = 0; f < 250; ++f) s += video_frame(f * 3600, f % 50 == 0, 1, false);
+    TsCutter c(4.0, 16 << 20);
+    auto segs = cut(c, s);
+    ASSERT_EQ(segs.size(), 2u);
+    EXPECT_DOUBLE_EQ(segs[0].duration, 4.0);
+    EXPECT_EQ(c.codecs(), "avc1.64001f");
+}
+
+TEST(StreamLive, ATimestampJumpStartsADiscontinuity) {
+    std::string s = stream(9, 25, 900000) + stream(9, 25, 90000);  // the encoder restarted
+    TsCutter c(2.0, 16 << 20);
+    auto segs = cut(c, s);
+    ASSERT_GE(segs.size(), 6u);
+    std::size_t marked = 0;
+    for (const auto& seg : segs) {
+        marked += seg.discontinuity;
+        EXPECT_LE(seg.duration, 2.5) << "no segment spans the jump";
+    }
+    EXPECT_EQ(marked, 1u);
+    EXPECT_EQ(c.counters().discontinuities, 1u);
+}
+
+TEST(StreamLive, AfterAFlushTheNextSegmentIsADiscontinuity) {
+    TsCutter c(2.0, 16 << 20);
+    cut(c, stream(5, 25));
+    ASSERT_TRUE(c.flush().has_value());
+    auto segs = cut(c, stream(5, 25, 5000000));
+    ASSERT_FALSE(segs.empty());
+    EXPECT_TRUE(segs[0].discontinuity);
+    if (segs.size() > 1) EXPECT_FALSE(segs[1].discontinuity);
+}
+
+TEST(StreamLive, WithoutKeyframesSegmentsAreCutAllTheSameAndMemoryStaysBounded) {
+    std::string s = pat() + pmt(false) + video_frame(0, true);
+    for (int f = 1; f < 1000; ++f) s += video_frame(f * 3600, false);  // 40 s, one keyframe
+    TsCutter c(2.0, 16 << 20);
+    auto segs = cut(c, s);
+    ASSERT_GE(segs.size(), 5u);
+    EXPECT_TRUE(segs[0].keyframe);
+    EXPECT_FALSE(segs[1].keyframe);
+    EXPECT_NEAR(segs[1].duration, 6.0, 0.05);
+    EXPECT_GE(c.counters().cuts_without_keyframe, 5u);
+
+    TsCutter small(2.0, 64 * kTsPacket);  // a size bound well under 6 s of this stream
+    auto bounded = cut(small, s);
+    for (const auto& seg : bounded) EXPECT_LE(seg.bytes.size(), 2 * 64 * kTsPacket + 4 * kTsPacket);
+}
+
+TEST(StreamLive, NothingBeforeAProgramIsKnown) {
+    TsCutter c(2.0, 16 << 20);
+    std::string s;
+    for (int f = 0; f < 200; ++f) s += video_frame(f * 3600, f % 25 == 0);
+    EXPECT_TRUE(cut(c, s).empty());
+    EXPECT_EQ(c.codecs(), "");
+    EXPECT_FALSE(c.flush().has_value());
+}
+
+}  // namespace
