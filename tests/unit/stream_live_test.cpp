@@ -1,5 +1,7 @@
-// lib/stream/ts_cutter: a synthetic MPEG-TS stream (PAT, PMT, H.264 video
-// with keyframes where the test puts them, ADTS audio) cut into segments.
+// lib/stream/ts_cutter and live: a synthetic MPEG-TS stream (PAT, PMT, H.264
+// video with keyframes where the test puts them, ADTS audio) cut into
+// segments, and a live channel's sliding window of them.
+#include "stream/live.hpp"
 #include "stream/ts_cutter.hpp"
 
 #include <gtest/gtest.h>
@@ -11,6 +13,8 @@
 namespace {
 
 using sr::stream::kTsPacket;
+using sr::stream::LiveChannel;
+using sr::stream::LiveConfig;
 using sr::stream::TsCutter;
 using sr::stream::TsSegment;
 
@@ -241,6 +245,73 @@ TEST(StreamLive, NothingBeforeAProgramIsKnown) {
     EXPECT_TRUE(cut(c, s).empty());
     EXPECT_EQ(c.codecs(), "");
     EXPECT_FALSE(c.flush().has_value());
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+
+constexpr std::int64_t kSec = 1'000'000;
+
+TEST(StreamLive, TheWindowSlidesAndKeepsAsManyAgainFetchable) {
+    LiveConfig cfg;
+    cfg.window = 3;
+    LiveChannel ch("news", cfg);
+    EXPECT_FALSE(ch.media_playlist().has_value()) << "nothing before the first segment";
+    ch.input(stream(41, 50), 0, 1'700'000'000 * kSec);  // keyframes every 2 s: 10 segments of 4 s
+    EXPECT_EQ(ch.segments_made(), 10u);
+    auto pl = ch.media_playlist();
+    ASSERT_TRUE(pl.has_value());
+    EXPECT_NE(pl->find("#EXT-X-TARGETDURATION:4\n"), std::string::npos) << *pl;
+    EXPECT_NE(pl->find("#EXT-X-MEDIA-SEQUENCE:7\n"), std::string::npos) << *pl;
+    EXPECT_NE(pl->find("#EXT-X-DISCONTINUITY-SEQUENCE:0\n"), std::string::npos);
+    EXPECT_EQ(count(*pl, "#EXTINF:4.000,\n"), 3u);
+    EXPECT_NE(pl->find("\n9.ts\n"), std::string::npos);
+    EXPECT_EQ(count(*pl, "#EXT-X-PROGRAM-DATE-TIME:2023-11-14T22:13:20"), 3u) << *pl;
+    EXPECT_EQ(pl->find("#EXT-X-ENDLIST"), std::string::npos);
+    EXPECT_NE(ch.segment(4), nullptr) << "out of the playlist, still fetchable";
+    EXPECT_EQ(ch.segment(3), nullptr);
+    EXPECT_EQ(ch.segment(10), nullptr);
+    EXPECT_EQ(ch.held(), 6u);
+    auto mv = ch.multivariant_playlist();
+    ASSERT_TRUE(mv.has_value());
+    EXPECT_NE(mv->find("CODECS=\"avc1.64001f,mp4a.40.2\""), std::string::npos) << *mv;
+    EXPECT_NE(mv->find("BANDWIDTH="), std::string::npos);
+    EXPECT_NE(mv->find("\nts.m3u8\n"), std::string::npos);
+    EXPECT_GT(ch.bitrate_peak(), 0);
+}
+
+TEST(StreamLive, AStallEndsTheWindowCleanlyAndTheResumeIsADiscontinuity) {
+    LiveConfig cfg;
+    cfg.window = 4;
+    cfg.segment_seconds = 2;
+    LiveChannel ch("news", cfg);
+    ch.input(stream(7, 25), 0, 0);  // 2 s segments: 3 done, the fourth under way
+    EXPECT_EQ(ch.segments_made(), 3u);
+    EXPECT_EQ(ch.state(), LiveChannel::State::live);
+    ch.tick(4 * kSec);  // not yet: the stall bound is 5 s
+    EXPECT_EQ(ch.state(), LiveChannel::State::live);
+    EXPECT_LE(ch.next_deadline(), 5 * kSec);
+    ch.tick(5 * kSec);
+    EXPECT_EQ(ch.state(), LiveChannel::State::stalled);
+    EXPECT_EQ(ch.segments_made(), 4u) << "the segment under way ends the window";
+    EXPECT_NEAR(ch.segment(3)->duration, 1.0, 1e-9);
+    ch.input(stream(9, 25, 90000), 60 * kSec, 60 * kSec);  // the encoder again, its clock from the start
+    EXPECT_EQ(ch.state(), LiveChannel::State::live);
+    auto pl = ch.media_playlist();
+    ASSERT_TRUE(pl.has_value());
+    EXPECT_EQ(count(*pl, "#EXT-X-DISCONTINUITY\n"), 1u) << *pl;
+    EXPECT_TRUE(ch.segment(4)->discontinuity);
+    // Once it has left the window, the sequence counts it. (The stream goes
+    // on: its first frames continue the last one.)
+    ch.input(stream(13, 25, 90000 + 9 * 90000 + 3 * 3600), 61 * kSec, 61 * kSec);
+    pl = ch.media_playlist();
+    EXPECT_EQ(ch.segment(4), nullptr);
+    EXPECT_EQ(count(*pl, "#EXT-X-DISCONTINUITY\n"), 0u) << *pl;
+    EXPECT_NE(pl->find("#EXT-X-DISCONTINUITY-SEQUENCE:1\n"), std::string::npos) << *pl;
+    EXPECT_EQ(ch.ts_counters().discontinuities, 0u);
 }
 
 }  // namespace

@@ -1,0 +1,95 @@
+// A live channel: MPEG-TS in (UDP datagrams or an HTTP ingest, any
+// pieces), a sliding window of HLS segments out. Sans-IO: the input classes
+// (live_input.hpp) hand it bytes with the time, the HTTP server asks it for
+// playlists and segments.
+//
+// The window: the last `window` segments are in the media playlist, with
+// EXT-X-MEDIA-SEQUENCE (the first one's number), EXT-X-PROGRAM-DATE-TIME
+// (when its first byte arrived) and EXT-X-DISCONTINUITY where the stream
+// does not continue the previous segment; EXT-X-DISCONTINUITY-SEQUENCE
+// counts those that have left the window (RFC 8216 6.2.2). As many again
+// stay fetchable after they leave it, for players a playlist behind.
+//
+// A stall: no input for `stall_seconds` ends the segment under way as the
+// window's last (a whole segment, timed to its last frame); the playlist then
+// stays as it is, and the first segment after the input resumes carries
+// EXT-X-DISCONTINUITY. Memory is bounded: at most 2 x window segments of at
+// most twice max_segment_bytes each.
+#pragma once
+
+#include "stream/ts_cutter.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sr::stream {
+
+struct LiveConfig {
+    double segment_seconds = 4.0;
+    std::size_t window = 6;
+    std::size_t max_segment_bytes = 32 << 20;
+    double stall_seconds = 0;  // 0: twice the segment duration, at least 5 s
+};
+
+struct LiveSegment {
+    std::uint64_t seq = 0;
+    double duration = 0;
+    std::int64_t wall_us = 0;
+    bool discontinuity = false;
+    std::shared_ptr<const std::string> bytes;  // shared with answers still being written
+};
+
+class LiveChannel {
+  public:
+    enum class State { waiting, live, stalled };
+
+    LiveChannel(std::string name, LiveConfig cfg);
+
+    void input(std::string_view bytes, std::int64_t now_us, std::int64_t wall_us);
+    // Notices a stall; call at next_deadline() or later.
+    void tick(std::int64_t now_us);
+    std::int64_t next_deadline() const;
+
+    // Playlists; nullopt until the first segment is complete.
+    std::optional<std::string> media_playlist() const;
+    std::optional<std::string> multivariant_playlist() const;
+    // A segment still held (in the window or just out of it), else nullptr.
+    const LiveSegment* segment(std::uint64_t seq) const;
+
+    const std::string& name() const { return name_; }
+    State state() const { return state_; }
+    const char* state_name() const;
+    double segment_seconds() const { return cfg_.segment_seconds; }
+    std::string codecs() const { return cutter_.codecs(); }
+    std::int64_t bitrate_peak() const;      // bits/s of the densest segment held
+    std::int64_t bitrate_average() const;   // over the segments held
+    std::uint64_t bytes_in() const { return bytes_in_; }
+    std::uint64_t segments_made() const { return next_seq_; }
+    std::size_t held() const { return segments_.size(); }
+    std::uint64_t held_bytes() const;
+    std::uint64_t stalls() const { return stalls_; }
+    const TsCounters& ts_counters() const { return cutter_.counters(); }
+
+  private:
+    void add(TsSegment s);
+    std::size_t window_start() const;  // index in segments_ of the playlist's first segment
+    std::int64_t stall_us() const;
+
+    std::string name_;
+    LiveConfig cfg_;
+    TsCutter cutter_;
+    std::deque<LiveSegment> segments_;
+    std::uint64_t next_seq_ = 0;
+    std::uint64_t discontinuities_dropped_ = 0;  // that left the playlist
+    int target_duration_ = 0;                    // never shrinks (RFC 8216 4.3.3.1)
+    State state_ = State::waiting;
+    std::int64_t last_input_us_ = 0;
+    std::uint64_t bytes_in_ = 0;
+    std::uint64_t stalls_ = 0;
+};
+
+}  // namespace sr::stream
