@@ -93,6 +93,9 @@ std::string fmp4_segment(const MediaIndex& idx, std::size_t track, std::size_t n
     out.reserve(idx.segments[n].bytes + (last - first) * 16 + 4096);  // samples, trun entries, boxes
     mux::Output oc = open_track(idx, t, out);
     out.clear();  // ftyp + moov, dropped: they are the init segment
+    // The mdat, one large write, goes straight into `out` (not through the
+    // AVIO buffer): one copy of the samples less.
+    oc->pb->direct = 1;
     mux::Packet pkt = mux::new_packet();
     int err = 0;
     for (std::size_t k = first; k < last; ++k) {
