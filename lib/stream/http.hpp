@@ -7,8 +7,8 @@
 // Last-Modified from the file; If-None-Match gives 304. Segments (MPEG-TS,
 // fMP4 init and media) and the file are immutable for a given identity and
 // cached for a year; playlists and the DASH manifest for an hour. A track or
-// segment the title does not have is a 404. Bad media gets 422 and one log line per file; a title that does
-// not exist, 404.
+// segment the title does not have is a 404. Bad media gets 422 and one log
+// line per file; a title that does not exist, 404.
 #pragma once
 
 #include "core/loop.hpp"

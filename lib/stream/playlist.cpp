@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace sr::stream {
@@ -113,7 +114,7 @@ std::vector<std::int64_t> fmp4_boundaries(const MediaIndex& idx, std::size_t tra
     const Track& t = idx.tracks[track];
     std::size_t count = fmp4_segments(idx, track);
     std::vector<std::int64_t> out;
-    std::int64_t end = 0;
+    std::int64_t end = INT64_MIN;
     for (std::size_t n = 0; n < count; ++n) {
         auto [first, last] = idx.segments[n].samples[track];
         std::int64_t earliest = t.samples[first].pts;
