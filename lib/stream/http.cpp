@@ -5,6 +5,7 @@
 #include "core/net_limits.hpp"
 #include "core/value.hpp"
 #include "prox/alto_http.hpp"
+#include "stream/fmp4.hpp"
 #include "stream/playlist.hpp"
 #include "stream/routes.hpp"
 #include "stream/segment.hpp"
@@ -124,7 +125,9 @@ Value title_value(const Title& t) {
         }
         rends.push_back(v);
     }
-    return Value{{"name", t.name}, {"duration", duration}, {"renditions", rends}};
+    std::string base = "/vod/" + url_component(t.name);
+    Value urls{{"hls", base + "/hls.m3u8"}, {"cmaf", base + "/cmaf.m3u8"}, {"dash", base + "/manifest.mpd"}};
+    return Value{{"name", t.name}, {"duration", duration}, {"renditions", rends}, {"urls", urls}};
 }
 
 }  // namespace
@@ -194,25 +197,61 @@ void StreamHttp::handle(evhttp_request* req) {
             route->rendition.empty() ? &title->renditions.front() : title->rendition(route->rendition);
         if (!rend) return reply.error(404, "not_found", "no rendition " + route->rendition + " in " + route->title);
 
-        if (route->kind == Route::Kind::hls_multivariant) {
-            // Its validator changes with any rendition's file.
+        if (route->kind == Route::Kind::hls_multivariant || route->kind == Route::Kind::cmaf_multivariant ||
+            route->kind == Route::Kind::dash_manifest) {
+            // Their validators change with any rendition's file.
             std::string ids;
             FileId newest = rend->id;
             for (const auto& r : title->renditions) {
                 ids += etag_of(r.id, r.name);
                 if (r.id.mtime_ns > newest.mtime_ns) newest = r.id;
             }
-            char h[32];
-            std::snprintf(h, sizeof h, "\"%zx-hls\"", std::hash<std::string>{}(ids));
+            const char* what = route->kind == Route::Kind::hls_multivariant   ? "hls"
+                               : route->kind == Route::Kind::cmaf_multivariant ? "cmaf"
+                                                                               : "mpd";
+            char h[48];
+            std::snprintf(h, sizeof h, "\"%zx-%s\"", std::hash<std::string>{}(ids), what);
             if (reply.validators(h, newest)) return;
             reply.set("Cache-Control", kPlaylist);
-            return reply.body(200, "application/vnd.apple.mpegurl", hls_multivariant_ts(title->playlist_renditions()));
+            auto renditions = title->playlist_renditions();
+            if (route->kind == Route::Kind::hls_multivariant)
+                return reply.body(200, "application/vnd.apple.mpegurl", hls_multivariant_ts(renditions));
+            if (route->kind == Route::Kind::cmaf_multivariant)
+                return reply.body(200, "application/vnd.apple.mpegurl", hls_multivariant_cmaf(renditions));
+            return reply.body(200, "application/dash+xml", dash_manifest(renditions));
         }
         if (route->kind == Route::Kind::hls_media_ts) {
             if (reply.validators(etag_of(rend->id, "ts"), rend->id)) return;
             reply.set("Cache-Control", kPlaylist);
             return reply.body(200, "application/vnd.apple.mpegurl", hls_media_ts(*rend->index));
         }
+        // fMP4: one track of the rendition.
+        int track = -1;
+        std::string track_name = route->track == Route::Track::video ? "video" : "audio";
+        if (route->track != Route::Track::none) {
+            auto kind = route->track == Route::Track::video ? Track::Kind::video : Track::Kind::audio;
+            for (std::size_t t = 0; t < rend->index->tracks.size(); ++t)
+                if (rend->index->tracks[t].kind == kind) track = static_cast<int>(t);
+            if (track < 0)
+                return reply.error(404, "not_found", "no " + track_name + " track in " + route->title + "/" + rend->name);
+        }
+        if (route->kind == Route::Kind::cmaf_media) {
+            if (reply.validators(etag_of(rend->id, "cmaf-" + track_name), rend->id)) return;
+            reply.set("Cache-Control", kPlaylist);
+            return reply.body(200, "application/vnd.apple.mpegurl",
+                              hls_media_cmaf(*rend->index, static_cast<std::size_t>(track)));
+        }
+        if (route->kind == Route::Kind::cmaf_init) {
+            // Made from the index's codec parameters alone: no file to read.
+            if (reply.validators(etag_of(rend->id, "init-" + track_name), rend->id)) return;
+            std::string bytes = fmp4_init(*rend->index, static_cast<std::size_t>(track));
+            reply.set("Cache-Control", kImmutable);
+            return reply.body(200, "video/mp4", std::move(bytes));
+        }
+        if (route->kind == Route::Kind::cmaf_segment &&
+            route->segment >= fmp4_segments(*rend->index, static_cast<std::size_t>(track)))
+            return reply.error(404, "not_found", "no segment " + std::to_string(route->segment) + " of " +
+                                                     route->title + "/" + rend->name + "/" + track_name);
         // The file itself: what is served must be what was indexed.
         int fd = ::open(rend->path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) return reply.error(404, "not_found", "the file of " + route->title + " is gone");
@@ -242,6 +281,23 @@ void StreamHttp::handle(evhttp_request* req) {
             ++counters_["stream.segments"];
             reply.set("Cache-Control", kImmutable);
             return reply.body(200, "video/mp2t", std::move(bytes));
+        }
+        if (route->kind == Route::Kind::cmaf_segment) {
+            if (reply.validators(etag_of(rend->id, track_name + std::to_string(route->segment)), rend->id)) {
+                ::close(fd);
+                return;
+            }
+            std::string bytes;
+            try {
+                bytes = fmp4_segment(*rend->index, static_cast<std::size_t>(track), route->segment, fd);
+            } catch (...) {
+                ::close(fd);
+                throw;
+            }
+            ::close(fd);
+            ++counters_["stream.segments"];
+            reply.set("Cache-Control", kImmutable);
+            return reply.body(200, "video/iso.segment", std::move(bytes));
         }
         // Progressive: the file's own bytes, with ranges.
         std::string etag = etag_of(rend->id, "mp4");

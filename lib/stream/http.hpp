@@ -4,10 +4,11 @@
 // indexes (a segment is a few pread calls and a mux into memory); the
 // progressive file goes out with evbuffer_add_file (sendfile). Every answer
 // carries validators: an ETag naming the file's identity (and the segment),
-// Last-Modified from the file; If-None-Match gives 304. Segments and the file
-// are immutable for a given identity and cached for a year; playlists for
-// an hour. Bad media gets 422 and one log line per file; a title that does
-// not exist, 404.
+// Last-Modified from the file; If-None-Match gives 304. Segments (MPEG-TS,
+// fMP4 init and media) and the file are immutable for a given identity and
+// cached for a year; playlists and the DASH manifest for an hour. A track or
+// segment the title does not have is a 404. Bad media gets 422 and one log
+// line per file; a title that does not exist, 404.
 #pragma once
 
 #include "core/loop.hpp"

@@ -32,6 +32,25 @@ bool ends_with(const std::string& s, const std::string& tail) {
     return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
+// /vod/NAME/REND/TRACK/{cmaf.m3u8,init.mp4,N.m4s}, NAME and REND checked.
+std::optional<Route> cmaf_route(const std::vector<std::string>& parts) {
+    Route r{Route::Kind::cmaf_media, parts[0], parts[1], 0};
+    if (parts[2] == "video") r.track = Route::Track::video;
+    else if (parts[2] == "audio") r.track = Route::Track::audio;
+    else return std::nullopt;
+    if (parts[3] == "cmaf.m3u8") return r;
+    if (parts[3] == "init.mp4") {
+        r.kind = Route::Kind::cmaf_init;
+        return r;
+    }
+    if (!ends_with(parts[3], ".m4s")) return std::nullopt;
+    auto n = decimal(parts[3].substr(0, parts[3].size() - 4));
+    if (!n) return std::nullopt;
+    r.kind = Route::Kind::cmaf_segment;
+    r.segment = static_cast<std::size_t>(*n);
+    return r;
+}
+
 }  // namespace
 
 std::optional<Route> parse_route(const std::string& path) {
@@ -47,8 +66,15 @@ std::optional<Route> parse_route(const std::string& path) {
         return Route{Route::Kind::progressive, name, "", 0};
     }
     if (!Catalog::valid_name(parts[0])) return std::nullopt;
-    if (parts.size() == 2 && parts[1] == "hls.m3u8") return Route{Route::Kind::hls_multivariant, parts[0], "", 0};
-    if (parts.size() != 3 || !Catalog::valid_name(parts[1])) return std::nullopt;
+    if (parts.size() == 2) {
+        if (parts[1] == "hls.m3u8") return Route{Route::Kind::hls_multivariant, parts[0], "", 0};
+        if (parts[1] == "cmaf.m3u8") return Route{Route::Kind::cmaf_multivariant, parts[0], "", 0};
+        if (parts[1] == "manifest.mpd") return Route{Route::Kind::dash_manifest, parts[0], "", 0};
+        return std::nullopt;
+    }
+    if (!Catalog::valid_name(parts[1])) return std::nullopt;
+    if (parts.size() == 4) return cmaf_route(parts);
+    if (parts.size() != 3) return std::nullopt;
     if (parts[2] == "ts.m3u8") return Route{Route::Kind::hls_media_ts, parts[0], parts[1], 0};
     if (ends_with(parts[2], ".ts")) {
         auto n = decimal(parts[2].substr(0, parts[2].size() - 3));

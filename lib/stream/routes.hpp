@@ -6,9 +6,15 @@
 //   /vod/NAME/hls.m3u8       the HLS multivariant playlist (MPEG-TS)
 //   /vod/NAME/REND/ts.m3u8   a rendition's media playlist
 //   /vod/NAME/REND/N.ts      its segment N
+//   /vod/NAME/cmaf.m3u8      the HLS multivariant playlist (fMP4, CMAF)
+//   /vod/NAME/manifest.mpd   the MPEG-DASH manifest (static, the same fMP4)
+//   /vod/NAME/REND/TRACK/cmaf.m3u8   one track's HLS media playlist (fMP4)
+//   /vod/NAME/REND/TRACK/init.mp4    its init segment (ftyp + moov)
+//   /vod/NAME/REND/TRACK/N.m4s       its media segment N (moof + mdat)
 //
-// NAME and REND are single path components (Catalog::valid_name); N is a
-// decimal number without leading zeros. Anything else is not a route.
+// NAME and REND are single path components (Catalog::valid_name); TRACK is
+// `video` or `audio` (one track per fMP4, as CMAF wants); N is a decimal
+// number without leading zeros. Anything else is not a route.
 #pragma once
 
 #include <cstdint>
@@ -18,11 +24,16 @@
 namespace sr::stream {
 
 struct Route {
-    enum class Kind { index, progressive, hls_multivariant, hls_media_ts, ts_segment };
+    enum class Kind {
+        index, progressive, hls_multivariant, hls_media_ts, ts_segment,
+        cmaf_multivariant, dash_manifest, cmaf_media, cmaf_init, cmaf_segment
+    };
+    enum class Track { none, video, audio };
     Kind kind = Kind::index;
     std::string title;
     std::string rendition;
     std::size_t segment = 0;
+    Track track = Track::none;  // the cmaf_media, cmaf_init and cmaf_segment routes'
 };
 
 // The route of a request path (already percent-decoded, without the query).

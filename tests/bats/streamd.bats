@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # sr-streamd serving MP4 titles made here with ffmpeg's lavfi sources
 # (H.264 + AAC, a keyframe every 2 s): every playlist and segment checked by
-# ffprobe and decoded by ffmpeg, progressive download byte for byte with
-# ranges, and bad media refused with a clear error.
+# ffprobe and decoded by ffmpeg (HLS over MPEG-TS and over fMP4, DASH),
+# progressive download byte for byte with ranges, and bad media refused with
+# a clear error.
 
 load helpers
 
@@ -22,6 +23,8 @@ setup_file() {
     make_title "$MEDIA/title.mp4" 12 640x360 800k
     make_title "$MEDIA/multi/hi.mp4" 12 640x360 900k
     make_title "$MEDIA/multi/lo.mp4" 12 320x180 250k
+    ffmpeg -v error -y -f lavfi -i testsrc2=size=320x180:rate=24 -t 6 -c:v libx264 -preset veryfast -g 48 \
+        -keyint_min 48 -sc_threshold 0 -an "$MEDIA/silent.mp4"   # video alone
     head -c 40000 "$MEDIA/title.mp4" >"$MEDIA/truncated.mp4"
     echo "not a video" >"$MEDIA/text.mp4"
     mkfifo "$LAB/ready"
@@ -110,6 +113,118 @@ sys.exit(0 if len(d) % 188 == 0 and d[0] == 0x47 and pid(0) == 0 and pid(1) == 0
     curl -sf -o /dev/null "$BASE/vod/title/hls.m3u8"
 }
 
+# duration_near URL SECONDS: ffprobe's duration of URL is SECONDS within 0.5 s.
+duration_near() {
+    run ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"
+    assert_success
+    awk -v d="$output" -v want="$2" 'BEGIN { exit !(d > want - 0.5 && d < want + 0.5) }' || fail "duration $output, not $2"
+}
+
+@test "HLS over fMP4 (cmaf.m3u8): ffmpeg decodes the whole title with no error, 12 s of it" {
+    run ffmpeg -v error -i "$BASE/vod/multi/cmaf.m3u8" -f null -
+    assert_success
+    assert_output ""
+    duration_near "$BASE/vod/multi/cmaf.m3u8" 12
+    run ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$BASE/vod/multi/cmaf.m3u8"
+    assert_line h264
+    assert_line aac
+    run curl -sf "$BASE/vod/multi/cmaf.m3u8"
+    assert_line -n 1 '#EXT-X-VERSION:7'
+    assert_line -n 3 --regexp '^#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",.*URI="hi/audio/cmaf\.m3u8"$'
+    assert_line -n 4 --regexp '^#EXT-X-STREAM-INF:BANDWIDTH=[0-9]+,AVERAGE-BANDWIDTH=[0-9]+,RESOLUTION=640x360,CODECS="avc1\.64[0-9a-f]{4},mp4a\.40\.2",AUDIO="audio"$'
+    assert_line -n 5 'hi/video/cmaf.m3u8'
+    assert_line -n 7 'lo/video/cmaf.m3u8'
+    # Renditions aligned: the same segment boundaries.
+    diff <(curl -sf "$BASE/vod/multi/hi/video/cmaf.m3u8") <(curl -sf "$BASE/vod/multi/lo/video/cmaf.m3u8")
+    run curl -sf "$BASE/vod/multi/lo/video/cmaf.m3u8"
+    assert_line '#EXT-X-MAP:URI="init.mp4"'
+    assert_line '2.m4s'
+    refute_line '3.m4s'
+}
+
+@test "DASH (manifest.mpd): ffmpeg decodes the whole title with no error, 12 s of it" {
+    run curl -sf -D "$LAB/mpd.h" "$BASE/vod/multi/manifest.mpd"
+    assert_success
+    "$PYTHON" -c 'import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.read())' <<<"$output"  # well-formed
+    assert_output --partial 'profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static"'
+    [ "$(grep -c '<AdaptationSet' <<<"$output")" = 2 ]
+    [ "$(grep -c '<Representation' <<<"$output")" = 3 ]   # hi and lo video, one audio
+    assert_output --partial 'media="lo/video/$Number$.m4s"'
+    grep -qi '^Content-Type: application/dash+xml' "$LAB/mpd.h"
+    run ffmpeg -v error -i "$BASE/vod/multi/manifest.mpd" -f null -
+    assert_success
+    assert_output ""
+    duration_near "$BASE/vod/multi/manifest.mpd" 12
+    run ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$BASE/vod/multi/manifest.mpd"
+    assert_line h264
+    assert_line aac
+}
+
+@test "fMP4 segments: init is ftyp+moov, each segment moof+mdat opening on a keyframe, immutable, validators" {
+    local n
+    curl -sf -o "$LAB/init.mp4" "$BASE/vod/multi/hi/video/init.mp4"
+    for n in 0 1 2; do
+        curl -sf -o "$LAB/$n.m4s" "$BASE/vod/multi/hi/video/$n.m4s"
+        run "$PYTHON" -c "
+import struct, sys
+def boxes(d):
+    at, out = 0, []
+    while at < len(d):
+        size, kind = struct.unpack('>I4s', d[at:at + 8]); out.append(kind.decode()); at += size
+    return out
+print(' '.join(boxes(open('$LAB/init.mp4', 'rb').read())), '/', ' '.join(boxes(open('$LAB/$n.m4s', 'rb').read())))"
+        assert_output 'ftyp moov / moof mdat'
+        cat "$LAB/init.mp4" "$LAB/$n.m4s" >"$LAB/joined.mp4"
+        run ffprobe -v error -select_streams v -show_frames -read_intervals '%+#1' -show_entries frame=key_frame,pict_type -of csv=p=0 "$LAB/joined.mp4"
+        assert_success
+        assert_line -n 0 --regexp '^1,I'
+    done
+    run curl -s -o /dev/null -w '%{http_code}' "$BASE/vod/multi/hi/video/3.m4s"
+    assert_output 404
+    run curl -sfI "$BASE/vod/multi/hi/audio/1.m4s"
+    assert_line --partial 'Cache-Control: public, max-age=31536000, immutable'
+    assert_line --regexp '^Content-Type: video/iso\.segment'
+    assert_line --regexp '^ETag: ".+"'
+    assert_line --regexp '^Last-Modified: '
+    run curl -sfI "$BASE/vod/multi/hi/audio/init.mp4"
+    assert_line --partial 'Cache-Control: public, max-age=31536000, immutable'
+    assert_line --regexp '^Content-Type: video/mp4'
+    run curl -sfI "$BASE/vod/multi/hi/audio/cmaf.m3u8"
+    assert_line --partial 'Cache-Control: public, max-age=3600'
+    assert_line --regexp '^Content-Type: application/vnd\.apple\.mpegurl'
+    local etag
+    etag=$(curl -sfI "$BASE/vod/multi/hi/video/1.m4s" | tr -d '\r' | sed -n 's/^ETag: //Ip')
+    run curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$BASE/vod/multi/hi/video/1.m4s"
+    assert_output 304
+    etag=$(curl -sfI "$BASE/vod/multi/manifest.mpd" | tr -d '\r' | sed -n 's/^ETag: //Ip')
+    run curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$BASE/vod/multi/manifest.mpd"
+    assert_output 304
+    # The same bytes every time (caches may hold either).
+    curl -sf "$BASE/vod/multi/hi/video/1.m4s" | cmp - "$LAB/1.m4s"
+}
+
+@test "fMP4 bad requests: clear 404s (no audio track, no such segment or track), and the daemon serves on" {
+    local p
+    for p in silent/silent/audio/init.mp4 silent/silent/audio/0.m4s silent/silent/audio/cmaf.m3u8 \
+             multi/hi/audio/999.m4s multi/hi/text/0.m4s multi/nope/video/init.mp4 nope/manifest.mpd; do
+        run curl -s -w ' %{http_code}' "$BASE/vod/$p"
+        assert_output --regexp '"code":"not_found".* 404$'
+    done
+    run curl -s -w ' %{http_code}' "$BASE/vod/truncated/manifest.mpd"
+    assert_output --regexp '"code":"bad_media".* 422$'
+    # Video alone: no audio group, no audio AdaptationSet, and it plays.
+    run curl -sf "$BASE/vod/silent/cmaf.m3u8"
+    refute_output --partial 'EXT-X-MEDIA'
+    run curl -sf "$BASE/vod/silent/manifest.mpd"
+    refute_output --partial 'contentType="audio"'
+    run ffmpeg -v error -i "$BASE/vod/silent/manifest.mpd" -f null -
+    assert_success
+    assert_output ""
+    run curl -sf "$BASE/vod/"
+    [ "$(jq -r '.titles[] | select(.name == "multi") | .urls | [.hls, .cmaf, .dash] | join(" ")' <<<"$output")" = \
+        "/vod/multi/hls.m3u8 /vod/multi/cmaf.m3u8 /vod/multi/manifest.mpd" ]
+}
+
 @test "a title replaced on disk is indexed again: new playlist, new validators" {
     local before after
     before=$(curl -sfI "$BASE/vod/title/title/ts.m3u8" | tr -d '\r' | sed -n 's/^ETag: //Ip')
@@ -141,6 +256,19 @@ sys.exit(0 if len(d) % 188 == 0 and d[0] == 0x47 and pid(0) == 0 and pid(1) == 0
     run ffmpeg -v error -i "$cache/vod/multi/hls.m3u8" -f null -
     assert_success
     assert_output ""
+    # fMP4 the same: init and segments.
+    local p
+    for p in lo/video/1.m4s lo/video/init.mp4 hi/audio/2.m4s; do
+        run curl -s -D - -o "$LAB/via1" "$cache/vod/multi/$p"
+        assert_line --partial 'X-Cache: MISS'
+        run curl -s -D - -o "$LAB/via2" "$cache/vod/multi/$p"
+        assert_line --partial 'X-Cache: HIT'
+        cmp "$LAB/via1" "$LAB/via2"
+        curl -sf "$BASE/vod/multi/$p" | cmp - "$LAB/via1"
+    done
+    run ffmpeg -v error -i "$cache/vod/multi/manifest.mpd" -f null -
+    assert_success
+    assert_output ""
 }
 
 @test "sr-ctl stream list and stats" {
@@ -156,6 +284,22 @@ sys.exit(0 if len(d) % 188 == 0 and d[0] == 0x47 and pid(0) == 0 and pid(1) == 0
 
 @test "hls.js in Chromium plays the HLS title past 5 s" {
     run node "$SR_TESTS/../browser/play.mjs" --page 127.0.0.1:8147 --src "$BASE/vod/multi/hls.m3u8" --seconds 5
+    echo "$output"
+    assert_success
+    assert_output --partial '"failure":null'
+    assert_output --partial '"playing"'
+}
+
+@test "hls.js in Chromium plays the fMP4 HLS title (cmaf.m3u8) past 5 s" {
+    run node "$SR_TESTS/../browser/play.mjs" --page 127.0.0.1:8147 --src "$BASE/vod/multi/cmaf.m3u8" --seconds 5
+    echo "$output"
+    assert_success
+    assert_output --partial '"failure":null'
+    assert_output --partial '"playing"'
+}
+
+@test "dash.js in Chromium plays the DASH title (manifest.mpd) past 5 s" {
+    run node "$SR_TESTS/../browser/play.mjs" --page 127.0.0.1:8147 --src "$BASE/vod/multi/manifest.mpd" --seconds 5
     echo "$output"
     assert_success
     assert_output --partial '"failure":null'

@@ -1,7 +1,8 @@
 // A real player against sr-streamd (tests/bats/streamd.bats): Chromium loads
-// a page from its own origin (served here) with a <video> and hls.js, plays
-// --src, and succeeds once the video reports `playing` and its currentTime
-// has passed --seconds (default 5). A page load alone proves nothing.
+// a page from its own origin (served here) with a <video> and a player,
+// dash.js for a --src ending in .mpd, hls.js otherwise, plays --src, and
+// succeeds once the video reports `playing` and its currentTime has passed
+// --seconds (default 5). A page load alone proves nothing.
 //
 // node play.mjs --page 127.0.0.1:PORT --src URL [--seconds S] [--chromium PATH]
 import http from "node:http";
@@ -15,26 +16,41 @@ for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^
 const [pageHost, pagePort] = args.page.split(":");
 const seconds = Number(args.seconds || 5);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const hlsjs = fs.readFileSync(path.join(here, "node_modules/hls.js/dist/hls.min.js"));
+const dash = new URL(args.src).pathname.endsWith(".mpd");
+const players = {
+  "/hls.min.js": "node_modules/hls.js/dist/hls.min.js",
+  "/dash.all.min.js": "node_modules/dashjs/dist/modern/umd/dash.all.min.js",
+};
+const script = dash ? "/dash.all.min.js" : "/hls.min.js";
+const player = fs.readFileSync(path.join(here, players[script]));
 
-const html = `<!doctype html><meta charset="utf-8"><title>player</title>
-<video id="v" muted autoplay playsinline width="320"></video>
-<script src="/hls.min.js"></script><script>
-window.events = []; window.failure = null;
-const v = document.getElementById("v");
-for (const e of ["playing", "waiting", "ended", "error"]) v.addEventListener(e, () => window.events.push(e));
-const src = ${JSON.stringify(args.src)};
+const start = dash ? `
+const p = dashjs.MediaPlayer().create();
+p.on(dashjs.MediaPlayer.events.ERROR, e => {
+  window.failure = "dash.js: " + (e.error ? e.error.code + " " + e.error.message : JSON.stringify(e));
+});
+p.on(dashjs.MediaPlayer.events.PLAYBACK_NOT_ALLOWED, () => { window.failure = "dash.js: playback not allowed"; });
+p.initialize(v, src, true);` : `
 if (!Hls.isSupported()) window.failure = "hls.js: MSE not supported";
 const hls = new Hls();
 hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) window.failure = "hls.js: " + d.type + " " + d.details; });
 hls.loadSource(src);
 hls.attachMedia(v);
-hls.on(Hls.Events.MANIFEST_PARSED, () => v.play().catch(e => { window.failure = "play(): " + e.message; }));
+hls.on(Hls.Events.MANIFEST_PARSED, () => v.play().catch(e => { window.failure = "play(): " + e.message; }));`;
+
+const html = `<!doctype html><meta charset="utf-8"><title>player</title>
+<video id="v" muted autoplay playsinline width="320"></video>
+<script src="${script}"></script><script>
+window.events = []; window.failure = null;
+const v = document.getElementById("v");
+for (const e of ["playing", "waiting", "ended", "error"]) v.addEventListener(e, () => window.events.push(e));
+const src = ${JSON.stringify(args.src)};
+${start}
 </script>`;
 const server = http.createServer((req, res) => {
-  if (req.url === "/hls.min.js") {
+  if (req.url === script) {
     res.writeHead(200, { "Content-Type": "text/javascript" });
-    return res.end(hlsjs);
+    return res.end(player);
   }
   res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
   res.end(html);

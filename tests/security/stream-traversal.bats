@@ -23,13 +23,19 @@ teardown_file() { lab_teardown; }
 
 @test "dot-segments, encoded or not, hidden names and backslashes are not titles" {
     for p in '/vod/../secret.mp4' '/vod/%2e%2e/secret.mp4' '/vod/%2E%2E%2Fsecret.mp4' '/vod/..%2fsecret.mp4' \
-             '/vod/.hidden/hls.m3u8' '/vod/a/..%2f..%2fsecret/ts.m3u8' '/vod/..%5csecret.mp4' '/secret.mp4'; do
+             '/vod/.hidden/hls.m3u8' '/vod/a/..%2f..%2fsecret/ts.m3u8' '/vod/..%5csecret.mp4' '/secret.mp4' \
+             '/vod/../secret/manifest.mpd' '/vod/%2e%2e/cmaf.m3u8' '/vod/.hidden/.hidden/video/init.mp4' \
+             '/vod/a/..%2f..%2fsecret/video/0.m4s' '/vod/secret/secret/..%2f..%2f..%2fsecret/init.mp4' \
+             '/vod/secret/secret/%2e%2e/0.m4s'; do
         run curl -s --path-as-is -o /dev/null -w '%{http_code}' "$BASE$p"
         assert_output 404
     done
 }
 
 @test "a symlink to a file that is not media serves none of its bytes" {
-    run curl -s -w ' %{http_code}' "$BASE/vod/link.mp4"
-    refute_output --partial secret
+    local p
+    for p in link.mp4 link/manifest.mpd link/cmaf.m3u8 link/link/video/init.mp4 link/link/video/0.m4s link/link/audio/0.m4s; do
+        run curl -s -w ' %{http_code}' "$BASE/vod/$p"
+        refute_output --partial secret
+    done
 }
