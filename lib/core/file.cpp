@@ -42,4 +42,8 @@ void write_file_atomic(const std::string& path, const std::string& data) {
         throw Error("io", "cannot rename " + tmp + ": " + std::strerror(errno));
 }
 
+UniqueFd::~UniqueFd() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
 }  // namespace sr

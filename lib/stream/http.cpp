@@ -1,6 +1,7 @@
 #include "stream/http.hpp"
 
 #include "core/error.hpp"
+#include "core/file.hpp"
 #include "core/log.hpp"
 #include "core/net_limits.hpp"
 #include "core/value.hpp"
@@ -253,58 +254,29 @@ void StreamHttp::handle(evhttp_request* req) {
             return reply.error(404, "not_found", "no segment " + std::to_string(route->segment) + " of " +
                                                      route->title + "/" + rend->name + "/" + track_name);
         // The file itself: what is served must be what was indexed.
-        int fd = ::open(rend->path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return reply.error(404, "not_found", "the file of " + route->title + " is gone");
-        auto id = file_id(fd);
+        UniqueFd fd(::open(rend->path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (fd.get() < 0) return reply.error(404, "not_found", "the file of " + route->title + " is gone");
+        auto id = file_id(fd.get());
         if (!id || !(*id == rend->id)) {
-            ::close(fd);
             reply.set("Retry-After", "1");
             return reply.error(503, "unavailable", "the file changed while being read; retry");
         }
-        if (route->kind == Route::Kind::ts_segment) {
-            if (route->segment >= rend->index->segments.size()) {
-                ::close(fd);
-                return reply.error(404, "not_found", "no segment " + std::to_string(route->segment));
-            }
-            if (reply.validators(etag_of(rend->id, "s" + std::to_string(route->segment)), rend->id)) {
-                ::close(fd);
-                return;
-            }
-            std::string bytes;
-            try {
-                bytes = ts_segment(*rend->index, route->segment, fd);
-            } catch (...) {
-                ::close(fd);
-                throw;
-            }
-            ::close(fd);
+        if (route->kind == Route::Kind::ts_segment && route->segment >= rend->index->segments.size())
+            return reply.error(404, "not_found", "no segment " + std::to_string(route->segment));
+        if (route->kind == Route::Kind::ts_segment || route->kind == Route::Kind::cmaf_segment) {
+            bool ts = route->kind == Route::Kind::ts_segment;
+            std::string what = (ts ? std::string("s") : track_name) + std::to_string(route->segment);
+            if (reply.validators(etag_of(rend->id, what), rend->id)) return;
+            std::string bytes = ts ? ts_segment(*rend->index, route->segment, fd.get())
+                                   : fmp4_segment(*rend->index, static_cast<std::size_t>(track), route->segment,
+                                                  fd.get());
             ++counters_["stream.segments"];
             reply.set("Cache-Control", kImmutable);
-            return reply.body(200, "video/mp2t", std::move(bytes));
-        }
-        if (route->kind == Route::Kind::cmaf_segment) {
-            if (reply.validators(etag_of(rend->id, track_name + std::to_string(route->segment)), rend->id)) {
-                ::close(fd);
-                return;
-            }
-            std::string bytes;
-            try {
-                bytes = fmp4_segment(*rend->index, static_cast<std::size_t>(track), route->segment, fd);
-            } catch (...) {
-                ::close(fd);
-                throw;
-            }
-            ::close(fd);
-            ++counters_["stream.segments"];
-            reply.set("Cache-Control", kImmutable);
-            return reply.body(200, "video/iso.segment", std::move(bytes));
+            return reply.body(200, ts ? "video/mp2t" : "video/iso.segment", std::move(bytes));
         }
         // Progressive: the file's own bytes, with ranges.
         std::string etag = etag_of(rend->id, "mp4");
-        if (reply.validators(etag, rend->id)) {
-            ::close(fd);
-            return;
-        }
+        if (reply.validators(etag, rend->id)) return;
         reply.set("Cache-Control", kImmutable);
         reply.set("Accept-Ranges", "bytes");
         reply.set("Content-Type", "video/mp4");
@@ -314,7 +286,6 @@ void StreamHttp::handle(evhttp_request* req) {
         if (!if_range.empty() && if_range != etag && if_range != http_date(rend->id.mtime_ns / 1'000'000'000))
             range.kind = RangeAnswer::Kind::whole;  // the client's copy is another version: all of it
         if (range.kind == RangeAnswer::Kind::unsatisfiable) {
-            ::close(fd);
             reply.set("Content-Range", "bytes */" + std::to_string(size));
             return reply.error(416, "invalid_params", "range outside the file");
         }
@@ -330,9 +301,9 @@ void StreamHttp::handle(evhttp_request* req) {
         evbuffer* buf = evbuffer_new();
         if (command == EVHTTP_REQ_HEAD) {
             reply.set("Content-Length", std::to_string(length));
-            ::close(fd);
-        } else if (evbuffer_add_file(buf, fd, static_cast<ev_off_t>(first), static_cast<ev_off_t>(length)) != 0) {
-            ::close(fd);
+        } else if (evbuffer_add_file(buf, fd.get(), static_cast<ev_off_t>(first), static_cast<ev_off_t>(length)) == 0) {
+            fd.release();  // the buffer owns it now
+        } else {
             evbuffer_free(buf);
             return reply.error(500, "io", "cannot send the file");
         }
