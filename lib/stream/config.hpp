@@ -3,10 +3,14 @@
 
 #include "core/daemon.hpp"
 #include "stream/http.hpp"
+#include "stream/ingest.hpp"
+#include "stream/live.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace sr::stream {
 
@@ -16,6 +20,16 @@ struct StreamOptions {
     double segment_seconds = 4.0;
     std::string advertise;  // ADDR:PORT others reach it at; default: --listen
     bool no_announce = false;
+    std::vector<std::string> live;  // NAME=udp://ADDR:PORT
+    std::size_t live_window = 6;
+    std::size_t max_live_channels = 16;
+    std::string ingest_listen;
+    std::string ingest_token_file;
+};
+
+struct LiveInputSpec {
+    std::string name;
+    std::string url;
 };
 
 struct StreamConfig {
@@ -23,6 +37,10 @@ struct StreamConfig {
     std::string media_dir;
     double segment_seconds = 4.0;
     std::string announce_url;  // http://ADDR:PORT, or empty: not announced
+    LiveConfig live;
+    std::vector<LiveInputSpec> live_inputs;
+    std::size_t max_live_channels = 16;
+    std::optional<IngestConfig> ingest;
 };
 
 void add_stream_options(CLI::App& app, StreamOptions& o);

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -87,15 +88,21 @@ class Reply {
         return false;
     }
     void body(int status, const std::string& type, std::string bytes) {
+        body_shared(status, type, std::make_shared<const std::string>(std::move(bytes)));
+    }
+    // A body shared with others (a live segment held by its channel).
+    void body_shared(int status, const std::string& type, std::shared_ptr<const std::string> bytes) {
         set("Content-Type", type);
         evbuffer* buf = evbuffer_new();
         if (evhttp_request_get_command(req_) == EVHTTP_REQ_HEAD) {
-            set("Content-Length", std::to_string(bytes.size()));  // evhttp would send the body: only its length
-        } else if (!bytes.empty()) {
-            // Handed over, not copied: the evbuffer frees it once sent.
-            auto* owned = new std::string(std::move(bytes));
-            evbuffer_add_reference(buf, owned->data(), owned->size(),
-                                   [](const void*, size_t, void* s) { delete static_cast<std::string*>(s); }, owned);
+            set("Content-Length", std::to_string(bytes->size()));  // evhttp would send the body: only its length
+        } else if (!bytes->empty()) {
+            // Referenced, not copied: the evbuffer lets go of it once sent.
+            auto* owned = new std::shared_ptr<const std::string>(std::move(bytes));
+            evbuffer_add_reference(
+                buf, (*owned)->data(), (*owned)->size(),
+                [](const void*, size_t, void* s) { delete static_cast<std::shared_ptr<const std::string>*>(s); },
+                owned);
         }
         evhttp_send_reply(req_, status, reason(status), buf);
         evbuffer_free(buf);
@@ -131,10 +138,54 @@ Value title_value(const Title& t) {
     return Value{{"name", t.name}, {"duration", duration}, {"renditions", rends}, {"urls", urls}};
 }
 
+std::string live_url(const std::string& name) { return "/live/" + url_component(name); }
+
+// The live routes, from memory.
+void serve_live(Reply& reply, const Route& route, Channels& channels, rpc::Counters& counters) {
+    if (route.kind == Route::Kind::live_index) {
+        Value list = channels.describe();
+        for (auto& c : list) c["urls"] = Value{{"hls", live_url(c["name"].get<std::string>()) + "/hls.m3u8"}};
+        reply.set("Cache-Control", "no-cache");
+        return reply.body(200, "application/json", Value{{"channels", list}}.dump() + "\n");
+    }
+    LiveChannel* ch = channels.find(route.title);
+    if (!ch) {
+        ++counters["stream.not_found"];
+        return reply.error(404, "not_found", "no live channel " + route.title);
+    }
+    if (route.kind == Route::Kind::live_segment) {
+        const LiveSegment* seg = ch->segment(route.segment);
+        if (!seg) return reply.error(404, "not_found", "segment " + std::to_string(route.segment) +
+                                                          " of " + route.title + " is not (or no longer) held");
+        FileId id;
+        id.ino = seg->seq;
+        id.size = static_cast<off_t>(seg->bytes->size());
+        id.mtime_ns = seg->wall_us * 1000;
+        if (reply.validators(etag_of(id, "live"), id)) return;
+        ++counters["stream.live_served"];
+        reply.set("Cache-Control", "public, max-age=86400");
+        return reply.body_shared(200, "video/mp2t", seg->bytes);
+    }
+    auto playlist = route.kind == Route::Kind::live_multivariant ? ch->multivariant_playlist() : ch->media_playlist();
+    if (!playlist) {
+        reply.set("Retry-After", std::to_string(static_cast<int>(std::ceil(ch->segment_seconds()))));
+        return reply.error(503, "unavailable", "live channel " + route.title + " has no segment yet");
+    }
+    FileId id;
+    id.ino = ch->segments_made();
+    id.mtime_ns = ch->updated_wall_us() * 1000;
+    if (reply.validators(etag_of(id, route.kind == Route::Kind::live_multivariant ? "live-hls" : "live-ts"), id))
+        return;
+    // At most half a segment stale, so a player behind a cache still sees
+    // each segment about when it is made (RFC 8216 6.2.2).
+    reply.set("Cache-Control", "public, max-age=" + std::to_string(static_cast<int>(ch->segment_seconds() / 2)));
+    reply.body(200, "application/vnd.apple.mpegurl", std::move(*playlist));
+}
+
 }  // namespace
 
-StreamHttp::StreamHttp(Loop& loop, Catalog& catalog, HttpConfig cfg, rpc::Counters& counters)
-    : catalog_(catalog), cfg_(std::move(cfg)), counters_(counters) {
+StreamHttp::StreamHttp(Loop& loop, Catalog& catalog, Channels& channels, HttpConfig cfg, rpc::Counters& counters)
+    : catalog_(catalog), channels_(channels), cfg_(std::move(cfg)), counters_(counters) {
     auto bound = prox::bind_http(loop, cfg_.listen, "http");
     http_ = bound.http;
     port_ = bound.port;
@@ -177,6 +228,7 @@ void StreamHttp::handle(evhttp_request* req) {
         return reply.error(404, "not_found", "no such path (see sr-streamd(8) for the paths)");
     }
     try {
+        if (route->kind >= Route::Kind::live_index) return serve_live(reply, *route, channels_, counters_);
         if (route->kind == Route::Kind::index) {
             Value titles = Value::array();
             for (const auto& name : catalog_.names()) {

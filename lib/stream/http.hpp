@@ -9,11 +9,18 @@
 // cached for a year; playlists and the DASH manifest for an hour. A track or
 // segment the title does not have is a 404. Bad media gets 422 and one log
 // line per file; a title that does not exist, 404.
+//
+// Live channels (channels.hpp) are served from memory: playlists with
+// max-age half a segment (a cache in front serves each one at most that
+// stale), segments for a day (their numbers do not repeat, see
+// LiveConfig::first_seq). A channel with no complete segment yet is a 503
+// with Retry-After, which players retry.
 #pragma once
 
 #include "core/loop.hpp"
 #include "core/rpc.hpp"
 #include "stream/catalog.hpp"
+#include "stream/channels.hpp"
 
 #include <cstdint>
 #include <string>
@@ -31,7 +38,7 @@ struct HttpConfig {
 class StreamHttp {
   public:
     // Binds at once; throws Error("config") when it cannot.
-    StreamHttp(Loop& loop, Catalog& catalog, HttpConfig cfg, rpc::Counters& counters);
+    StreamHttp(Loop& loop, Catalog& catalog, Channels& channels, HttpConfig cfg, rpc::Counters& counters);
     ~StreamHttp();
     StreamHttp(const StreamHttp&) = delete;
     StreamHttp& operator=(const StreamHttp&) = delete;
@@ -43,6 +50,7 @@ class StreamHttp {
     void handle(evhttp_request* req);
 
     Catalog& catalog_;
+    Channels& channels_;
     HttpConfig cfg_;
     rpc::Counters& counters_;
     evhttp* http_ = nullptr;

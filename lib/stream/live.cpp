@@ -24,6 +24,7 @@ std::string date_time(std::int64_t wall_us) {
 LiveChannel::LiveChannel(std::string name, LiveConfig cfg)
     : name_(std::move(name)), cfg_(cfg), cutter_(cfg.segment_seconds, cfg.max_segment_bytes) {
     cfg_.window = std::max<std::size_t>(cfg_.window, 1);
+    next_seq_ = cfg_.first_seq;
 }
 
 const char* LiveChannel::state_name() const {
@@ -50,6 +51,11 @@ void LiveChannel::input(std::string_view bytes, std::int64_t now_us, std::int64_
 
 void LiveChannel::tick(std::int64_t now_us) {
     if (state_ != State::live || now_us - last_input_us_ < stall_us()) return;
+    input_ended();
+}
+
+void LiveChannel::input_ended() {
+    if (state_ != State::live) return;
     state_ = State::stalled;
     ++stalls_;
     if (auto last = cutter_.flush()) add(std::move(*last));
@@ -66,6 +72,7 @@ void LiveChannel::add(TsSegment s) {
     seg.wall_us = s.wall_us;
     seg.discontinuity = s.discontinuity && !segments_.empty();
     seg.bytes = std::make_shared<const std::string>(std::move(s.bytes));
+    updated_wall_us_ = s.wall_us + static_cast<std::int64_t>(s.duration * 1e6);
     target_duration_ = std::max(target_duration_, static_cast<int>(std::lround(std::ceil(seg.duration))));
     segments_.push_back(std::move(seg));
     // The segment that has just left the playlist, if one has.

@@ -33,6 +33,10 @@ struct LiveConfig {
     std::size_t window = 6;
     std::size_t max_segment_bytes = 32 << 20;
     double stall_seconds = 0;  // 0: twice the segment duration, at least 5 s
+    // The first segment's number. sr-streamd starts it at the Unix time the
+    // channel was made, so that a segment URL names the same bytes across a
+    // restart and caches in front may keep segments for long.
+    std::uint64_t first_seq = 0;
 };
 
 struct LiveSegment {
@@ -52,6 +56,8 @@ class LiveChannel {
     void input(std::string_view bytes, std::int64_t now_us, std::int64_t wall_us);
     // Notices a stall; call at next_deadline() or later.
     void tick(std::int64_t now_us);
+    // The input closed (an HTTP ingest ended): as a stall, at once.
+    void input_ended();
     std::int64_t next_deadline() const;
 
     // Playlists; nullopt until the first segment is complete.
@@ -68,7 +74,9 @@ class LiveChannel {
     std::int64_t bitrate_peak() const;      // bits/s of the densest segment held
     std::int64_t bitrate_average() const;   // over the segments held
     std::uint64_t bytes_in() const { return bytes_in_; }
-    std::uint64_t segments_made() const { return next_seq_; }
+    std::uint64_t segments_made() const { return next_seq_ - cfg_.first_seq; }
+    // Wall time of the newest segment (Last-Modified of the playlists), 0 before any.
+    std::int64_t updated_wall_us() const { return updated_wall_us_; }
     std::size_t held() const { return segments_.size(); }
     std::uint64_t held_bytes() const;
     std::uint64_t stalls() const { return stalls_; }
@@ -90,6 +98,7 @@ class LiveChannel {
     std::int64_t last_input_us_ = 0;
     std::uint64_t bytes_in_ = 0;
     std::uint64_t stalls_ = 0;
+    std::int64_t updated_wall_us_ = 0;
 };
 
 }  // namespace sr::stream

@@ -4,10 +4,16 @@
 
 namespace sr::stream {
 
-void add_methods(rpc::Registry& reg, Catalog& catalog) {
-    reg.stats_source([&catalog] {
-        return Value{{"stream.titles_indexed", catalog.indexed()}, {"stream.indexings", catalog.indexings()}};
+void add_methods(rpc::Registry& reg, Catalog& catalog, Channels& channels) {
+    reg.stats_source([&catalog, &channels] {
+        return Value{{"stream.titles_indexed", catalog.indexed()},
+                     {"stream.indexings", catalog.indexings()},
+                     {"stream.live_channels", channels.names().size()},
+                     {"stream.udp_foreign", channels.foreign_datagrams}};
     });
+    reg.add_sync("stream.live",
+                 "The live channels: input, state (waiting, live, stalled), segments made and held, bitrate, codecs.",
+                 {}, false, [&channels](const Value&, rpc::Call&) { return Value{{"channels", channels.describe()}}; });
     reg.add_sync("stream.list",
                  "The titles of the media directory: renditions, duration, codecs (each file indexed on first use).",
                  {}, false, [&catalog](const Value&, rpc::Call&) {

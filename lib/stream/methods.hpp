@@ -3,9 +3,10 @@
 
 #include "core/rpc.hpp"
 #include "stream/catalog.hpp"
+#include "stream/channels.hpp"
 
 namespace sr::stream {
 
-void add_methods(rpc::Registry& reg, Catalog& catalog);
+void add_methods(rpc::Registry& reg, Catalog& catalog, Channels& channels);
 
 }  // namespace sr::stream

@@ -51,10 +51,24 @@ std::optional<Route> cmaf_route(const std::vector<std::string>& parts) {
     return r;
 }
 
+// /live/NAME/{hls.m3u8,ts.m3u8,N.ts}, after "/live/".
+std::optional<Route> live_route(const std::string& rest) {
+    auto parts = split(rest);
+    if (parts.size() != 2 || !Catalog::valid_name(parts[0])) return std::nullopt;
+    if (parts[1] == "hls.m3u8") return Route{Route::Kind::live_multivariant, parts[0], "", 0};
+    if (parts[1] == "ts.m3u8") return Route{Route::Kind::live_media_ts, parts[0], "", 0};
+    if (!ends_with(parts[1], ".ts")) return std::nullopt;
+    auto n = decimal(parts[1].substr(0, parts[1].size() - 3));
+    if (!n) return std::nullopt;
+    return Route{Route::Kind::live_segment, parts[0], "", static_cast<std::size_t>(*n)};
+}
+
 }  // namespace
 
 std::optional<Route> parse_route(const std::string& path) {
     if (path == "/vod/" || path == "/vod") return Route{Route::Kind::index, "", "", 0};
+    if (path == "/live/" || path == "/live") return Route{Route::Kind::live_index, "", "", 0};
+    if (path.rfind("/live/", 0) == 0) return live_route(path.substr(6));
     if (path.rfind("/vod/", 0) != 0) return std::nullopt;
     auto parts = split(path.substr(5));
     for (const auto& p : parts)

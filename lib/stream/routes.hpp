@@ -11,6 +11,10 @@
 //   /vod/NAME/REND/TRACK/cmaf.m3u8   one track's HLS media playlist (fMP4)
 //   /vod/NAME/REND/TRACK/init.mp4    its init segment (ftyp + moov)
 //   /vod/NAME/REND/TRACK/N.m4s       its media segment N (moof + mdat)
+//   /live/                   the index of live channels (JSON)
+//   /live/NAME/hls.m3u8      a live channel's HLS multivariant playlist
+//   /live/NAME/ts.m3u8       its media playlist (the sliding window)
+//   /live/NAME/N.ts          its segment N
 //
 // NAME and REND are single path components (Catalog::valid_name); TRACK is
 // `video` or `audio` (one track per fMP4, as CMAF wants); N is a decimal
@@ -26,11 +30,12 @@ namespace sr::stream {
 struct Route {
     enum class Kind {
         index, progressive, hls_multivariant, hls_media_ts, ts_segment,
-        cmaf_multivariant, dash_manifest, cmaf_media, cmaf_init, cmaf_segment
+        cmaf_multivariant, dash_manifest, cmaf_media, cmaf_init, cmaf_segment,
+        live_index, live_multivariant, live_media_ts, live_segment
     };
     enum class Track { none, video, audio };
     Kind kind = Kind::index;
-    std::string title;
+    std::string title;  // or the live channel
     std::string rendition;
     std::size_t segment = 0;
     Track track = Track::none;  // the cmaf_media, cmaf_init and cmaf_segment routes'

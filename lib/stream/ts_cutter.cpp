@@ -67,6 +67,16 @@ std::vector<TsSegment> TsCutter::feed(std::string_view bytes, std::int64_t wall_
     return out;
 }
 
+namespace {
+
+// A PES header's 33-bit time stamp (5 bytes, marker bits between the parts).
+std::uint64_t timestamp(const std::uint8_t* t) {
+    return (std::uint64_t{t[0] & 0x0eu} << 29) | (std::uint64_t{t[1]} << 22) | (std::uint64_t{t[2] & 0xfeu} << 14) |
+           (std::uint64_t{t[3]} << 7) | (t[4] >> 1);
+}
+
+}  // namespace
+
 void TsCutter::packet(const std::uint8_t* p, std::int64_t wall_us, std::vector<TsSegment>& out) {
     ++counters_.packets;
     if (p[1] & 0x80) return;  // transport_error_indicator: the sender knows it is broken
@@ -114,9 +124,11 @@ void TsCutter::packet(const std::uint8_t* p, std::int64_t wall_us, std::vector<T
         std::size_t es_n = es ? payload_n - es_at : 0;
         if (es) sniff(*stream, es, es_n);
         if (pid == timing_pid_ && (payload[7] & 0x80) && payload_n >= 14) {
-            const std::uint8_t* t = payload + 9;
-            std::uint64_t pts = (std::uint64_t{t[0] & 0x0eu} << 29) | (std::uint64_t{t[1]} << 22) |
-                                (std::uint64_t{t[2] & 0xfeu} << 14) | (std::uint64_t{t[3]} << 7) | (t[4] >> 1);
+            // The decode time: with B-frames, presentation times go back
+            // and forth while decode times only go forward. DTS when the
+            // header has one (PTS_DTS_flags 11), else PTS, which then equals it.
+            bool has_dts = (payload[7] & 0xc0) == 0xc0 && payload_n >= 19;
+            std::uint64_t pts = timestamp(payload + (has_dts ? 14 : 9));
             bool key = pid != video_pid_ || random_access || (es && starts_keyframe(stream->type, es, es_n));
             if (last_pts_) {
                 std::uint64_t step = pts_delta(*last_pts_, pts);

@@ -9,7 +9,8 @@
 //   whose keyframe the encoder did not precede with them (ffmpeg does)
 //   starts with copies, since players need both before anything else.
 // - The PES headers of the timing stream (the video, else the first audio
-//   stream): PTS (90 kHz, 33 bits, wrapping) and whether the access unit is
+//   stream): its time (DTS, or PTS when there is no DTS; 90 kHz, 33 bits,
+//   wrapping; called pts below) and whether the access unit is
 //   a keyframe (the adaptation field's random_access_indicator, or an IDR /
 //   IRAP NAL unit in the packet). The first H.264 SPS gives the codec
 //   string (avc1.PPCCLL), the first ADTS header the AAC profile (mp4a.40.N).

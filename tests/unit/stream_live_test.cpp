@@ -91,6 +91,20 @@ std::string pes_header(std::uint8_t stream_id, std::uint64_t pts) {
     return h;
 }
 
+// A PES header with both time stamps, as encoders write frames with B-frames.
+std::string pes_header_dts(std::uint64_t pts, std::uint64_t dts) {
+    auto stamp = [](std::uint8_t prefix, std::uint64_t t) {
+        std::string b;
+        b += static_cast<char>(prefix | ((t >> 29) & 0x0e));
+        b += static_cast<char>((t >> 22) & 0xff);
+        b += static_cast<char>(0x01 | ((t >> 14) & 0xfe));
+        b += static_cast<char>((t >> 7) & 0xff);
+        b += static_cast<char>(0x01 | ((t << 1) & 0xfe));
+        return b;
+    };
+    return std::string("\x00\x00\x01\xe0\x00\x00\x80\xc0\x0a", 9) + stamp(0x31, pts) + stamp(0x11, dts);
+}
+
 // One video frame: a PES start packet and `more` packets of filler.
 std::string video_frame(std::uint64_t pts, bool key, int more = 2, bool flag_key = true) {
     std::string es = key ? std::string("\x00\x00\x01\x67\x64\x00\x1f\x00\x00\x01\x65", 11)
@@ -186,6 +200,27 @@ TEST(StreamLive, HeadersAreCopiedWhereTheEncoderDidNotRepeatThem) {
     EXPECT_EQ(pid_at(segs[1].bytes, 0), 0u);
     EXPECT_EQ(pid_at(segs[1].bytes, 1), kPmtPid);
     EXPECT_EQ(pid_at(segs[1].bytes, 2), kVideoPid);
+}
+
+TEST(StreamLive, BFramesCutByDecodeTimeWithoutDiscontinuities) {
+    // Presentation order I P B B: PTS goes back at every B-frame, DTS does not.
+    std::string s = pat() + pmt(false);
+    const std::uint64_t pts_of[4] = {2, 5, 3, 4};  // in frames, for decode positions 0..3 of each group of four
+    for (int f = 0; f < 300; ++f) {
+        bool key = f % 50 == 0;
+        std::uint64_t dts = 900000 + static_cast<std::uint64_t>(f) * 3600;
+        std::uint64_t pts = 900000 + static_cast<std::uint64_t>(f - f % 4 + static_cast<int>(pts_of[f % 4])) * 3600;
+        std::string es = key ? std::string("\x00\x00\x01\x65", 4) : std::string("\x00\x00\x01\x41", 4);
+        s += packet(kVideoPid, true, pes_header_dts(pts, dts) + es, key);
+    }
+    TsCutter c(4.0, 16 << 20);
+    auto segs = cut(c, s);
+    ASSERT_EQ(segs.size(), 2u);
+    for (const auto& seg : segs) {
+        EXPECT_DOUBLE_EQ(seg.duration, 4.0);
+        EXPECT_FALSE(seg.discontinuity);
+    }
+    EXPECT_EQ(c.counters().discontinuities, 0u);
 }
 
 TEST(StreamLive, AKeyframeIsFoundByItsNalUnitsWithoutTheFlag) {

@@ -1,4 +1,5 @@
-// sr-streamd: HLS, DASH and progressive MP4 from MP4 files. See sr-streamd(8).
+// sr-streamd: HLS, DASH and progressive MP4 from MP4 files, live HLS from
+// MPEG-TS. See sr-streamd(8).
 #include "core/daemon.hpp"
 #include "core/error.hpp"
 #include "core/exit.hpp"
@@ -7,10 +8,14 @@
 #include "stream/announce.hpp"
 #include "stream/catalog.hpp"
 #include "stream/config.hpp"
+#include "stream/channels.hpp"
 #include "stream/http.hpp"
+#include "stream/ingest.hpp"
 #include "stream/methods.hpp"
+#include "stream/udp_input.hpp"
 
 #include <iostream>
+#include <list>
 #include <optional>
 
 int main(int argc, char** argv) {
@@ -25,8 +30,14 @@ int main(int argc, char** argv) {
         }
         sr::Daemon daemon("streamd", cl.common);
         sr::stream::Catalog catalog(cfg.media_dir, cfg.segment_seconds);
-        sr::stream::StreamHttp http(daemon.loop(), catalog, cfg.http, daemon.counters());
-        sr::stream::add_methods(daemon.registry(), catalog);
+        sr::stream::Channels channels(daemon.loop(), cfg.live, cfg.max_live_channels, daemon.counters());
+        std::list<sr::stream::UdpInput> udp_inputs;
+        for (const auto& in : cfg.live_inputs)
+            udp_inputs.emplace_back(daemon.loop(), channels, channels.declare(in.name, in.url), in.url);
+        std::optional<sr::stream::IngestServer> ingest;
+        if (cfg.ingest) ingest.emplace(daemon.loop(), channels, *cfg.ingest, daemon.counters());
+        sr::stream::StreamHttp http(daemon.loop(), catalog, channels, cfg.http, daemon.counters());
+        sr::stream::add_methods(daemon.registry(), catalog, channels);
         std::optional<sr::stream::Announcer> announcer;
         if (!cfg.announce_url.empty())
             announcer.emplace(daemon.loop(), catalog,
