@@ -48,7 +48,7 @@ function __sr_ctl_methods
         case event eventd sr-eventd '*/eventd.sock'
             printf '%s\n' event.publish event.subscribe event.unsubscribe event.topics event.tree event.stats
         case stream streamd sr-streamd '*/streamd.sock'
-            printf '%s\n' stream.list
+            printf '%s\n' stream.list stream.live
     end
 end
 
@@ -103,7 +103,8 @@ complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a event -d 'S
 complete -c sr-ctl -n "__fish_seen_subcommand_from event; and not __fish_seen_subcommand_from $event_views" -a topics -d 'The topics this node takes part in'
 complete -c sr-ctl -n "__fish_seen_subcommand_from event; and not __fish_seen_subcommand_from $event_views" -a tree -d 'This node\'s place in a topic\'s tree'
 complete -c sr-ctl -n "__fish_seen_subcommand_from event; and not __fish_seen_subcommand_from $event_views" -a stats -d 'Counters of sr-eventd'
-set -l stream_views list stats
-complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a stream -d 'Show the titles and counters of sr-streamd'
+set -l stream_views list live stats
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a stream -d 'Show the titles, live channels and counters of sr-streamd'
 complete -c sr-ctl -n "__fish_seen_subcommand_from stream; and not __fish_seen_subcommand_from $stream_views" -a list -d 'The titles and their renditions'
 complete -c sr-ctl -n "__fish_seen_subcommand_from stream; and not __fish_seen_subcommand_from $stream_views" -a stats -d 'Counters of sr-streamd'
+complete -c sr-ctl -n "__fish_seen_subcommand_from stream; and not __fish_seen_subcommand_from $stream_views" -a live -d 'The live channels'

@@ -5,7 +5,7 @@
 namespace sr::stream {
 
 void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& commands) {
-    auto* stream = app.add_subcommand("stream", "Show sr-streamd's titles and counters");
+    auto* stream = app.add_subcommand("stream", "Show sr-streamd's titles, live channels and counters");
     stream->require_subcommand(1);
     {
         auto* sub = stream->add_subcommand("list", "The titles and their renditions");
@@ -28,6 +28,23 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
                     out.row({{"title", t["name"]}, {"rendition", r["name"]}, {"duration", r["duration"]},
                              {"bitrate", r["bitrate"]}, {"segments", r["segments"]}, {"codecs", codecs}});
                 }
+            }
+            return exit_ok;
+        }});
+    }
+    {
+        auto* sub = stream->add_subcommand("live", "The live channels: input, state, segments, bitrate");
+        commands.push_back({sub, [&opts] {
+            Client c(opts.socket_for("streamd"), opts.timeout_ms);
+            Output out(opts.output(), {"channel", "input", "state", "segments", "bitrate", "codecs"});
+            Value r = c.call("stream.live");
+            for (const auto& ch : r["channels"]) {
+                if (opts.json) {
+                    out.row(ch);
+                    continue;
+                }
+                out.row({{"channel", ch["name"]}, {"input", ch["input"]}, {"state", ch["state"]},
+                         {"segments", ch["segments"]}, {"bitrate", ch["bitrate"]}, {"codecs", ch["codecs"]}});
             }
             return exit_ok;
         }});

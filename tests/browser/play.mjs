@@ -1,8 +1,9 @@
 // A real player against sr-streamd (tests/bats/streamd.bats): Chromium loads
 // a page from its own origin (served here) with a <video> and a player,
 // dash.js for a --src ending in .mpd, hls.js otherwise, plays --src, and
-// succeeds once the video reports `playing` and its currentTime has passed
-// --seconds (default 5). A page load alone proves nothing.
+// succeeds once the video reports `playing` and its currentTime has moved
+// --seconds (default 5) past where it first played: from 0 for a title, from
+// the live edge for a live channel. A page load alone proves nothing.
 //
 // node play.mjs --page 127.0.0.1:PORT --src URL [--seconds S] [--chromium PATH]
 import http from "node:http";
@@ -44,6 +45,8 @@ const html = `<!doctype html><meta charset="utf-8"><title>player</title>
 window.events = []; window.failure = null;
 const v = document.getElementById("v");
 for (const e of ["playing", "waiting", "ended", "error"]) v.addEventListener(e, () => window.events.push(e));
+window.startedAt = null;
+v.addEventListener("playing", () => { if (window.startedAt === null) window.startedAt = v.currentTime; });
 const src = ${JSON.stringify(args.src)};
 ${start}
 </script>`;
@@ -66,10 +69,12 @@ try {
   const page = await browser.newPage();
   await page.goto(`http://${args.page}/`);
   await page.waitForFunction(
-    s => window.failure || (window.events.includes("playing") && document.getElementById("v").currentTime > s),
+    s => window.failure ||
+      (window.startedAt !== null && document.getElementById("v").currentTime - window.startedAt > s),
     { timeout: 60000, polling: 200 }, seconds);
   const r = await page.evaluate(() => ({
-    failure: window.failure, events: window.events, currentTime: document.getElementById("v").currentTime,
+    failure: window.failure, events: window.events, startedAt: window.startedAt,
+    currentTime: document.getElementById("v").currentTime,
     width: document.getElementById("v").videoWidth, height: document.getElementById("v").videoHeight,
   }));
   console.log(JSON.stringify(r));
