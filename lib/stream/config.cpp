@@ -62,7 +62,11 @@ StreamConfig make_stream_config(const StreamOptions& o) {
             throw Error("config", "--live " + spec + ": want NAME=udp://ADDR:PORT");
         for (const auto& in : cfg.live_inputs)
             if (in.name == name) throw Error("config", "--live: channel " + name + " given twice");
-        parse_udp_url(spec.substr(eq + 1));  // throws Error("config") naming what is wrong
+        try {
+            parse_udp_url(spec.substr(eq + 1));
+        } catch (const Error& e) {
+            throw Error("config", "--live " + name + ": " + e.what());
+        }
         cfg.live_inputs.push_back({name, spec.substr(eq + 1)});
     }
     if (o.ingest_listen.empty()) {

@@ -64,12 +64,12 @@ std::string host_text(const sockaddr_storage& ss) {
 
 // Joins the group `group` on the socket (source-specific when `source`).
 void join(int fd, const sockaddr_storage& group, const std::string& iface, const sockaddr_storage* source,
-          const std::string& url) {
+          const std::string& what) {
     int rc = 0;
     if (group.ss_family == AF_INET) {
         in_addr if_addr{};
         if (!iface.empty() && inet_pton(AF_INET, iface.c_str(), &if_addr) != 1)
-            throw Error("config", url + ": iface= must be the interface's IPv4 address");
+            throw Error("config", what + ": iface= must be the interface's IPv4 address");
         const in_addr& g = reinterpret_cast<const sockaddr_in&>(group).sin_addr;
         if (source) {
             ip_mreq_source m{};
@@ -86,7 +86,7 @@ void join(int fd, const sockaddr_storage& group, const std::string& iface, const
     } else {
         // IPv6 joins by interface index; iface= may name the interface.
         unsigned index = iface.empty() ? 0 : if_nametoindex(iface.c_str());
-        if (!iface.empty() && index == 0) throw Error("config", url + ": iface= must name an interface for IPv6");
+        if (!iface.empty() && index == 0) throw Error("config", what + ": iface= must name an interface for IPv6");
         if (source) {
             group_source_req r{};
             r.gsr_interface = index;
@@ -100,7 +100,7 @@ void join(int fd, const sockaddr_storage& group, const std::string& iface, const
             rc = setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof m);
         }
     }
-    if (rc != 0) throw Error("config", url + ": cannot join the group: " + std::strerror(errno));
+    if (rc != 0) throw Error("config", what + ": cannot join the group: " + std::strerror(errno));
 }
 
 }  // namespace
@@ -141,14 +141,16 @@ UdpUrl parse_udp_url(const std::string& url) {
 UdpInput::UdpInput(Loop& loop, Channels& channels, LiveChannel& channel, const std::string& url)
     : channels_(channels), channel_(channel), url_(url) {
     UdpUrl u = parse_udp_url(url);
-    sockaddr_storage bind_to = numeric(u.host, u.port, url);
+    // What the errors below name: the option as the operator wrote it.
+    const std::string what = "--live " + channel.name() + "=" + url;
+    sockaddr_storage bind_to = numeric(u.host, u.port, what);
     if (!u.source.empty()) {
-        pinned_ = numeric(u.source, 0, url + " source=");
+        pinned_ = numeric(u.source, 0, what + " source=");
         if (pinned_->ss_family != bind_to.ss_family)
-            throw Error("config", url + ": source= must be of the same family as the address");
+            throw Error("config", what + ": source= must be of the same family as the address");
     }
     fd_ = ::socket(bind_to.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw Error("config", url + ": socket: " + std::strerror(errno));
+    if (fd_ < 0) throw Error("config", what + ": socket: " + std::strerror(errno));
     int one = 1;
     // Several receivers of one multicast group on a host (another channel,
     // a monitoring probe) each get every datagram.
@@ -160,11 +162,11 @@ UdpInput::UdpInput(Loop& loop, Channels& channels, LiveChannel& channel, const s
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&bind_to), len) != 0) {
         int err = errno;
         ::close(fd_);
-        throw Error("config", url + ": cannot bind: " + std::strerror(err));
+        throw Error("config", what + ": cannot bind: " + std::strerror(err));
     }
     try {
-        if (is_multicast(bind_to)) join(fd_, bind_to, u.iface, pinned_ ? &*pinned_ : nullptr, url);
-        else if (!u.iface.empty()) throw Error("config", url + ": iface= is for a multicast group");
+        if (is_multicast(bind_to)) join(fd_, bind_to, u.iface, pinned_ ? &*pinned_ : nullptr, what);
+        else if (!u.iface.empty()) throw Error("config", what + ": iface= is for a multicast group");
     } catch (...) {
         ::close(fd_);
         throw;

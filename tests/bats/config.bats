@@ -41,6 +41,24 @@ setup() {
     run sr-streamd -n --media-dir "$TMP/nonexistent"
     assert_failure 78
     assert_output --partial "nonexistent: not a directory"
+    # Live inputs: each mistake named.
+    run sr-streamd -n --media-dir "$TMP/media" --live 'tv=udp://239.1.1.1:5000?ttl=3'
+    assert_failure 78
+    assert_output --partial "--live tv: udp://239.1.1.1:5000?ttl=3: unknown parameter ttl=3"
+    run sr-streamd -n --media-dir "$TMP/media" --live 'tv=rtmp://192.0.2.1/x'
+    assert_failure 78
+    assert_output --partial "--live tv: live input must be udp://ADDR:PORT"
+    run sr-streamd -n --media-dir "$TMP/media" --live 'tv=udp://192.0.2.1:5000' --live 'tv=udp://192.0.2.1:5001'
+    assert_failure 78
+    assert_output --partial "channel tv given twice"
+    run sr-streamd -n --media-dir "$TMP/media" --ingest-listen 127.0.0.1:8071
+    assert_failure 78
+    assert_output --partial "--ingest-listen needs --ingest-token-file"
+    echo short >"$TMP/short.token"
+    chmod 600 "$TMP/short.token"
+    run sr-streamd -n --media-dir "$TMP/media" --ingest-listen 127.0.0.1:8071 --ingest-token-file "$TMP/short.token"
+    assert_failure 78
+    assert_output --partial "at least 16 bytes"
 }
 
 @test "flags beat the file, the file beats the environment" {

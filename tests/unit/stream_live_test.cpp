@@ -350,3 +350,21 @@ TEST(StreamLive, AStallEndsTheWindowCleanlyAndTheResumeIsADiscontinuity) {
 }
 
 }  // namespace
+
+TEST(StreamLive, NumbersStartAtFirstSeqAndAnEndedInputEndsTheWindowAtOnce) {
+    LiveConfig cfg;
+    cfg.segment_seconds = 2;
+    cfg.first_seq = 1'796'000'000;
+    LiveChannel ch("news", cfg);
+    ch.input(stream(7, 25), 0, 0);
+    EXPECT_EQ(ch.segments_made(), 3u);
+    EXPECT_NE(ch.segment(1'796'000'002), nullptr);
+    EXPECT_EQ(ch.segment(2), nullptr);
+    auto pl = ch.media_playlist();
+    ASSERT_TRUE(pl.has_value());
+    EXPECT_NE(pl->find("#EXT-X-MEDIA-SEQUENCE:1796000000\n"), std::string::npos) << *pl;
+    ch.input_ended();  // no stall time waited for
+    EXPECT_EQ(ch.state(), LiveChannel::State::stalled);
+    EXPECT_EQ(ch.segments_made(), 4u);
+    EXPECT_GT(ch.updated_wall_us(), 0);
+}

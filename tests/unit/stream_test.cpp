@@ -8,6 +8,7 @@
 #include "stream/playlist.hpp"
 #include "stream/routes.hpp"
 #include "stream/segment.hpp"
+#include "stream/udp_input.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -90,6 +91,43 @@ TEST(StreamRoutes, NothingOutsideTheMediaDirectoryOrMalformed) {
                           "/vod/a/b/99999999999999999999.ts", "/vod/a/hls.m3u8/", "/vod/a\\b.mp4", "/vod/.mp4",
                           "/vod/a/.b/ts.m3u8"})
         EXPECT_FALSE(parse_route(p)) << p;
+}
+
+TEST(StreamRoutes, TheLivePaths) {
+    auto r = parse_route("/live/");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->kind, Route::Kind::live_index);
+    r = parse_route("/live/news/hls.m3u8");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->kind, Route::Kind::live_multivariant);
+    EXPECT_EQ(r->title, "news");
+    r = parse_route("/live/news/ts.m3u8");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->kind, Route::Kind::live_media_ts);
+    r = parse_route("/live/news/1796589243.ts");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->kind, Route::Kind::live_segment);
+    EXPECT_EQ(r->segment, 1796589243u);
+    for (const char* p : {"/live/news", "/live/news/", "/live/.news/ts.m3u8", "/live/../ts.m3u8", "/live//ts.m3u8",
+                          "/live/news/01.ts", "/live/news/x.ts", "/live/news/a/ts.m3u8", "/live/news/cmaf.m3u8x",
+                          "/live/news/99999999999999999999.ts", "/livex/news/ts.m3u8"})
+        EXPECT_FALSE(parse_route(p)) << p;
+}
+
+TEST(StreamUdpUrl, TheFormsOfALiveInput) {
+    auto u = parse_udp_url("udp://239.1.1.1:5000");
+    EXPECT_EQ(u.host, "239.1.1.1");
+    EXPECT_EQ(u.port, 5000);
+    u = parse_udp_url("udp://@239.1.1.1:5000?source=192.0.2.1&iface=10.0.0.1");
+    EXPECT_EQ(u.host, "239.1.1.1");
+    EXPECT_EQ(u.source, "192.0.2.1");
+    EXPECT_EQ(u.iface, "10.0.0.1");
+    u = parse_udp_url("udp://[ff15::1]:5000");
+    EXPECT_EQ(u.host, "ff15::1");
+    for (const char* bad : {"udp://239.1.1.1", "udp://239.1.1.1:0", "udp://239.1.1.1:70000", "http://239.1.1.1:5000",
+                            "udp://name.example:5000", "udp://239.1.1.1:5000?ttl=1", "udp://239.1.1.1:5000?source=",
+                            "udp://ff15::1:5000", "udp://"})
+        EXPECT_THROW(parse_udp_url(bad), sr::Error) << bad;
 }
 
 TEST(StreamRanges, Rfc9110Forms) {
