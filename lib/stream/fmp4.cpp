@@ -30,9 +30,10 @@ struct Dict {
     ~Dict() { av_dict_free(&d); }
 };
 
-// A one-track mp4 muxer writing into `sink`, its header written.
-mux::Output open_track(const MediaIndex& idx, const Track& t, std::string& sink) {
-    mux::Output oc = mux::open_output(idx, "mp4", sink);
+}  // namespace
+
+mux::Output fmp4_open_track(const std::string& what, const Track& t, std::string& sink) {
+    mux::Output oc = mux::open_output(what, "mp4", sink);
     AVStream* st = avformat_new_stream(oc.get(), nullptr);
     if (!st) throw std::bad_alloc();
     avcodec_parameters_copy(st->codecpar, t.params->p);
@@ -46,17 +47,15 @@ mux::Output open_track(const MediaIndex& idx, const Track& t, std::string& sink)
     if (t.kind == Track::Kind::video)
         av_dict_set_int(&opts.d, "video_track_timescale", fmp4_timescale(t), 0);
     int err = avformat_write_header(oc.get(), &opts.d);
-    if (err < 0) mux::failed(idx, "mp4 header", err);
+    if (err < 0) mux::failed(what, "mp4 header", err);
     // What the playlists and manifests say must be what the muxer writes.
     if (oc->streams[0]->time_base.num != 1 || oc->streams[0]->time_base.den != fmp4_timescale(t))
-        throw Error("bad_media", idx.path + ": the mp4 muxer chose timescale " +
+        throw Error("bad_media", what + ": the mp4 muxer chose timescale " +
                                      std::to_string(oc->streams[0]->time_base.den) + ", not " +
                                      std::to_string(fmp4_timescale(t)));
     avio_flush(oc->pb);
     return oc;
 }
-
-}  // namespace
 
 std::int64_t fmp4_timescale(const Track& t) {
     if (t.kind == Track::Kind::audio && t.sample_rate > 0) return t.sample_rate;
@@ -80,7 +79,7 @@ std::size_t fmp4_segments(const MediaIndex& idx, std::size_t track) {
 std::string fmp4_init(const MediaIndex& idx, std::size_t track) {
     std::string out;
     out.reserve(4096);
-    mux::Output oc = open_track(idx, idx.tracks.at(track), out);
+    mux::Output oc = fmp4_open_track(idx.path, idx.tracks.at(track), out);
     return out;  // the header alone; the context is freed without a trailer
 }
 
@@ -91,7 +90,7 @@ std::string fmp4_segment(const MediaIndex& idx, std::size_t track, std::size_t n
     auto [first, last] = idx.segments[n].samples[track];
     std::string out;
     out.reserve(idx.segments[n].bytes + (last - first) * 16 + 4096);  // samples, trun entries, boxes
-    mux::Output oc = open_track(idx, t, out);
+    mux::Output oc = fmp4_open_track(idx.path, t, out);
     out.clear();  // ftyp + moov, dropped: they are the init segment
     // The mdat, one large write, goes straight into `out` (not through the
     // AVIO buffer): one copy of the samples less.

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "stream/media.hpp"
+#include "stream/mux.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -43,5 +44,9 @@ std::string fmp4_init(const MediaIndex& idx, std::size_t track);
 // index was made from). Throws Error("not_found") for a segment the track
 // does not have, Error("bad_media") if the file no longer holds the samples.
 std::string fmp4_segment(const MediaIndex& idx, std::size_t track, std::size_t n, int fd);
+
+// A one-track mp4 muxer writing into `sink`, its header (the init segment)
+// written: shared with the live packager (live_fmp4.hpp). Errors name `what`.
+mux::Output fmp4_open_track(const std::string& what, const Track& t, std::string& sink);
 
 }  // namespace sr::stream

@@ -144,7 +144,10 @@ std::string live_url(const std::string& name) { return "/live/" + url_component(
 void serve_live(Reply& reply, const Route& route, Channels& channels, rpc::Counters& counters) {
     if (route.kind == Route::Kind::live_index) {
         Value list = channels.describe();
-        for (auto& c : list) c["urls"] = Value{{"hls", live_url(c["name"].get<std::string>()) + "/hls.m3u8"}};
+        for (auto& c : list) {
+            std::string base = live_url(c["name"].get<std::string>());
+            c["urls"] = Value{{"hls", base + "/hls.m3u8"}, {"cmaf", base + "/cmaf.m3u8"}, {"dash", base + "/manifest.mpd"}};
+        }
         reply.set("Cache-Control", "no-cache");
         return reply.body(200, "application/json", Value{{"channels", list}}.dump() + "\n");
     }
@@ -153,20 +156,59 @@ void serve_live(Reply& reply, const Route& route, Channels& channels, rpc::Count
         ++counters["stream.not_found"];
         return reply.error(404, "not_found", "no live channel " + route.title);
     }
-    if (route.kind == Route::Kind::live_segment) {
-        const LiveSegment* seg = ch->segment(route.segment);
-        if (!seg) return reply.error(404, "not_found", "segment " + std::to_string(route.segment) +
-                                                          " of " + route.title + " is not (or no longer) held");
+    bool video = route.track == Route::Track::video;
+    std::string track = video ? "video" : "audio";
+    auto gone = [&](const std::string& what) {
+        reply.error(404, "not_found", what + " of " + route.title + " is not (or no longer) held");
+    };
+    // Segments and init segments: the same bytes for as long as they exist.
+    if (route.kind == Route::Kind::live_segment || route.kind == Route::Kind::live_cmaf_segment ||
+        route.kind == Route::Kind::live_cmaf_init) {
+        std::shared_ptr<const std::string> bytes;
+        std::string type = "video/mp2t", tag = "live";
         FileId id;
-        id.ino = seg->seq;
-        id.size = static_cast<off_t>(seg->bytes->size());
-        id.mtime_ns = seg->wall_us * 1000;
-        if (reply.validators(etag_of(id, "live"), id)) return;
+        if (route.kind == Route::Kind::live_cmaf_init) {
+            auto f = ch->fmp4_of_epoch(route.segment);
+            if (!f || !(video ? f->video : f->audio)) return gone(track + " init segment " + std::to_string(route.segment));
+            const auto& frag = video ? f->video : f->audio;  // a reference into *f, which `bytes` keeps
+            bytes = std::shared_ptr<const std::string>(f, &frag->init);
+            type = "video/mp4";
+            tag = "init-" + track;
+            id.ino = route.segment;
+        } else {
+            const LiveSegment* seg = ch->segment(route.segment);
+            if (!seg) return gone("segment " + std::to_string(route.segment));
+            id.ino = seg->seq;
+            id.mtime_ns = seg->wall_us * 1000;
+            if (route.kind == Route::Kind::live_segment) {
+                bytes = seg->bytes;
+            } else {
+                auto f = ch->fmp4(route.segment);
+                const auto& frag = video ? f->video : f->audio;  // a reference into *f, which `bytes` keeps
+                if (!frag) return gone(track + " of segment " + std::to_string(route.segment));
+                bytes = std::shared_ptr<const std::string>(f, &frag->media);
+                type = "video/iso.segment";
+                tag = track;
+            }
+        }
+        id.size = static_cast<off_t>(bytes->size());
+        if (reply.validators(etag_of(id, tag), id)) return;
         ++counters["stream.live_served"];
         reply.set("Cache-Control", "public, max-age=86400");
-        return reply.body_shared(200, "video/mp2t", seg->bytes);
+        return reply.body_shared(200, type, std::move(bytes));
     }
-    auto playlist = route.kind == Route::Kind::live_multivariant ? ch->multivariant_playlist() : ch->media_playlist();
+    std::optional<std::string> playlist;
+    std::string type = "application/vnd.apple.mpegurl", tag;
+    switch (route.kind) {
+    case Route::Kind::live_multivariant: playlist = ch->multivariant_playlist(); tag = "live-hls"; break;
+    case Route::Kind::live_media_ts: playlist = ch->media_playlist(); tag = "live-ts"; break;
+    case Route::Kind::live_cmaf_multivariant: playlist = ch->cmaf_multivariant(); tag = "live-cmaf"; break;
+    case Route::Kind::live_cmaf_media: playlist = ch->cmaf_media(video); tag = "live-cmaf-" + track; break;
+    default:
+        playlist = ch->dash_manifest(Loop::wall_now_us());
+        type = "application/dash+xml";
+        tag = "live-mpd";
+    }
     if (!playlist) {
         reply.set("Retry-After", std::to_string(static_cast<int>(std::ceil(ch->segment_seconds()))));
         return reply.error(503, "unavailable", "live channel " + route.title + " has no segment yet");
@@ -174,12 +216,11 @@ void serve_live(Reply& reply, const Route& route, Channels& channels, rpc::Count
     FileId id;
     id.ino = ch->segments_made();
     id.mtime_ns = ch->updated_wall_us() * 1000;
-    if (reply.validators(etag_of(id, route.kind == Route::Kind::live_multivariant ? "live-hls" : "live-ts"), id))
-        return;
+    if (reply.validators(etag_of(id, tag), id)) return;
     // At most half a segment stale, so a player behind a cache still sees
     // each segment about when it is made (RFC 8216 6.2.2).
     reply.set("Cache-Control", "public, max-age=" + std::to_string(static_cast<int>(ch->segment_seconds() / 2)));
-    reply.body(200, "application/vnd.apple.mpegurl", std::move(*playlist));
+    reply.body(200, type, std::move(*playlist));
 }
 
 }  // namespace

@@ -7,8 +7,6 @@
 
 namespace sr::stream {
 
-namespace {
-
 std::string date_time(std::int64_t wall_us) {
     std::time_t t = static_cast<std::time_t>(wall_us / 1'000'000);
     std::tm tm{};
@@ -18,8 +16,6 @@ std::string date_time(std::int64_t wall_us) {
     std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(wall_us / 1000 % 1000));
     return buf;
 }
-
-}  // namespace
 
 LiveChannel::LiveChannel(std::string name, LiveConfig cfg)
     : name_(std::move(name)), cfg_(cfg), cutter_(cfg.segment_seconds, cfg.max_segment_bytes) {
@@ -71,6 +67,18 @@ void LiveChannel::add(TsSegment s) {
     seg.duration = s.duration;
     seg.wall_us = s.wall_us;
     seg.discontinuity = s.discontinuity && !segments_.empty();
+    seg.first_dts = s.first_pts;
+    if (epochs_.empty() && segments_.empty()) first_wall_us_ = s.wall_us;
+    if (segments_.empty() || seg.discontinuity) {
+        // A new timeline (or the first): its own epoch.
+        seg.epoch = segments_.empty() && epochs_.empty() ? 0 : segments_.back().epoch + 1;
+        seg.decode_start = static_cast<std::int64_t>(s.first_pts);
+        epochs_.push_back({seg.epoch, s.wall_us, seg.decode_start});
+    } else {
+        const LiveSegment& prev = segments_.back();
+        seg.epoch = prev.epoch;
+        seg.decode_start = prev.decode_start + static_cast<std::int64_t>(pts_delta(prev.first_dts, s.first_pts));
+    }
     seg.bytes = std::make_shared<const std::string>(std::move(s.bytes));
     updated_wall_us_ = s.wall_us + static_cast<std::int64_t>(s.duration * 1e6);
     target_duration_ = std::max(target_duration_, static_cast<int>(std::lround(std::ceil(seg.duration))));
@@ -81,6 +89,7 @@ void LiveChannel::add(TsSegment s) {
         discontinuities_dropped_ += left.discontinuity;
     }
     while (segments_.size() > 2 * cfg_.window) segments_.pop_front();
+    while (epochs_.size() > 1 && epochs_[1].id <= segments_.front().epoch) epochs_.pop_front();
 }
 
 std::size_t LiveChannel::window_start() const {

@@ -14,9 +14,18 @@
 // window's last (a whole segment, timed to its last frame); the playlist then
 // stays as it is, and the first segment after the input resumes carries
 // EXT-X-DISCONTINUITY. Memory is bounded: at most 2 x window segments of at
-// most twice max_segment_bytes each.
+// most twice max_segment_bytes each (and their fMP4 copies, once asked for).
+//
+// fMP4 (live_cmaf.cpp): the same segments repackaged per track on first use
+// (live_fmp4.hpp), as HLS (cmaf.m3u8, an audio group and a video variant)
+// and as dynamic MPEG-DASH. An epoch is the run of segments between two
+// discontinuities: each has its init segments (init-EPOCH.mp4, the codecs
+// may have changed) and, in DASH, its Period, which starts at the wall time
+// its first segment arrived, counted from availabilityStartTime (the
+// channel's first segment).
 #pragma once
 
+#include "stream/live_fmp4.hpp"
 #include "stream/ts_cutter.hpp"
 
 #include <cstdint>
@@ -27,6 +36,10 @@
 #include <string_view>
 
 namespace sr::stream {
+
+// ISO 8601 UTC to the millisecond ("2026-12-06T20:35:05.668Z"), as
+// EXT-X-PROGRAM-DATE-TIME and DASH's xs:dateTime want it.
+std::string date_time(std::int64_t wall_us);
 
 struct LiveConfig {
     double segment_seconds = 4.0;
@@ -45,6 +58,11 @@ struct LiveSegment {
     std::int64_t wall_us = 0;
     bool discontinuity = false;
     std::shared_ptr<const std::string> bytes;  // shared with answers still being written
+    std::uint64_t first_dts = 0;     // 90 kHz, 33 bits, as in the stream
+    std::int64_t decode_start = 0;   // the same, unwrapped: continues the segment before within an epoch
+    std::uint64_t epoch = 0;
+    std::shared_ptr<const LiveFmp4> fmp4;  // packaged on first use
+    std::string fmp4_error;                // or why it could not be
 };
 
 class LiveChannel {
@@ -66,6 +84,15 @@ class LiveChannel {
     // A segment still held (in the window or just out of it), else nullptr.
     const LiveSegment* segment(std::uint64_t seq) const;
 
+    // fMP4 (live_cmaf.cpp); they package the segments they need and throw
+    // Error("bad_media") when one cannot be.
+    std::shared_ptr<const LiveFmp4> fmp4(std::uint64_t seq);
+    // The newest held segment of the epoch, packaged (for its init segments).
+    std::shared_ptr<const LiveFmp4> fmp4_of_epoch(std::uint64_t epoch);
+    std::optional<std::string> cmaf_multivariant();
+    std::optional<std::string> cmaf_media(bool video);
+    std::optional<std::string> dash_manifest(std::int64_t now_wall_us);
+
     const std::string& name() const { return name_; }
     State state() const { return state_; }
     const char* state_name() const;
@@ -84,6 +111,8 @@ class LiveChannel {
 
   private:
     void add(TsSegment s);
+    LiveSegment& at(std::uint64_t seq) { return segments_[seq - segments_.front().seq]; }
+    const LiveFmp4& packaged(LiveSegment& s);
     std::size_t window_start() const;  // index in segments_ of the playlist's first segment
     std::int64_t stall_us() const;
 
@@ -99,6 +128,13 @@ class LiveChannel {
     std::uint64_t bytes_in_ = 0;
     std::uint64_t stalls_ = 0;
     std::int64_t updated_wall_us_ = 0;
+    struct Epoch {
+        std::uint64_t id = 0;
+        std::int64_t wall_us = 0;       // when its first segment began arriving
+        std::int64_t decode_start = 0;  // that segment's decode time
+    };
+    std::deque<Epoch> epochs_;  // of the segments held
+    std::int64_t first_wall_us_ = 0;  // the channel's first segment: DASH availabilityStartTime
 };
 
 }  // namespace sr::stream

@@ -31,16 +31,22 @@ void OutputDeleter::operator()(AVFormatContext* oc) const {
 
 void PacketDeleter::operator()(AVPacket* p) const { av_packet_free(&p); }
 
-[[noreturn]] void failed(const MediaIndex& idx, const std::string& what, int err) {
+[[noreturn]] void failed(const std::string& source, const std::string& what, int err) {
     char buf[AV_ERROR_MAX_STRING_SIZE] = {};
     av_strerror(err, buf, sizeof buf);
-    throw Error("bad_media", idx.path + ": " + what + ": " + buf);
+    throw Error("bad_media", source + ": " + what + ": " + buf);
 }
 
+[[noreturn]] void failed(const MediaIndex& idx, const std::string& what, int err) { failed(idx.path, what, err); }
+
 Output open_output(const MediaIndex& idx, const char* format, std::string& sink) {
+    return open_output(idx.path, format, sink);
+}
+
+Output open_output(const std::string& what, const char* format, std::string& sink) {
     AVFormatContext* raw = nullptr;
     int err = avformat_alloc_output_context2(&raw, nullptr, format, nullptr);
-    if (err < 0) failed(idx, std::string(format) + " muxer", err);
+    if (err < 0) failed(what, std::string(format) + " muxer", err);
     Output oc(raw);
     constexpr int kIoBuffer = 64 << 10;
     auto* iobuf = static_cast<std::uint8_t*>(av_malloc(kIoBuffer));

@@ -27,6 +27,7 @@ using Packet = std::unique_ptr<AVPacket, PacketDeleter>;
 // straight into `sink` (which the caller reserves at about the output's size:
 // no reallocation, one copy). `sink` must outlive the context.
 Output open_output(const MediaIndex& idx, const char* format, std::string& sink);
+Output open_output(const std::string& what, const char* format, std::string& sink);  // errors name `what`
 Packet new_packet();
 
 // The packet of sample `s`, its bytes read from `fd` at their position;
@@ -36,5 +37,6 @@ void read_sample(const MediaIndex& idx, const Sample& s, int fd, AVPacket* pkt);
 
 // Throws Error("bad_media") naming the file, what failed and libav's reason.
 [[noreturn]] void failed(const MediaIndex& idx, const std::string& what, int err);
+[[noreturn]] void failed(const std::string& source, const std::string& what, int err);
 
 }  // namespace sr::stream::mux

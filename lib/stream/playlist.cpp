@@ -55,23 +55,6 @@ Bitrates track_bitrates(const MediaIndex& idx, std::size_t track) {
     return b;
 }
 
-std::string xml_attr(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
-
-// xs:duration of a number of seconds, to the millisecond.
-std::string iso_duration(double seconds) { return "PT" + fixed3(seconds) + "S"; }
-
 // A Representation's SegmentTemplate with its SegmentTimeline: runs of equal
 // durations as one S with r. `start` (seconds on the fMP4 timeline) is the
 // presentation's start, the same for every track so that they stay in sync.
@@ -95,6 +78,23 @@ std::string segment_template(const MediaIndex& idx, std::size_t track, const std
 }
 
 }  // namespace
+
+std::string xml_attr(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string iso_duration(double seconds) { return "PT" + fixed3(seconds) + "S"; }
+
 
 std::string url_component(const std::string& name) {
     std::string out;

@@ -50,6 +50,11 @@ std::string dash_manifest(const std::vector<Rendition>& renditions);
 // unreserved characters (so `$`, which DASH templates reserve, is too).
 std::string url_component(const std::string& name);
 
+// Text for an XML attribute value (& < > " escaped).
+std::string xml_attr(const std::string& s);
+// xs:duration of a number of seconds, to the millisecond ("PT4.000S").
+std::string iso_duration(double seconds);
+
 // The track's segment boundaries on its fMP4 timeline: the earliest
 // presentation time of each of its fmp4_segments(), then the end of its
 // last sample's presentation.

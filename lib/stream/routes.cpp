@@ -51,14 +51,36 @@ std::optional<Route> cmaf_route(const std::vector<std::string>& parts) {
     return r;
 }
 
-// /live/NAME/{hls.m3u8,ts.m3u8,N.ts}, after "/live/".
+// /live/NAME/..., after "/live/".
 std::optional<Route> live_route(const std::string& rest) {
     auto parts = split(rest);
-    if (parts.size() != 2 || !Catalog::valid_name(parts[0])) return std::nullopt;
-    if (parts[1] == "hls.m3u8") return Route{Route::Kind::live_multivariant, parts[0], "", 0};
-    if (parts[1] == "ts.m3u8") return Route{Route::Kind::live_media_ts, parts[0], "", 0};
-    if (!ends_with(parts[1], ".ts")) return std::nullopt;
-    auto n = decimal(parts[1].substr(0, parts[1].size() - 3));
+    if (parts.size() < 2 || parts.size() > 3 || !Catalog::valid_name(parts[0])) return std::nullopt;
+    if (parts.size() == 3) {  // TRACK/{cmaf.m3u8,init-E.mp4,N.m4s}
+        Route r{Route::Kind::live_cmaf_media, parts[0], "", 0};
+        if (parts[1] == "video") r.track = Route::Track::video;
+        else if (parts[1] == "audio") r.track = Route::Track::audio;
+        else return std::nullopt;
+        const std::string& file = parts[2];
+        if (file == "cmaf.m3u8") return r;
+        std::optional<std::uint64_t> n;
+        if (file.rfind("init-", 0) == 0 && ends_with(file, ".mp4")) {
+            r.kind = Route::Kind::live_cmaf_init;
+            n = decimal(file.substr(5, file.size() - 9));
+        } else if (ends_with(file, ".m4s")) {
+            r.kind = Route::Kind::live_cmaf_segment;
+            n = decimal(file.substr(0, file.size() - 4));
+        }
+        if (!n) return std::nullopt;
+        r.segment = static_cast<std::size_t>(*n);
+        return r;
+    }
+    const std::string& file = parts[1];
+    if (file == "hls.m3u8") return Route{Route::Kind::live_multivariant, parts[0], "", 0};
+    if (file == "ts.m3u8") return Route{Route::Kind::live_media_ts, parts[0], "", 0};
+    if (file == "cmaf.m3u8") return Route{Route::Kind::live_cmaf_multivariant, parts[0], "", 0};
+    if (file == "manifest.mpd") return Route{Route::Kind::live_dash_manifest, parts[0], "", 0};
+    if (!ends_with(file, ".ts")) return std::nullopt;
+    auto n = decimal(file.substr(0, file.size() - 3));
     if (!n) return std::nullopt;
     return Route{Route::Kind::live_segment, parts[0], "", static_cast<std::size_t>(*n)};
 }

@@ -15,6 +15,11 @@
 //   /live/NAME/hls.m3u8      a live channel's HLS multivariant playlist
 //   /live/NAME/ts.m3u8       its media playlist (the sliding window)
 //   /live/NAME/N.ts          its segment N
+//   /live/NAME/cmaf.m3u8     its HLS multivariant playlist of fMP4 tracks
+//   /live/NAME/manifest.mpd  its MPEG-DASH manifest (dynamic)
+//   /live/NAME/TRACK/cmaf.m3u8   one track's media playlist (fMP4)
+//   /live/NAME/TRACK/init-E.mp4  its init segment for epoch E (live.hpp)
+//   /live/NAME/TRACK/N.m4s       its media segment N
 //
 // NAME and REND are single path components (Catalog::valid_name); TRACK is
 // `video` or `audio` (one track per fMP4, as CMAF wants); N is a decimal
@@ -31,13 +36,15 @@ struct Route {
     enum class Kind {
         index, progressive, hls_multivariant, hls_media_ts, ts_segment,
         cmaf_multivariant, dash_manifest, cmaf_media, cmaf_init, cmaf_segment,
-        live_index, live_multivariant, live_media_ts, live_segment
+        // The live ones last (StreamHttp hands every kind from live_index on to the channels).
+        live_index, live_multivariant, live_media_ts, live_segment,
+        live_cmaf_multivariant, live_dash_manifest, live_cmaf_media, live_cmaf_init, live_cmaf_segment
     };
     enum class Track { none, video, audio };
     Kind kind = Kind::index;
     std::string title;  // or the live channel
     std::string rendition;
-    std::size_t segment = 0;
+    std::size_t segment = 0;  // or the epoch of live_cmaf_init
     Track track = Track::none;  // the cmaf_media, cmaf_init and cmaf_segment routes'
 };
 

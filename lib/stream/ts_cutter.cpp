@@ -6,10 +6,7 @@ namespace sr::stream {
 
 namespace {
 
-constexpr std::uint64_t kPtsMask = (std::uint64_t{1} << 33) - 1;
 constexpr std::uint16_t kNullPid = 0x1fff;
-
-std::uint64_t pts_delta(std::uint64_t from, std::uint64_t to) { return (to - from) & kPtsMask; }
 
 bool is_video_type(std::uint8_t t) { return t == 0x1b || t == 0x24 || t == 0x01 || t == 0x02; }
 bool is_audio_type(std::uint8_t t) {

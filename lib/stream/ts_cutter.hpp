@@ -34,6 +34,10 @@
 namespace sr::stream {
 
 inline constexpr std::size_t kTsPacket = 188;
+inline constexpr std::uint64_t kPtsMask = (std::uint64_t{1} << 33) - 1;
+
+// How far `to` is after `from` on the 33-bit 90 kHz clock (modulo its wrap).
+inline std::uint64_t pts_delta(std::uint64_t from, std::uint64_t to) { return (to - from) & kPtsMask; }
 
 struct TsSegment {
     std::string bytes;          // whole packets

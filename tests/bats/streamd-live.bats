@@ -126,6 +126,50 @@ sys.exit(0 if len(d) % 188 == 0 and d[0] == 0x47 and pid(0) == 0 and pid(1) == 0
     assert_output 404
 }
 
+@test "live fMP4: cmaf.m3u8 and the dynamic manifest.mpd decode; init is ftyp+moov, segments moof+mdat, tracks continue" {
+    run timeout 60 ffmpeg -v error -i "$BASE/live/udp1/cmaf.m3u8" -t 4 -f null -
+    assert_success
+    assert_output ""
+    run timeout 60 ffmpeg -v error -i "$BASE/live/udp1/manifest.mpd" -t 4 -f null -
+    assert_success
+    assert_output ""
+    run curl -s "$BASE/live/udp1/cmaf.m3u8"
+    assert_line --regexp '^#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",.*URI="audio/cmaf.m3u8"$'
+    assert_line --regexp '^#EXT-X-STREAM-INF:BANDWIDTH=[0-9]+,AVERAGE-BANDWIDTH=[0-9]+,RESOLUTION=640x360,CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2",AUDIO="audio"$'
+    run curl -s "$BASE/live/udp1/manifest.mpd"
+    assert_line --partial 'type="dynamic"'
+    assert_line --regexp 'availabilityStartTime="20[0-9-]+T[0-9:.]+Z"'
+    run curl -s "$BASE/live/udp1/video/cmaf.m3u8"
+    assert_line --regexp '^#EXT-X-MAP:URI="init-[0-9]+\.mp4"$'
+    assert_line --regexp '^#EXT-X-MEDIA-SEQUENCE:[0-9]+$'
+    local map seqs track n files
+    map=$(grep -m1 -o 'init-[0-9]*\.mp4' <<<"$output")
+    seqs=$(grep '\.m4s$' <<<"$output" | tail -3)
+    for track in video audio; do
+        curl -sf -D "$LAB/ih" -o "$LAB/init.mp4" "$BASE/live/udp1/$track/$map"
+        grep -qi '^Content-Type: video/mp4' "$LAB/ih"
+        [ "$(head -c 8 "$LAB/init.mp4" | tail -c 4)" = ftyp ]
+        files=()
+        for n in $seqs; do
+            curl -sf -o "$LAB/$track-$n" "$BASE/live/udp1/$track/$n"
+            [ "$(head -c 8 "$LAB/$track-$n" | tail -c 4)" = moof ]
+            cat "$LAB/init.mp4" "$LAB/$track-$n" >"$LAB/whole.mp4"
+            run ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$LAB/whole.mp4"
+            assert_success
+            assert_output "$([ $track = video ] && echo h264 || echo aac)"
+            files+=("$LAB/$track-$n")
+        done
+        # Each segment starts where the one before ended (tfdt + durations).
+        run "$PYTHON" "$SR_TESTS/fmp4_continuity.py" "${files[@]}"
+        echo "$output"
+        assert_success
+    done
+    run curl -s -o /dev/null -w '%{http_code}' "$BASE/live/udp1/video/init-99.mp4"
+    assert_output 404
+    run curl -s -o /dev/null -w '%{http_code}' "$BASE/live/udp1/audio/7.m4s"
+    assert_output 404
+}
+
 @test "a stalled input ends the window; a resumed one carries EXT-X-DISCONTINUITY" {
     stop_feed f1
     until_true 20 state_is udp1 stalled
@@ -145,6 +189,13 @@ sys.exit(0 if len(d) % 188 == 0 and d[0] == 0x47 and pid(0) == 0 and pid(1) == 0
     assert_output ""
     run env SR_RUNTIME_DIR="$LAB/run" sr-ctl -j stream stats
     [ "$(jq '."stream.live_stalls" >= 1' <<<"$output")" = true ]
+    # In fMP4 the new epoch has its own init segment, and in DASH its own Period.
+    run curl -sf "$BASE/live/udp1/video/cmaf.m3u8"
+    assert_line '#EXT-X-DISCONTINUITY'
+    assert_line '#EXT-X-MAP:URI="init-1.mp4"'
+    run curl -sf "$BASE/live/udp1/manifest.mpd"
+    assert_line --partial '<Period id="1" start="PT'
+    curl -sf -o /dev/null "$BASE/live/udp1/video/init-1.mp4"
 }
 
 @test "HTTP ingest: ffmpeg pushes a channel with the token; refused without it (401) and onto a UDP channel (409)" {
@@ -208,6 +259,22 @@ sys.exit(0 if len(d) % 188 == 0 and d[0] == 0x47 and pid(0) == 0 and pid(1) == 0
 
 @test "hls.js in Chromium plays the live channel, 5 s past where it started" {
     run node "$SR_TESTS/../browser/play.mjs" --page 127.0.0.1:8148 --src "$BASE/live/udp1/hls.m3u8" --seconds 5
+    echo "$output"
+    assert_success
+    assert_output --partial '"failure":null'
+    assert_output --partial '"playing"'
+}
+
+@test "hls.js in Chromium plays the live channel over fMP4 (cmaf.m3u8), 5 s past where it started" {
+    run node "$SR_TESTS/../browser/play.mjs" --page 127.0.0.1:8148 --src "$BASE/live/udp1/cmaf.m3u8" --seconds 5
+    echo "$output"
+    assert_success
+    assert_output --partial '"failure":null'
+    assert_output --partial '"playing"'
+}
+
+@test "dash.js in Chromium plays the live channel (dynamic manifest.mpd), 5 s past where it started" {
+    run node "$SR_TESTS/../browser/play.mjs" --page 127.0.0.1:8148 --src "$BASE/live/udp1/manifest.mpd" --seconds 5
     echo "$output"
     assert_success
     assert_output --partial '"failure":null'

@@ -108,9 +108,31 @@ TEST(StreamRoutes, TheLivePaths) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->kind, Route::Kind::live_segment);
     EXPECT_EQ(r->segment, 1796589243u);
+    r = parse_route("/live/news/cmaf.m3u8");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->kind, Route::Kind::live_cmaf_multivariant);
+    r = parse_route("/live/news/manifest.mpd");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->kind, Route::Kind::live_dash_manifest);
+    r = parse_route("/live/news/audio/cmaf.m3u8");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->kind, Route::Kind::live_cmaf_media);
+    EXPECT_EQ(r->track, Route::Track::audio);
+    r = parse_route("/live/news/video/init-3.mp4");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->kind, Route::Kind::live_cmaf_init);
+    EXPECT_EQ(r->track, Route::Track::video);
+    EXPECT_EQ(r->segment, 3u);
+    r = parse_route("/live/news/video/1796589243.m4s");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->kind, Route::Kind::live_cmaf_segment);
+    EXPECT_EQ(r->segment, 1796589243u);
     for (const char* p : {"/live/news", "/live/news/", "/live/.news/ts.m3u8", "/live/../ts.m3u8", "/live//ts.m3u8",
                           "/live/news/01.ts", "/live/news/x.ts", "/live/news/a/ts.m3u8", "/live/news/cmaf.m3u8x",
-                          "/live/news/99999999999999999999.ts", "/livex/news/ts.m3u8"})
+                          "/live/news/99999999999999999999.ts", "/livex/news/ts.m3u8", "/live/news/text/cmaf.m3u8",
+                          "/live/news/video/init.mp4", "/live/news/video/init-.mp4", "/live/news/video/init-01.mp4",
+                          "/live/news/video/01.m4s", "/live/news/video/1.ts", "/live/news/video/x/1.m4s",
+                          "/live/news/video/manifest.mpd", "/live/news/video/init-1.mp4/"})
         EXPECT_FALSE(parse_route(p)) << p;
 }
 
