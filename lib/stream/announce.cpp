@@ -10,8 +10,9 @@ constexpr std::int64_t kCheckUs = 60'000'000;
 constexpr const char* kService = "stream";
 }  // namespace
 
-Announcer::Announcer(Loop& loop, Catalog& catalog, std::string cached_socket, std::string url, rpc::Counters& counters)
-    : loop_(loop), catalog_(catalog), socket_(std::move(cached_socket)), url_(std::move(url)), counters_(counters),
+Announcer::Announcer(Loop& loop, Catalog& catalog, Channels& channels, std::string cached_socket, std::string url,
+                     rpc::Counters& counters)
+    : loop_(loop), catalog_(catalog), channels_(channels), socket_(std::move(cached_socket)), url_(std::move(url)), counters_(counters),
       timer_(loop, [this] { check(); }) {}
 
 Announcer::~Announcer() { *alive_ = false; }
@@ -41,17 +42,22 @@ void Announcer::call(const std::string& method, Value params, std::function<void
 
 void Announcer::check() {
     timer_.arm_in(kCheckUs);
-    std::string titles;
-    for (const auto& name : catalog_.names()) titles += (titles.empty() ? "" : ",") + name;
-    if (registered_ && titles == announced_) return;
+    auto joined = [](const std::vector<std::string>& names) {
+        std::string out;
+        for (const auto& name : names) out += (out.empty() ? "" : ",") + name;
+        return out;
+    };
+    Value attrs{{"titles", joined(catalog_.names())}};
+    if (!channels_.empty()) attrs["live"] = joined(channels_.names());
+    if (registered_ && attrs == announced_) return;
     auto alive = alive_;
-    call("service.register", {{"name", kService}, {"url", url_}, {"attrs", {{"titles", titles}}}},
-         [this, alive, titles](bool ok) {
+    call("service.register", {{"name", kService}, {"url", url_}, {"attrs", attrs}},
+         [this, alive, attrs](bool ok) {
              if (!*alive || !ok) return;
-             if (!registered_ || titles != announced_) log::info("announced as service ", kService, " at ", url_);
+             if (!registered_ || attrs != announced_) log::info("announced as service ", kService, " at ", url_);
              registered_ = true;
              warned_ = false;
-             announced_ = titles;
+             announced_ = attrs;
              ++counters_["stream.announcements"];
          });
 }

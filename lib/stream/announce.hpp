@@ -1,10 +1,11 @@
 // sr-streamd's titles announced in the overlay, through the sr-cached of the
 // same runtime directory: a service instance "stream" at sr-streamd's URL,
-// with the title list as an attribute (service.register, see sr-cached(8)).
+// with the title list as an attribute "titles" and the live channels as
+// "live" (service.register, see sr-cached(8)).
 // sr-cached signs the descriptor, keeps it in the DHT and refreshes it, so
 // `sr-lookup resolve stream` and any node's /svc/stream/... reach the
 // nearest sr-streamd. Registered at start and again whenever the list of
-// titles changes (checked every minute) or sr-cached was not there;
+// titles or channels changes (checked every minute) or sr-cached was not there;
 // withdrawn at a clean stop. Without an sr-cached nothing is announced, and
 // sr-streamd says so once.
 #pragma once
@@ -12,6 +13,7 @@
 #include "core/loop.hpp"
 #include "core/rpc.hpp"
 #include "stream/catalog.hpp"
+#include "stream/channels.hpp"
 
 #include <functional>
 #include <memory>
@@ -21,7 +23,8 @@ namespace sr::stream {
 
 class Announcer {
   public:
-    Announcer(Loop& loop, Catalog& catalog, std::string cached_socket, std::string url, rpc::Counters& counters);
+    Announcer(Loop& loop, Catalog& catalog, Channels& channels, std::string cached_socket, std::string url,
+              rpc::Counters& counters);
     ~Announcer();
     void start();
     // Withdraws the instance, then runs done (at once when there is nothing to withdraw).
@@ -33,10 +36,11 @@ class Announcer {
 
     Loop& loop_;
     Catalog& catalog_;
+    Channels& channels_;
     std::string socket_;
     std::string url_;
     rpc::Counters& counters_;
-    std::string announced_;  // the title list sr-cached last accepted
+    Value announced_;  // the attributes sr-cached last accepted
     bool registered_ = false;
     bool warned_ = false;
     Timer timer_;

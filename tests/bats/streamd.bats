@@ -306,7 +306,7 @@ print(' '.join(boxes(open('$LAB/init.mp4', 'rb').read())), '/', ' '.join(boxes(o
     assert_output --partial '"playing"'
 }
 
-@test "titles announced in the overlay: resolve stream, and /svc/stream/ through sr-cached" {
+@test "titles and live channels announced in the overlay: resolve stream, and /svc/stream/ through sr-cached" {
     # A node of its own: sr-dhtd, sr-cached and sr-streamd in one runtime directory.
     local run="$LAB/node/run" a=127.0.0.247
     mkdir -p "$run" "$LAB/nd" "$LAB/nc" "$LAB/ns"   # their pid files, for lab_teardown
@@ -319,7 +319,8 @@ print(' '.join(boxes(open('$LAB/init.mp4', 'rb').read())), '/', ' '.join(boxes(o
         9>"$LAB/node/c-ready" 2>>"$LAB/node/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     echo $! >"$LAB/nc/pid"
     wait_ready "$LAB/node/c-ready"
-    sr-streamd --runtime-dir "$run" --listen "$a:8248" --media-dir "$MEDIA" --ready-fd 9 9>"$LAB/node/s-ready" \
+    sr-streamd --runtime-dir "$run" --listen "$a:8248" --media-dir "$MEDIA" --live "tv=udp://$a:8249" \
+        --ready-fd 9 9>"$LAB/node/s-ready" \
         2>>"$LAB/node/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
     echo $! >"$LAB/ns/pid"
     wait_ready "$LAB/node/s-ready"
@@ -328,6 +329,7 @@ print(' '.join(boxes(open('$LAB/init.mp4', 'rb').read())), '/', ' '.join(boxes(o
     assert_success
     [ "$(jq -r .url <<<"$output")" = "http://$a:8248" ]
     [[ "$(jq -r .attrs.titles <<<"$output")" == *multi*title* ]]
+    [ "$(jq -r .attrs.live <<<"$output")" = tv ]   # its live channels too
     run curl -s -o /dev/null -w '%{http_code}' "http://$a:8247/svc/stream/vod/multi/hls.m3u8"
     assert_output 200
     # A clean stop withdraws it.

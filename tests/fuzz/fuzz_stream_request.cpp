@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (name->find('/') != std::string::npos || name->rfind(".", 0) == 0) __builtin_trap();
         // An fMP4 track route names its track; no other route does.
         bool fmp4 = r->kind == Route::Kind::cmaf_media || r->kind == Route::Kind::cmaf_init ||
-                    r->kind == Route::Kind::cmaf_segment;
+                    r->kind == Route::Kind::cmaf_segment || r->kind == Route::Kind::live_cmaf_media ||
+                    r->kind == Route::Kind::live_cmaf_init || r->kind == Route::Kind::live_cmaf_segment;
         if (fmp4 != (r->track != Route::Track::none)) __builtin_trap();
     }
     auto a = sr::stream::parse_range(range, 1 + size * 1000);

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
         sr::stream::add_methods(daemon.registry(), catalog, channels);
         std::optional<sr::stream::Announcer> announcer;
         if (!cfg.announce_url.empty())
-            announcer.emplace(daemon.loop(), catalog,
+            announcer.emplace(daemon.loop(), catalog, channels,
                               sr::stream::cached_socket(sr::find_runtime_dir(cl.common.runtime_dir).path),
                               cfg.announce_url, daemon.counters());
         daemon.on_stop = [&] {
