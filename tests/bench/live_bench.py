@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""Live HLS to many clients: sr-streamd against ffmpeg's HLS muxer + nginx, in one run.
+
+  tests/bench/live_bench.py [-b BUILD_TOOLS] [-n CLIENTS] [-d SECONDS] [-k]
+
+A 20 s 1280x720 title at about 2 Mbit/s (H.264 + AAC, a keyframe every 2 s)
+is made with ffmpeg, then sent in a loop in real time (ffmpeg -re
+-stream_loop -1 -c copy) to each server in turn for SECONDS (default 60):
+  sr-streamd: MPEG-TS over UDP into --live tv=udp://..., 4 s segments;
+  the peer: ffmpeg's own HLS muxer (-f hls -hls_time 4, a window of 6,
+      old segments deleted) writing to a directory that nginx serves.
+CLIENTS (default 200) HLS clients, threads of this script each with a
+kept-alive connection, poll the media playlist every half segment and
+fetch every new segment from the live edge on, as a player does. Reported
+for each server: segments fetched, segments a client missed (a number it
+never got between its first and its last), segment fetch time p50/p99, the
+server's CPU seconds and peak RSS (VmHWM), and for sr-streamd whether the
+input kept real time (no stall, no discontinuity, segments made against the
+seconds that passed). Targets (issue 11): every client gets every segment,
+ingest keeps real time, memory bounded. Exit 69 when ffmpeg or nginx is
+missing, 2 when a target is missed. Servers are pinned to CPU 1, clients to
+CPU 0 (taskset).
+"""
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ADDR = "127.0.0.1"
+P_STREAM, P_UDP, P_NGINX = 18480, 18481, 18482
+SEGMENT = 4
+
+
+def need(*programs):
+    for p in programs:
+        if not shutil.which(p):
+            print(f"live_bench: {p} is missing: skipped", file=sys.stderr)
+            sys.exit(69)
+
+
+def pinned(cpu, argv):
+    return (["taskset", "-c", str(cpu)] if shutil.which("taskset") else []) + argv
+
+
+def start_daemon(argv, lab, name):
+    r, w = os.pipe()
+    log = open(os.path.join(lab, name + ".log"), "ab")
+    proc = subprocess.Popen(pinned(1, argv + ["--ready-fd", str(w)]), stderr=log, stdin=subprocess.DEVNULL,
+                            pass_fds=(w,))
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        if not f.read(1):
+            sys.exit(f"live_bench: {name} did not start; see {lab}/{name}.log (-k keeps it)")
+    return proc
+
+
+def proc_cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_hwm_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0
+
+
+class Client(threading.Thread):
+    """A player's fetching: the media playlist every half segment, each new segment once."""
+
+    def __init__(self, port, playlist, deadline):
+        super().__init__(daemon=True)
+        self.port, self.playlist, self.deadline = port, playlist, deadline
+        self.base = playlist.rsplit("/", 1)[0]
+        self.got = []      # segment numbers, in order fetched
+        self.times = []    # seconds per segment fetch
+        self.errors = 0
+
+    def get(self, conn, path):
+        conn.request("GET", path)
+        r = conn.getresponse()
+        body = r.read()
+        return r.status, body
+
+    def run(self):
+        conn = http.client.HTTPConnection(ADDR, self.port, timeout=10)
+        last = None
+        while time.monotonic() < self.deadline:
+            try:
+                status, body = self.get(conn, self.playlist)
+                if status == 200:
+                    text = body.decode()
+                    m = re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", text)
+                    first = int(m.group(1)) if m else 0
+                    names = re.findall(r"^(\S+\.ts)$", text, re.M)
+                    for i, name in enumerate(names):
+                        n = first + i
+                        if last is None and i < len(names) - 1:
+                            continue  # start at the live edge
+                        if last is not None and n <= last:
+                            continue
+                        t = time.perf_counter()
+                        status, _ = self.get(conn, f"{self.base}/{name}")
+                        if status == 200:
+                            self.times.append(time.perf_counter() - t)
+                            self.got.append(n)
+                        else:
+                            self.errors += 1
+                        last = n
+            except (OSError, http.client.HTTPException):
+                self.errors += 1
+                conn = http.client.HTTPConnection(ADDR, self.port, timeout=10)
+            time.sleep(SEGMENT / 2)
+
+    def missed(self):
+        if not self.got:
+            return 0
+        return (self.got[-1] - self.got[0] + 1) - len(set(self.got))
+
+
+def run_clients(port, playlist, clients, seconds, server_pid):
+    # Wait for the playlist to exist (the first segment takes one segment's time).
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection(ADDR, port, timeout=2)
+            c.request("GET", playlist)
+            r = c.getresponse()
+            if r.status == 200 and b".ts" in r.read():
+                break
+        except OSError:
+            pass
+        time.sleep(0.2)
+    else:
+        sys.exit(f"live_bench: no playlist at {port}{playlist}")
+    cpu0 = proc_cpu_seconds(server_pid)
+    end = time.monotonic() + seconds
+    threads = [Client(port, playlist, end) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    cpu = proc_cpu_seconds(server_pid) - cpu0
+    times = sorted(x for t in threads for x in t.times)
+    return {
+        "fetched": sum(len(t.got) for t in threads),
+        "missed": sum(t.missed() for t in threads),
+        "errors": sum(t.errors for t in threads),
+        "starved": sum(1 for t in threads if len(t.got) < seconds / SEGMENT - 3),
+        "p50": statistics.median(times) * 1000 if times else 0,
+        "p99": times[int(len(times) * 0.99)] * 1000 if times else 0,
+        "cpu": cpu,
+        "rss": proc_hwm_mb(server_pid),
+    }
+
+
+def show(name, r, clients, seconds):
+    print(f"{name}: {clients} clients, {seconds} s: {r['fetched']} segments fetched, {r['missed']} missed, "
+          f"{r['errors']} errors, {r['starved']} clients short of segments; fetch p50 {r['p50']:.1f} ms "
+          f"p99 {r['p99']:.1f} ms; server CPU {r['cpu']:.1f} s ({100 * r['cpu'] / seconds:.0f}%), peak RSS "
+          f"{r['rss']:.0f} MB")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-b", default=os.path.join(os.path.dirname(__file__), "..", "..", "build", "tools"))
+    ap.add_argument("-n", type=int, default=200)
+    ap.add_argument("-d", type=int, default=60)
+    ap.add_argument("-k", action="store_true")
+    a = ap.parse_args()
+    need("ffmpeg", "nginx")
+    tools = os.path.abspath(a.b)
+    lab = tempfile.mkdtemp(prefix="live-bench.")
+    procs = []
+    try:
+        title = os.path.join(lab, "hd.mp4")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+                        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "20",
+                        "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-keyint_min", "60",
+                        "-sc_threshold", "0", "-b:v", "2M", "-maxrate", "2M", "-bufsize", "4M",
+                        "-c:a", "aac", "-b:a", "128k", title], check=True)
+        feed = ["ffmpeg", "-v", "error", "-re", "-stream_loop", "-1", "-i", title, "-c", "copy"]
+
+        # -- sr-streamd, fed over UDP
+        os.makedirs(os.path.join(lab, "media"))
+        streamd = start_daemon([os.path.join(tools, "sr-streamd"), "--runtime-dir", os.path.join(lab, "run"),
+                                "--listen", f"{ADDR}:{P_STREAM}", "--media-dir", os.path.join(lab, "media"),
+                                "--no-announce", "--segment-seconds", str(SEGMENT),
+                                "--live", f"tv=udp://{ADDR}:{P_UDP}"], lab, "streamd")
+        procs.append(streamd)
+        feeder = subprocess.Popen(pinned(1, feed + ["-f", "mpegts", f"udp://{ADDR}:{P_UDP}?pkt_size=1316"]),
+                                  stdin=subprocess.DEVNULL)
+        procs.append(feeder)
+        t0 = time.monotonic()
+        ours = run_clients(P_STREAM, "/live/tv/ts.m3u8", a.n, a.d, streamd.pid)
+        elapsed = time.monotonic() - t0
+        live = subprocess.run([os.path.join(tools, "sr-ctl"), "-j", "--runtime-dir", os.path.join(lab, "run"),
+                               "stream", "live"], capture_output=True, text=True).stdout
+        stalls = int(re.search(r'"stalls":(\d+)', live).group(1))
+        disc = int(re.search(r'"discontinuities":(\d+)', live).group(1))
+        made = int(re.search(r'"segments":(\d+)', live).group(1))
+        feeder.send_signal(signal.SIGTERM)
+        feeder.wait()
+        show("sr-streamd (UDP in)", ours, a.n, a.d)
+        expected = elapsed / SEGMENT
+        realtime = stalls == 0 and disc == 0 and made >= expected - 2
+        print(f"  ingest: {made} segments made in {elapsed:.0f} s (real time: {expected:.1f}), {stalls} stalls, "
+              f"{disc} discontinuities")
+
+        # -- the peer: ffmpeg's HLS muxer writing files, nginx serving them
+        www = os.path.join(lab, "www")
+        os.makedirs(os.path.join(www, "live"))
+        user = "user root root;" if os.getuid() == 0 else ""
+        conf = os.path.join(lab, "nginx.conf")
+        os.makedirs(os.path.join(lab, "ngx"))
+        with open(conf, "w") as f:
+            f.write(f"""{user}
+worker_processes 1; daemon off; pid {lab}/ngx/nginx.pid; error_log {lab}/ngx/error.log warn;
+events {{ worker_connections 4096; }}
+http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
+  client_body_temp_path {lab}/ngx/b; proxy_temp_path {lab}/ngx/p; fastcgi_temp_path {lab}/ngx/f;
+  uwsgi_temp_path {lab}/ngx/u; scgi_temp_path {lab}/ngx/s;
+  types {{ video/mp2t ts; application/vnd.apple.mpegurl m3u8; }}
+  server {{ listen {ADDR}:{P_NGINX}; root {www}; }} }}
+""")
+        nginx = subprocess.Popen(pinned(1, ["nginx", "-p", lab + "/ngx/", "-e", lab + "/ngx/error.log", "-c", conf]),
+                                 stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(nginx)
+        hls = subprocess.Popen(pinned(1, feed + ["-f", "hls", "-hls_time", str(SEGMENT), "-hls_list_size", "6",
+                                                 "-hls_flags", "delete_segments+temp_file",
+                                                 os.path.join(www, "live", "tv.m3u8")]), stdin=subprocess.DEVNULL)
+        procs.append(hls)
+        peer = run_clients(P_NGINX, "/live/tv.m3u8", a.n, a.d, nginx.pid)
+        hls_cpu = proc_cpu_seconds(hls.pid)
+        show("ffmpeg -f hls + nginx", peer, a.n, a.d)
+        print(f"  (ffmpeg's HLS muxer used {hls_cpu:.1f} s of CPU beside nginx's)")
+        print(f"ratio of server CPU, sr-streamd / (nginx + ffmpeg's muxer): "
+              f"{ours['cpu'] / max(peer['cpu'] + hls_cpu, 1e-3):.2f}; peak RSS {ours['rss']:.0f} MB against "
+              f"nginx {peer['rss']:.0f} MB")
+        every = ours["missed"] == 0 and ours["starved"] == 0 and ours["errors"] == 0
+        print(f"target every client gets every segment: {'met' if every else 'MISSED'}")
+        print(f"target ingest keeps real time: {'met' if realtime else 'MISSED'}")
+        return 0 if every and realtime else 2
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if a.k:
+            print(f"kept {lab}")
+        else:
+            shutil.rmtree(lab, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
