@@ -8,7 +8,7 @@
 // needs. The client side is http_client.hpp (why: there).
 //
 // One request's way:
-//   accept → ClientConnections (admission.hpp): how many per address, how slow, how idle
+//   accept → ClientConnections (core/http_admission.hpp): how many per address, how slow, how idle
 //   evhttp → Cache::handle → framing checked (400 and close on any doubt: request_check.hpp),
 //            dot-segments removed from the path (the key and the origin see the same path)
 //          → route (host / path prefix → origin, QoS class)
@@ -25,7 +25,7 @@
 //   committed (storable) or dropped (not).
 #pragma once
 
-#include "cache/admission.hpp"
+#include "core/http_admission.hpp"
 #include "cache/hot.hpp"
 #include "cache/http_client.hpp"
 #include "cache/policy.hpp"
@@ -74,7 +74,7 @@ struct CacheConfig {
     std::size_t max_header_bytes = 16 << 10;
     std::size_t max_request_body = 16 << 20;
     std::int64_t client_timeout_s = 60;
-    ConnectionLimits connections;  // client connections: how many, how slow, how idle (admission.hpp)
+    ConnectionLimits connections;  // client connections: how many, how slow, how idle (core/http_admission.hpp)
     ClientLimits upstream;
     std::string access_log = "-";  // "-" stderr, "off", or a file (reopened on reload)
     // Cooperative caching (needs sr-dhtd on the runtime dir; sr-proxd to rank).

@@ -29,21 +29,7 @@ CommandLine::CommandLine() {
     app.add_option("--client-timeout", o.client_timeout, "Seconds a client connection may stay silent")
         ->check(CLI::Range(1.0, 3600.0))
         ->capture_default_str();
-    app.add_option("--max-connections", o.max_connections,
-                   "Client connections at most, all sources together (0: a third of the descriptor limit, less 64)")
-        ->capture_default_str();
-    app.add_option("--max-connections-per-source", o.max_connections_per_source,
-                   "Client connections at most from one address (an IPv6 /64)")
-        ->check(CLI::Range(1, 1 << 20))
-        ->capture_default_str();
-    app.add_option("--header-timeout", o.header_timeout,
-                   "Seconds a request (header, and body if any) may take to arrive from its first byte")
-        ->check(CLI::Range(0.1, 3600.0))
-        ->capture_default_str();
-    app.add_option("--keepalive-timeout", o.keepalive_timeout,
-                   "Seconds an idle persistent client connection is kept open")
-        ->check(CLI::Range(0.1, 3600.0))
-        ->capture_default_str();
+    add_connection_options(app, o.connections);
     app.add_option("--connect-timeout", o.connect_timeout, "Seconds to connect to an origin, peer or instance")
         ->check(CLI::Range(0.1, 600.0))
         ->capture_default_str();
@@ -182,10 +168,7 @@ CacheConfig make_cache_config(const CacheOptions& o, const DaemonOptions& common
     cfg.max_header_bytes = o.max_header_size;
     cfg.max_request_body = parse_size(o.max_request_body, "--max-request-body");
     cfg.client_timeout_s = static_cast<std::int64_t>(o.client_timeout);
-    cfg.connections.max_connections = o.max_connections;
-    cfg.connections.max_per_source = o.max_connections_per_source;
-    cfg.connections.header_timeout_us = static_cast<std::int64_t>(o.header_timeout * 1e6);
-    cfg.connections.keepalive_timeout_us = static_cast<std::int64_t>(o.keepalive_timeout * 1e6);
+    cfg.connections = connection_limits(o.connections);
     resolve_connection_limits(cfg.connections);  // checked now (-n too); resolved again at start
     cfg.upstream.connect_timeout_us = static_cast<std::int64_t>(o.connect_timeout * 1e6);
     cfg.upstream.read_timeout_us = static_cast<std::int64_t>(o.upstream_timeout * 1e6);

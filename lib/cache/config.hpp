@@ -4,6 +4,7 @@
 
 #include "cache/cache.hpp"
 #include "core/daemon.hpp"
+#include "core/http_admission.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -21,8 +22,7 @@ struct CacheOptions {
     std::size_t max_header_size = 16 << 10;
     std::string max_request_body = "16M";
     double client_timeout = 60, connect_timeout = 5, upstream_timeout = 30;
-    std::size_t max_connections = 0, max_connections_per_source = 256;  // 0: (RLIMIT_NOFILE - 64) / 3
-    double header_timeout = 20, keepalive_timeout = 15;
+    ConnectionOptions connections;  // --max-connections and the rest (core/http_admission.hpp)
     bool no_cooperate = false;
     bool open_cooperation = false;
     std::string advertise;

@@ -20,6 +20,7 @@ void add_stream_options(CLI::App& app, StreamOptions& o) {
     app.add_option("--advertise", o.advertise,
                    "ADDR:PORT at which other nodes reach it, in its announcement (default: --listen)");
     app.add_flag("--no-announce", o.no_announce, "Do not announce the titles in the overlay (service \"stream\")");
+    add_connection_options(app, o.connections);
     app.add_option("--live", o.live, "A live channel NAME=udp://ADDR:PORT[?iface=IFADDR&source=SRCADDR] (repeatable)");
     app.add_option("--live-window", o.live_window, "Segments in a live playlist")
         ->check(CLI::Range(2, 100))
@@ -50,6 +51,8 @@ StreamConfig make_stream_config(const StreamOptions& o) {
     if (!std::filesystem::is_directory(o.media_dir, ec))
         throw Error("config", "--media-dir " + o.media_dir + ": not a directory");
     cfg.http.listen = o.listen;
+    cfg.http.connections = connection_limits(o.connections);
+    resolve_connection_limits(cfg.http.connections);  // checked now (-n too); resolved again at start
     cfg.media_dir = o.media_dir;
     cfg.segment_seconds = o.segment_seconds;
     cfg.live.segment_seconds = o.segment_seconds;

@@ -25,6 +25,7 @@ struct StreamOptions {
     std::size_t max_live_channels = 16;
     std::string ingest_listen;
     std::string ingest_token_file;
+    ConnectionOptions connections;
 };
 
 struct LiveInputSpec {

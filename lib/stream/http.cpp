@@ -226,10 +226,11 @@ void serve_live(Reply& reply, const Route& route, Channels& channels, rpc::Count
 }  // namespace
 
 StreamHttp::StreamHttp(Loop& loop, Catalog& catalog, Channels& channels, HttpConfig cfg, rpc::Counters& counters)
-    : catalog_(catalog), channels_(channels), cfg_(std::move(cfg)), counters_(counters) {
+    : catalog_(catalog), channels_(channels), cfg_(std::move(cfg)), counters_(counters), conns_(loop, cfg_.connections) {
     auto bound = prox::bind_http(loop, cfg_.listen, "http");
     http_ = bound.http;
     port_ = bound.port;
+    conns_.attach(http_);
     evhttp_set_max_body_size(http_, 0);
     evhttp_set_max_headers_size(http_, 16 << 10);
     evhttp_set_timeout(http_, cfg_.timeout_s);
@@ -240,12 +241,17 @@ StreamHttp::StreamHttp(Loop& loop, Catalog& catalog, Channels& channels, HttpCon
 }
 
 StreamHttp::~StreamHttp() {
+    conns_.detach();
     if (http_) evhttp_free(http_);
 }
 
 void StreamHttp::on_request(evhttp_request* req, void* self) { static_cast<StreamHttp*>(self)->handle(req); }
 
 void StreamHttp::handle(evhttp_request* req) {
+    if (!conns_.request_started(req)) {  // refused or timed out: its socket is shut
+        evhttp_send_error(req, 503, "Service Unavailable");
+        return;
+    }
     ++counters_["stream.requests"];
     Reply reply(req);
     // Public media: players on any web page may fetch it (hls.js and dash.js

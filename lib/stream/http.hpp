@@ -17,6 +17,7 @@
 // with Retry-After, which players retry.
 #pragma once
 
+#include "core/http_admission.hpp"
 #include "core/loop.hpp"
 #include "core/rpc.hpp"
 #include "stream/catalog.hpp"
@@ -33,6 +34,7 @@ namespace sr::stream {
 struct HttpConfig {
     std::string listen;  // ADDR:PORT
     int timeout_s = 60;
+    ConnectionLimits connections;  // how many per address, how slow, how idle (core/http_admission.hpp)
 };
 
 class StreamHttp {
@@ -44,6 +46,7 @@ class StreamHttp {
     StreamHttp& operator=(const StreamHttp&) = delete;
 
     std::uint16_t port() const { return port_; }
+    const ClientConnections& connections() const { return conns_; }
 
   private:
     static void on_request(evhttp_request* req, void* self);
@@ -53,6 +56,7 @@ class StreamHttp {
     Channels& channels_;
     HttpConfig cfg_;
     rpc::Counters& counters_;
+    ClientConnections conns_;  // before http_: evhttp's connections point at its records
     evhttp* http_ = nullptr;
     std::uint16_t port_ = 0;
 };

@@ -4,9 +4,12 @@
 
 namespace sr::stream {
 
-void add_methods(rpc::Registry& reg, Catalog& catalog, Channels& channels) {
-    reg.stats_source([&catalog, &channels] {
-        return Value{{"stream.titles_indexed", catalog.indexed()},
+void add_methods(rpc::Registry& reg, Catalog& catalog, Channels& channels, const ClientConnections& conns) {
+    reg.stats_source([&catalog, &channels, &conns] {
+        return Value{{"stream.connections_open", conns.open()},
+                     {"stream.connections_refused", conns.stats().refused},
+                     {"stream.connections_timed_out", conns.stats().timed_out},
+                     {"stream.titles_indexed", catalog.indexed()},
                      {"stream.indexings", catalog.indexings()},
                      {"stream.live_channels", channels.names().size()},
                      {"stream.udp_foreign", channels.foreign_datagrams}};

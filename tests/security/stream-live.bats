@@ -135,3 +135,25 @@ EOF
     run curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary x "http://$INGEST/live/after"
     assert_output 401
 }
+
+@test "the viewers' port: a slowloris from one address is bounded (--max-connections-per-source) and cut at --header-timeout" {
+    # A daemon of its own with small limits; 20 slow connections from one address.
+    mkdir -p "$LAB/v" && mkfifo "$LAB/v/ready"
+    sr-streamd --runtime-dir "$LAB/v/run" --listen "$A:8242" --media-dir "$LAB/media" --no-announce \
+        --max-connections-per-source 8 --header-timeout 2 --keepalive-timeout 1 \
+        --ready-fd 9 9>"$LAB/v/ready" 2>>"$LAB/v/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$LAB/v/pid"
+    wait_ready "$LAB/v/ready"
+    "$PYTHON" "$SR_TESTS/../security/http_flood.py" "$A:8242" --source 127.0.0.236 --count 20 --mode slow \
+        --expect-closed 12 --ready "$LAB/v/flood-ready" --duration 20 >"$LAB/v/flood.out" 3>&- &
+    local pid=$!
+    until_true 15 test -s "$LAB/v/flood-ready"
+    # Another address is served meanwhile.
+    run curl -sf --max-time 5 --interface 127.0.0.237 -o /dev/null -w '%{http_code}' "http://$A:8242/vod/"
+    assert_output 200
+    wait "$pid"
+    [ "$(cat "$LAB/v/flood.out")" = "closed=20 open=0" ]
+    run env SR_RUNTIME_DIR="$LAB/v/run" sr-ctl -j stream stats
+    [ "$(jq '."stream.connections_refused"' <<<"$output")" -ge 12 ]
+    [ "$(jq '."stream.connections_timed_out"' <<<"$output")" -ge 8 ]
+}

@@ -1,5 +1,5 @@
 // sr-cached: the in-network HTTP cache and service proxy. See sr-cached(8).
-#include "cache/admission.hpp"
+#include "core/http_admission.hpp"
 #include "cache/cache.hpp"
 #include "cache/config.hpp"
 #include "cache/methods.hpp"

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
         std::optional<sr::stream::IngestServer> ingest;
         if (cfg.ingest) ingest.emplace(daemon.loop(), channels, *cfg.ingest, daemon.counters());
         sr::stream::StreamHttp http(daemon.loop(), catalog, channels, cfg.http, daemon.counters());
-        sr::stream::add_methods(daemon.registry(), catalog, channels);
+        sr::stream::add_methods(daemon.registry(), catalog, channels, http.connections());
         std::optional<sr::stream::Announcer> announcer;
         if (!cfg.announce_url.empty())
             announcer.emplace(daemon.loop(), catalog, channels,

@@ -1,5 +1,5 @@
-// Client connection bounds (design in admission.hpp).
-#include "cache/admission.hpp"
+// Client connection bounds (design in http_admission.hpp).
+#include "core/http_admission.hpp"
 
 #include "core/error.hpp"
 #include "core/net_limits.hpp"
@@ -15,7 +15,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace sr::cache {
+namespace sr {
 
 namespace {
 
@@ -27,6 +27,33 @@ const std::string kRefused = plain_answer("503 Service Unavailable", "too many c
 const std::string kTooSlow = plain_answer("408 Request Timeout", "the request did not arrive in time\n", "");
 
 }  // namespace
+
+void add_connection_options(CLI::App& app, ConnectionOptions& o) {
+    app.add_option("--max-connections", o.max_connections,
+                   "Client connections at most, all sources together (0: a third of the descriptor limit, less 64)")
+        ->capture_default_str();
+    app.add_option("--max-connections-per-source", o.max_connections_per_source,
+                   "Client connections at most from one address (an IPv6 /64)")
+        ->check(CLI::Range(1, 1 << 20))
+        ->capture_default_str();
+    app.add_option("--header-timeout", o.header_timeout,
+                   "Seconds a request (header, and body if any) may take to arrive from its first byte")
+        ->check(CLI::Range(0.1, 3600.0))
+        ->capture_default_str();
+    app.add_option("--keepalive-timeout", o.keepalive_timeout,
+                   "Seconds an idle persistent client connection is kept open")
+        ->check(CLI::Range(0.1, 3600.0))
+        ->capture_default_str();
+}
+
+ConnectionLimits connection_limits(const ConnectionOptions& o) {
+    ConnectionLimits l;
+    l.max_connections = o.max_connections;
+    l.max_per_source = o.max_connections_per_source;
+    l.header_timeout_us = static_cast<std::int64_t>(o.header_timeout * 1e6);
+    l.keepalive_timeout_us = static_cast<std::int64_t>(o.keepalive_timeout * 1e6);
+    return l;
+}
 
 ConnectionLimits resolve_connection_limits(ConnectionLimits l) {
     // The rest of the descriptors: the store's files, upstream connections, the control socket.
@@ -197,4 +224,4 @@ void ClientConnections::on_input(evbuffer*, const evbuffer_cb_info* info, void* 
     c->deadline_us = Loop::now_us() + c->owner->limits_.header_timeout_us;
 }
 
-}  // namespace sr::cache
+}  // namespace sr

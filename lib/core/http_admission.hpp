@@ -1,4 +1,5 @@
-// sr-cached's client connections, bounded (issue 9: connection floods).
+// An HTTP server's client connections, bounded (issue 9: connection
+// floods): sr-cached's and sr-streamd's, on libevent's evhttp.
 //
 // evhttp alone bounds neither the number of client connections nor how
 // long one may take to send a request: its timeout is per read, so a client
@@ -34,6 +35,8 @@
 
 #include "core/loop.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -50,7 +53,7 @@ struct event_base;
 struct evbuffer;
 struct evbuffer_cb_info;
 
-namespace sr::cache {
+namespace sr {
 
 struct ConnectionLimits {
     std::size_t max_connections = 0;         // 0: a third of what the descriptor limit leaves (64 kept)
@@ -58,6 +61,16 @@ struct ConnectionLimits {
     std::int64_t header_timeout_us = 20'000'000;
     std::int64_t keepalive_timeout_us = 15'000'000;
 };
+
+// The options that set them, the same in every daemon with an HTTP server:
+// --max-connections, --max-connections-per-source, --header-timeout,
+// --keepalive-timeout.
+struct ConnectionOptions {
+    std::size_t max_connections = 0, max_connections_per_source = 256;  // 0: (RLIMIT_NOFILE - 64) / 3
+    double header_timeout = 20, keepalive_timeout = 15;
+};
+void add_connection_options(CLI::App& app, ConnectionOptions& o);
+ConnectionLimits connection_limits(const ConnectionOptions& o);
 
 // max_connections 0 → a third of the descriptors beyond 64: a client being
 // filled holds about three (its connection, the upstream's, the store file);
@@ -124,4 +137,4 @@ class ClientConnections {
     ConnectionStats stats_;
 };
 
-}  // namespace sr::cache
+}  // namespace sr
