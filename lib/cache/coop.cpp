@@ -246,6 +246,10 @@ void Cooperation::holders(const std::string& url, const std::string& path,
 
 void Cooperation::publish(const StoredObject& obj, std::int64_t ttl_s) {
     if (obj.digest.empty()) return;  // stored by an older version: peers could not check the body
+    // A pointer lives a day at most: an immutable copy is fresh for a year,
+    // but sr-dhtd refuses TTLs beyond its --max-ttl (a week by default), and
+    // a pointer is put again whenever the copy is stored or revalidated.
+    ttl_s = std::min<std::int64_t>(ttl_s, kMaxPointerTtl);
     Value ptr{{"url", obj.url},
               {"node", advertise_},
               {"endpoint", advertise_},

@@ -72,6 +72,10 @@ struct ReplicaPointer {
 std::optional<ReplicaPointer> read_pointer(const Value& ptr, const std::string& url, std::int64_t now,
                                            std::uint64_t max_size);
 
+// The longest TTL a replica pointer is put with (seconds): below sr-dhtd's
+// --max-ttl in any sane configuration.
+inline constexpr std::int64_t kMaxPointerTtl = 86400;
+
 class Cooperation {
   public:
     // rejected counts the pointers dropped as unsigned or forged.

@@ -338,3 +338,37 @@ print(' '.join(boxes(open('$LAB/init.mp4', 'rb').read())), '/', ' '.join(boxes(o
     run env SR_RUNTIME_DIR="$run" sr-ctl service list
     refute_output --partial 8248
 }
+
+@test "a second node's sr-cached fills a segment from the first node's cache, not from sr-streamd" {
+    head -c 32 /dev/urandom | base64 >"$LAB/peer.key"
+    chmod 600 "$LAB/peer.key"
+    local n a
+    for n in 1 2; do
+        a=127.0.0.$((242 + n))
+        mkdir -p "$LAB/pd$n" "$LAB/pc$n"
+        mkfifo "$LAB/pd$n/ready" "$LAB/pc$n/ready"
+        sr-dhtd --runtime-dir "$LAB/pd$n/run" --state-dir "$LAB/pd$n/state" --listen "$a:4243" \
+            $([ "$n" -eq 2 ] && echo --join 127.0.0.243:4243) --ready-fd 9 9>"$LAB/pd$n/ready" \
+            2>>"$LAB/pd$n/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+        echo $! >"$LAB/pd$n/pid"
+        wait_ready "$LAB/pd$n/ready"
+        sr-cached --runtime-dir "$LAB/pd$n/run" --listen "$a:8243" --origin "$BASE" --cache-dir "$LAB/pc$n/cache" \
+            --access-log off --peer-key-file "$LAB/peer.key" --ready-fd 9 9>"$LAB/pc$n/ready" \
+            2>>"$LAB/pc$n/log" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+        echo $! >"$LAB/pc$n/pid"
+        wait_ready "$LAB/pc$n/ready"
+    done
+    # Clients reach every node's cache by one name (the URL, so the DHT key, is by Host).
+    local seg=/vod/multi/hi/2.ts host='Host: video.example.net'
+    run curl -s -D - -o "$LAB/n1" -H "$host" "http://127.0.0.243:8243$seg"
+    assert_line --partial 'X-Cache: MISS'
+    until_true 10 bash -c "[ \$(SR_RUNTIME_DIR='$LAB/pd1/run' sr-ctl -j cache stats | jq .replicas_published) -ge 1 ]"
+    local before
+    before=$(SR_RUNTIME_DIR="$LAB/run" sr-ctl -j stream stats | jq '."stream.segments"')
+    run curl -s -D - -o "$LAB/n2" -H "$host" "http://127.0.0.244:8243$seg"
+    assert_line --partial 'X-Cache: PEER'
+    cmp "$LAB/n1" "$LAB/n2"
+    curl -sf "$BASE$seg" | cmp - "$LAB/n2"
+    # sr-streamd made that segment for node 1 only (the curl just above is the one more).
+    [ "$(SR_RUNTIME_DIR="$LAB/run" sr-ctl -j stream stats | jq '."stream.segments"')" -eq $((before + 1)) ]
+}
