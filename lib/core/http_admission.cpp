@@ -19,6 +19,8 @@ namespace sr {
 
 namespace {
 
+constexpr std::size_t kMaxSingleWrite = 16 << 20;
+
 std::string plain_answer(const char* status, const char* body, const char* extra) {
     return std::string("HTTP/1.1 ") + status + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
            std::to_string(std::strlen(body)) + "\r\nConnection: close\r\n" + extra + "\r\n" + body;
@@ -90,6 +92,10 @@ bufferevent* ClientConnections::new_bev(event_base* base, void* self) {
     // As evhttp makes its own (no BEV_OPT_CLOSE_ON_FREE: evhttp closes the socket).
     bufferevent* bev = bufferevent_socket_new(base, -1, 0);
     if (!bev) return nullptr;
+    // libevent writes at most 16 KiB per connection per loop turn by
+    // default: a 1 MB answer then takes 64 turns, interleaved with every
+    // other connection's. As much as the socket takes at once instead.
+    bufferevent_set_max_single_write(bev, kMaxSingleWrite);
     bufferevent_incref(bev);  // still ours to look at when the loop is back, even if evhttp frees it first
     me->pending_.push_back(bev);
     me->admit_timer_.arm_in(0);
