@@ -536,8 +536,10 @@ void Cache::respond_stored(Downstream& d, const StoredObject& st, OpenObject* fi
             d.status = status;
             d.x_cache = x_cache;
             d.done = true;
+            bufferevent* bev = evhttp_connection_get_bufferevent(d.evcon);
+            evbuffer* out = bufferevent_get_output(bev);
+            net::cork_until_drained(bufferevent_getfd(bev), out);
             evhttp_send_reply_start(d.req, status, nullptr);
-            evbuffer* out = bufferevent_get_output(evhttp_connection_get_bufferevent(d.evcon));
             evbuffer_add_file(out, file->release(), static_cast<ev_off_t>(first), static_cast<ev_off_t>(length));
             evhttp_send_reply_end(d.req);
             d.answered();

@@ -1,10 +1,13 @@
 #include "core/net_limits.hpp"
 
+#include <event2/buffer.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
 
+#include <cstdint>
 #include <cstring>
 
 namespace sr::net {
@@ -51,6 +54,26 @@ std::size_t raise_fd_limit() {
 void no_delay(int fd) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+namespace {
+
+void uncork_when_drained(evbuffer* out, const evbuffer_cb_info* info, void* arg) {
+    if (info->n_deleted == 0 || evbuffer_get_length(out) != 0) return;
+    int fd = static_cast<int>(reinterpret_cast<std::intptr_t>(arg));
+    int off = 0;
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+    evbuffer_remove_cb(out, &uncork_when_drained, arg);
+}
+
+}  // namespace
+
+void cork_until_drained(int fd, evbuffer* out) {
+    int on = 1;
+    if (fd < 0 || setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on) != 0) return;
+    // The descriptor is the callback's argument: nothing to free if the
+    // connection goes first (the evbuffer drops its callbacks with it).
+    evbuffer_add_cb(out, &uncork_when_drained, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
 }
 
 }  // namespace sr::net

@@ -1,12 +1,15 @@
 // What per-source connection limits count by, and the descriptor budget they
 // must fit in: shared by the overlay transport (sr-dhtd) and the HTTP
-// admission of sr-cached, so both count a client the same way.
+// admission of sr-cached and sr-streamd, so all count a client the same way;
+// and the TCP options of their listeners and answers.
 #pragma once
 
 #include <sys/socket.h>
 
 #include <cstddef>
 #include <string>
+
+struct evbuffer;
 
 namespace sr::net {
 
@@ -29,5 +32,11 @@ std::size_t fd_limit();
 // delays by up to 40 ms (Nagle against delayed ACK, on every keep-alive
 // request whose body is not a whole number of packets).
 void no_delay(int fd);
+
+// TCP_CORK on a connection until `out` (its bufferevent's output) has been
+// written out: an answer's header and a large body sent by sendfile then
+// leave in full segments, not the header alone first (TCP_NODELAY); the
+// kernel sends the tail as soon as the cork comes off.
+void cork_until_drained(int fd, evbuffer* out);
 
 }  // namespace sr::net
