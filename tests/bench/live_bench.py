@@ -34,32 +34,11 @@ import tempfile
 import threading
 import time
 
+from media_bench import make_title, need, pinned, start_daemon, start_nginx
+
 ADDR = "127.0.0.1"
 P_STREAM, P_UDP, P_NGINX = 18480, 18481, 18482
 SEGMENT = 4
-
-
-def need(*programs):
-    for p in programs:
-        if not shutil.which(p):
-            print(f"live_bench: {p} is missing: skipped", file=sys.stderr)
-            sys.exit(69)
-
-
-def pinned(cpu, argv):
-    return (["taskset", "-c", str(cpu)] if shutil.which("taskset") else []) + argv
-
-
-def start_daemon(argv, lab, name):
-    r, w = os.pipe()
-    log = open(os.path.join(lab, name + ".log"), "ab")
-    proc = subprocess.Popen(pinned(1, argv + ["--ready-fd", str(w)]), stderr=log, stdin=subprocess.DEVNULL,
-                            pass_fds=(w,))
-    os.close(w)
-    with os.fdopen(r, "rb") as f:
-        if not f.read(1):
-            sys.exit(f"live_bench: {name} did not start; see {lab}/{name}.log (-k keeps it)")
-    return proc
 
 
 def family(pid):
@@ -198,22 +177,18 @@ def main():
     ap.add_argument("-d", type=int, default=60)
     ap.add_argument("-k", action="store_true")
     a = ap.parse_args()
-    need("ffmpeg", "nginx")
+    need("live_bench", "ffmpeg", "nginx")
     tools = os.path.abspath(a.b)
     lab = tempfile.mkdtemp(prefix="live-bench.")
     procs = []
     try:
         title = os.path.join(lab, "hd.mp4")
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
-                        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "20",
-                        "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-keyint_min", "60",
-                        "-sc_threshold", "0", "-b:v", "2M", "-maxrate", "2M", "-bufsize", "4M",
-                        "-c:a", "aac", "-b:a", "128k", title], check=True)
+        make_title(title)
         feed = ["ffmpeg", "-v", "error", "-re", "-stream_loop", "-1", "-i", title, "-c", "copy"]
 
         # -- sr-streamd, fed over UDP
         os.makedirs(os.path.join(lab, "media"))
-        streamd = start_daemon([os.path.join(tools, "sr-streamd"), "--runtime-dir", os.path.join(lab, "run"),
+        streamd = start_daemon("live_bench", [os.path.join(tools, "sr-streamd"), "--runtime-dir", os.path.join(lab, "run"),
                                 "--listen", f"{ADDR}:{P_STREAM}", "--media-dir", os.path.join(lab, "media"),
                                 "--no-announce", "--segment-seconds", str(SEGMENT),
                                 "--live", f"tv=udp://{ADDR}:{P_UDP}"], lab, "streamd")
@@ -240,21 +215,7 @@ def main():
         # -- the peer: ffmpeg's HLS muxer writing files, nginx serving them
         www = os.path.join(lab, "www")
         os.makedirs(os.path.join(www, "live"))
-        user = "user root root;" if os.getuid() == 0 else ""
-        conf = os.path.join(lab, "nginx.conf")
-        os.makedirs(os.path.join(lab, "ngx"))
-        with open(conf, "w") as f:
-            f.write(f"""{user}
-worker_processes 1; daemon off; pid {lab}/ngx/nginx.pid; error_log {lab}/ngx/error.log warn;
-events {{ worker_connections 4096; }}
-http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
-  client_body_temp_path {lab}/ngx/b; proxy_temp_path {lab}/ngx/p; fastcgi_temp_path {lab}/ngx/f;
-  uwsgi_temp_path {lab}/ngx/u; scgi_temp_path {lab}/ngx/s;
-  types {{ video/mp2t ts; application/vnd.apple.mpegurl m3u8; }}
-  server {{ listen {ADDR}:{P_NGINX}; root {www}; }} }}
-""")
-        nginx = subprocess.Popen(pinned(1, ["nginx", "-p", lab + "/ngx/", "-e", lab + "/ngx/error.log", "-c", conf]),
-                                 stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        nginx = start_nginx(lab, ADDR, P_NGINX, www)
         procs.append(nginx)
         hls = subprocess.Popen(pinned(1, feed + ["-f", "hls", "-hls_time", str(SEGMENT), "-hls_list_size", "6",
                                                  "-hls_flags", "delete_segments+temp_file",

@@ -37,32 +37,10 @@ import sys
 import tempfile
 import time
 
+from media_bench import make_title, need, pinned, start_daemon, start_nginx
+
 ADDR = "127.0.0.1"
 P_STREAM, P_CACHE, P_NGINX = 18470, 18471, 18472
-
-
-def need(*programs):
-    for p in programs:
-        if not shutil.which(p):
-            print(f"stream_bench: {p} is missing: skipped", file=sys.stderr)
-            sys.exit(69)
-
-
-def pinned(cpu, argv):
-    return (["taskset", "-c", str(cpu)] if shutil.which("taskset") else []) + argv
-
-
-def start_daemon(argv, lab, name):
-    """Starts an sr daemon and returns once it has written its readiness newline."""
-    r, w = os.pipe()
-    log = open(os.path.join(lab, name + ".log"), "ab")
-    proc = subprocess.Popen(pinned(1, argv + ["--ready-fd", str(w)]), stderr=log, stdin=subprocess.DEVNULL,
-                            pass_fds=(w,))
-    os.close(w)
-    with os.fdopen(r, "rb") as f:
-        if not f.read(1):
-            sys.exit(f"stream_bench: {name} did not start; see {lab}/{name}.log (-k keeps it)")
-    return proc
 
 
 def wait_http(port, path="/", timeout=10):
@@ -111,7 +89,7 @@ def main():
     ap.add_argument("-k", action="store_true")
     ap.add_argument("-L", action="store_true", help="segment latencies only (no wrk, no nginx)")
     a = ap.parse_args()
-    need("ffmpeg", "curl", *([] if a.L else ["wrk", "nginx"]))
+    need("stream_bench", "ffmpeg", "curl", *([] if a.L else ["wrk", "nginx"]))
     tools = os.path.abspath(a.b)
     lab = tempfile.mkdtemp(prefix="stream-bench.")
     procs = []
@@ -121,17 +99,13 @@ def main():
         os.makedirs(media)
         os.makedirs(static)
         title = os.path.join(media, "hd.mp4")
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
-                        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "20",
-                        "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-keyint_min", "60",
-                        "-sc_threshold", "0", "-b:v", "2M", "-maxrate", "2M", "-bufsize", "4M",
-                        "-c:a", "aac", "-b:a", "128k", title], check=True)
+        make_title(title)
         subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", title, "-c", "copy", "-f", "hls", "-hls_time", "4",
                         "-hls_playlist_type", "vod", "-hls_segment_filename", os.path.join(static, "%d.ts"),
                         os.path.join(static, "hls.m3u8")], check=True)
 
         # -- on-the-fly segment latency
-        procs.append(start_daemon([os.path.join(tools, "sr-streamd"), "--runtime-dir", os.path.join(lab, "run"),
+        procs.append(start_daemon("stream_bench", [os.path.join(tools, "sr-streamd"), "--runtime-dir", os.path.join(lab, "run"),
                                    "--listen", f"{ADDR}:{P_STREAM}", "--media-dir", media], lab, "streamd"))
         c = http.client.HTTPConnection(ADDR, P_STREAM)
         c.request("GET", "/vod/hd/hd/ts.m3u8")
@@ -164,23 +138,9 @@ def main():
             return 0 if met_latency else 2
 
         # -- segment req/s: nginx static against sr-cached in front of sr-streamd
-        user = "user root root;" if os.getuid() == 0 else ""
-        conf = os.path.join(lab, "nginx.conf")
-        os.makedirs(os.path.join(lab, "ngx"))
-        with open(conf, "w") as f:
-            f.write(f"""{user}
-worker_processes 1; daemon off; pid {lab}/ngx/nginx.pid; error_log {lab}/ngx/error.log warn;
-events {{ worker_connections 4096; }}
-http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
-  client_body_temp_path {lab}/ngx/b; proxy_temp_path {lab}/ngx/p; fastcgi_temp_path {lab}/ngx/f;
-  uwsgi_temp_path {lab}/ngx/u; scgi_temp_path {lab}/ngx/s;
-  types {{ video/mp2t ts; application/vnd.apple.mpegurl m3u8; }}
-  server {{ listen {ADDR}:{P_NGINX}; root {static}; }} }}
-""")
-        procs.append(subprocess.Popen(pinned(1, ["nginx", "-p", lab + "/ngx/", "-e", lab + "/ngx/error.log", "-c", conf]),
-                                      stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(start_nginx(lab, ADDR, P_NGINX, static))
         wait_http(P_NGINX, "/hls.m3u8")
-        procs.append(start_daemon([os.path.join(tools, "sr-cached"), "--listen", f"{ADDR}:{P_CACHE}",
+        procs.append(start_daemon("stream_bench", [os.path.join(tools, "sr-cached"), "--listen", f"{ADDR}:{P_CACHE}",
                                    "--origin", f"http://{ADDR}:{P_STREAM}", "--cache-dir", os.path.join(lab, "cache"),
                                    "--runtime-dir", os.path.join(lab, "crun"), "--no-cooperate",
                                    "--access-log", "off"], lab, "cached"))
