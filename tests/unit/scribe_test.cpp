@@ -646,7 +646,7 @@ TEST(Scribe, SavedRootStateThatIsNotOursIsRefused) {
     Sim sim(4);
     std::vector<Effect> out;
     EXPECT_THROW(sim.core(0).restore_roots("", 0, 0, out), sr::DecodeError);
-    EXPECT_THROW(sim.core(0).restore_roots("\x93\xa3abc\x01\x90", 0, 0, out), sr::DecodeError);
+    EXPECT_THROW(sim.core(0).restore_roots("\x93\xa3" "abc\x01\x90", 0, 0, out), sr::DecodeError);
     std::string ok = sim.core(0).save_roots();
     EXPECT_EQ(sim.core(1).restore_roots(ok, 0, 0, out), 0u);
     EXPECT_THROW(sim.core(0).restore_roots(ok.substr(0, ok.size() - 1) + "\x01", 0, 0, out), sr::DecodeError);
