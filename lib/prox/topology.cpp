@@ -1,5 +1,7 @@
 #include "prox/topology.hpp"
 
+#include <algorithm>
+
 #include <atomic>
 #include <stdexcept>
 
@@ -44,6 +46,22 @@ void Topology::add_link(RouterId a, RouterId b, std::uint32_t metric) {
     adj_[a].push_back({b, metric});
     adj_[b].push_back({a, metric});
     ++link_count_;
+}
+
+void Topology::add_arc(RouterId a, RouterId b, std::uint32_t metric) {
+    if (a >= size() || b >= size()) throw std::invalid_argument("link to an unknown router");
+    if (a == b) throw std::invalid_argument("link from a router to itself");
+    if (metric == 0) throw std::invalid_argument("link metric must be >= 1");
+    touch();
+    for (auto& l : adj_[a])
+        if (l.to == b) {
+            l.metric = std::min(l.metric, metric);
+            return;
+        }
+    adj_[a].push_back({b, metric});
+    bool back = false;
+    for (const auto& l : adj_[b]) back = back || l.to == a;
+    if (!back) ++link_count_;
 }
 
 void Topology::add_address(RouterId r, const Address& a) {

@@ -43,6 +43,10 @@ public:
     RouterId add_router(std::string name);
     // Adds (or lowers the metric of) the link a<->b. a != b, metric >= 1.
     void add_link(RouterId a, RouterId b, std::uint32_t metric);
+    // One direction only, as a link-state IGP has it (each router states
+    // its own cost onto the link: a->b may differ from b->a); lowers a
+    // smaller existing metric likewise. link_count() counts a pair once.
+    void add_arc(RouterId a, RouterId b, std::uint32_t metric);
     // The router owns this address (a BGP next hop, a loopback). An address
     // owned by another router throws.
     void add_address(RouterId r, const Address& a);
