@@ -13,7 +13,7 @@ constexpr std::int64_t kTickUs = 500'000;
 }  // namespace
 
 Channels::Channels(Loop& loop, LiveConfig cfg, std::size_t max_ingested, rpc::Counters& counters)
-    : loop_(loop), cfg_(cfg), max_ingested_(max_ingested), counters_(counters), ticker_(loop, [this] { tick(); }) {}
+    : cfg_(cfg), max_ingested_(max_ingested), counters_(counters), ticker_(loop, [this] { tick(); }) {}
 
 LiveChannel& Channels::make(const std::string& name, const std::string& input, bool ingested) {
     LiveConfig c = cfg_;

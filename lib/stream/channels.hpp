@@ -3,9 +3,9 @@
 //
 // A channel is either declared on the command line (--live NAME=udp://...,
 // there from the start, fed by a UdpInput) or made by the first HTTP ingest
-// of its name (ingest.hpp). Ingested channels count against max_channels;
-// when a new name meets the limit, the channel stalled longest is dropped to
-// make room, and when none is stalled the new one is refused. One input
+// of its name (ingest.hpp). Ingested channels count against max_ingested;
+// when a new name meets the limit, the unfed channel idle longest is dropped
+// to make room, and when every one is being fed the new one is refused. One input
 // feeds a channel at a time: a second ingest of a channel being fed is
 // refused (an encoder started twice must not interleave two streams).
 #pragma once
@@ -60,7 +60,6 @@ class Channels {
     LiveChannel& make(const std::string& name, const std::string& input, bool ingested);
     void tick();
 
-    Loop& loop_;
     LiveConfig cfg_;
     std::size_t max_ingested_;
     rpc::Counters& counters_;
