@@ -1,7 +1,10 @@
 // lib/prox/ospf/wire: OSPFv2 packets and LSAs against bytes made elsewhere
 // (Scapy's OSPF layer computed the checksums; the MD5 and HMAC-SHA256
 // trailers were computed with Python's hashlib from RFC 2328 D.4.3 and
-// RFC 5709 3.3), round trips, and malformed input refused.
+// RFC 5709 3.3; and a capture of two FRR routers forming an adjacency with
+// MD5), round trips, and malformed input refused.
+#include "ospf_frr_capture.hpp"
+#include "prox/ospf/lsdb.hpp"
 #include "prox/ospf/wire.hpp"
 
 #include <gtest/gtest.h>
@@ -177,6 +180,36 @@ TEST(OspfWire, MalformedPacketsAreRefusedWithAReason) {
         } catch (const OspfError&) {
         }
     }
+}
+
+TEST(OspfWire, AnAdjacencyBetweenTwoFrrRoutersDecodesAndReencodesByteForByte) {
+    Auth md5{Auth::Kind::md5, "md5key", 1};
+    int seen[6] = {};
+    Lsdb db;
+    for (const char* hex : kFrrCapture) {
+        std::string bytes = unhex(hex);
+        Packet p = decode(bytes, md5);
+        ++seen[static_cast<int>(p.type())];
+        EXPECT_EQ(encode(p, md5, p.crypto_sequence), bytes) << hex;
+        if (const auto* u = std::get_if<LsUpdate>(&p.body))
+            for (const auto& l : u->lsas) {
+                EXPECT_EQ(encode_lsa(decode_lsa(l)), l);
+                db.install(l, 0);
+            }
+        EXPECT_THROW(decode(bytes, Auth{Auth::Kind::md5, "md5kez", 1}), OspfError);
+    }
+    for (int t = 1; t <= 5; ++t) EXPECT_GT(seen[t], 0) << "packet type " << t;
+    // What they flooded: two routers on a LAN whose DR is 2.2.2.2, each with its loopback.
+    sr::prox::Topology t = build_topology(db, 0, 0);
+    ASSERT_EQ(t.size(), 2u);
+    EXPECT_EQ(t.links(*t.find("1.1.1.1")).size(), 1u);
+    EXPECT_EQ(t.links(*t.find("2.2.2.2")).size(), 1u);
+    int attached = 0;
+    for (const auto& [prefix, at] : t.prefixes())
+        attached += (prefix.str() == "1.1.1.1/32" && at == *t.find("1.1.1.1")) +
+                    (prefix.str() == "2.2.2.2/32" && at == *t.find("2.2.2.2")) +
+                    (prefix.str() == "10.9.0.0/24" && at == *t.find("2.2.2.2"));
+    EXPECT_EQ(attached, 3);
 }
 
 }  // namespace
