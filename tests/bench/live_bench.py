@@ -25,7 +25,6 @@ import argparse
 import http.client
 import os
 import re
-import shutil
 import signal
 import statistics
 import subprocess
@@ -34,7 +33,7 @@ import tempfile
 import threading
 import time
 
-from media_bench import make_title, need, pinned, start_daemon, start_nginx
+from media_bench import finish, make_title, need, pinned, start_daemon, start_nginx
 
 ADDR = "127.0.0.1"
 P_STREAM, P_UDP, P_NGINX = 18480, 18481, 18482
@@ -233,18 +232,7 @@ def main():
         print(f"target ingest keeps real time: {'met' if realtime else 'MISSED'}")
         return 0 if every and realtime else 2
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        if a.k:
-            print(f"kept {lab}")
-        else:
-            shutil.rmtree(lab, ignore_errors=True)
+        finish(procs, lab, a.k)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ the test title, and nginx serving a directory.
 """
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -59,3 +60,19 @@ http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
 """)
     return subprocess.Popen(pinned(1, ["nginx", "-p", lab + "/ngx/", "-e", lab + "/ngx/error.log", "-c", conf]),
                             stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def finish(procs, lab, keep):
+    """Stops what a benchmark started (TERM, then KILL after 10 s) and removes its lab unless kept."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    if keep:
+        print(f"lab kept in {lab}")
+    else:
+        shutil.rmtree(lab, ignore_errors=True)

@@ -29,15 +29,13 @@ import http.client
 import os
 import random
 import re
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-from media_bench import make_title, need, pinned, start_daemon, start_nginx
+from media_bench import finish, make_title, need, pinned, start_daemon, start_nginx
 
 ADDR = "127.0.0.1"
 P_STREAM, P_CACHE, P_NGINX = 18470, 18471, 18472
@@ -164,17 +162,7 @@ def main():
         print(f"target sr-cached >= 0.9x nginx static: {'met' if met_rps else 'MISSED'} ({sr_rps / ngx_rps:.2f})")
         return 0 if met_latency and met_rps else 2
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        if a.k:
-            print(f"lab kept in {lab}")
-        else:
-            shutil.rmtree(lab, ignore_errors=True)
+        finish(procs, lab, a.k)
 
 
 if __name__ == "__main__":
