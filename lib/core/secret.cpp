@@ -26,21 +26,25 @@ std::string read_key_file(const std::string& path, const std::string& what) {
     return key;
 }
 
-std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts) {
-    EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(hmac);
-    char digest_name[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+std::string hmac(const char* digest, std::string_view key, std::initializer_list<std::string_view> parts) {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+    std::string digest_name = digest;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name.data(), 0),
                            OSSL_PARAM_construct_end()};
     EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params);
     for (auto p : parts) EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(p.data()), p.size());
-    std::string out(32, '\0');
+    std::string out(EVP_MAX_MD_SIZE, '\0');
     std::size_t outlen = 0;
     EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &outlen, out.size());
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(hmac);
     out.resize(outlen);
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
     return out;
+}
+
+std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts) {
+    return hmac("SHA256", key, parts);
 }
 
 bool same_secret(std::string_view a, std::string_view b) {

@@ -18,7 +18,9 @@ namespace sr {
 // when others may read it. Throws Error("config") naming `what` and path.
 std::string read_key_file(const std::string& path, const std::string& what);
 
-// HMAC-SHA256 of the concatenated parts (32 bytes).
+// HMAC with the named digest ("SHA256", "SHA1", "SHA512"...) of the
+// concatenated parts; hmac_sha256 is HMAC-SHA256 (32 bytes).
+std::string hmac(const char* digest, std::string_view key, std::initializer_list<std::string_view> parts);
 std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts);
 
 // SHA-256 over data given in pieces (a body as it streams in).

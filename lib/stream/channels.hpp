@@ -43,7 +43,7 @@ class Channels {
     LiveChannel* find(const std::string& name);
     std::vector<std::string> names() const;
     bool empty() const { return channels_.empty(); }
-    double segment_seconds() const { return cfg_.segment_seconds; }
+    std::size_t size() const { return channels_.size(); }
     // Each channel's state, input and counters (stream.live).
     Value describe() const;
 

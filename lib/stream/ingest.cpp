@@ -5,7 +5,6 @@
 #include "core/net_limits.hpp"
 #include "core/secret.hpp"
 #include "core/value.hpp"
-#include "prox/alto_http.hpp"
 #include "stream/catalog.hpp"
 
 #include <event2/buffer.h>
@@ -14,10 +13,10 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <event2/util.h>
 
 #include <arpa/inet.h>
 #include <http_parser.h>
-#include <netdb.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -188,18 +187,19 @@ void IngestServer::Conn::start() {
 
 IngestServer::IngestServer(Loop& loop, Channels& channels, IngestConfig cfg, rpc::Counters& counters)
     : loop_(loop), channels_(channels), cfg_(std::move(cfg)), counters_(counters) {
-    auto [host, port] = prox::parse_listen(cfg_.listen);
-    addrinfo hints{};
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* res = nullptr;
-    if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res)
-        throw Error("config", "--ingest-listen " + cfg_.listen + ": not a numeric address");
+    sockaddr_storage ss{};
+    int len = sizeof ss;
+    if (evutil_parse_sockaddr_port(cfg_.listen.c_str(), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+        throw Error("config", "--ingest-listen: not ADDR:PORT: " + cfg_.listen);
     listener_ = evconnlistener_new_bind(loop.base(), &IngestServer::on_accept, this,
                                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 64,
-                                        res->ai_addr, static_cast<int>(res->ai_addrlen));
-    freeaddrinfo(res);
+                                        reinterpret_cast<sockaddr*>(&ss), len);
     if (!listener_) throw Error("config", "--ingest-listen: cannot listen on " + cfg_.listen + ": " + std::strerror(errno));
+    // Out of descriptors, accept() fails at once again: pause instead of spinning.
+    accept_guard_ = std::make_unique<rpc::AcceptGuard>(loop, listener_, counters_["stream.ingest_accept_errors"], "ingest");
+    evconnlistener_set_error_cb(listener_, [](evconnlistener*, void* self) {
+        static_cast<IngestServer*>(self)->accept_guard_->failed();
+    });
     sockaddr_storage bound{};
     socklen_t blen = sizeof bound;
     getsockname(evconnlistener_get_fd(listener_), reinterpret_cast<sockaddr*>(&bound), &blen);

@@ -69,6 +69,7 @@ class IngestServer {
     IngestConfig cfg_;
     rpc::Counters& counters_;
     evconnlistener* listener_ = nullptr;
+    std::unique_ptr<rpc::AcceptGuard> accept_guard_;
     std::uint16_t port_ = 0;
     std::map<Conn*, std::unique_ptr<Conn>> conns_;
     std::map<std::string, std::size_t> per_source_;

@@ -68,10 +68,11 @@ void LiveChannel::add(TsSegment s) {
     seg.wall_us = s.wall_us;
     seg.discontinuity = s.discontinuity && !segments_.empty();
     seg.first_dts = s.first_pts;
-    if (epochs_.empty() && segments_.empty()) first_wall_us_ = s.wall_us;
-    if (segments_.empty() || seg.discontinuity) {
+    bool first = segments_.empty();  // the channel's first segment (the window never empties after it)
+    if (first) first_wall_us_ = s.wall_us;
+    if (first || seg.discontinuity) {
         // A new timeline (or the first): its own epoch.
-        seg.epoch = segments_.empty() && epochs_.empty() ? 0 : segments_.back().epoch + 1;
+        seg.epoch = first ? 0 : segments_.back().epoch + 1;
         seg.decode_start = static_cast<std::int64_t>(s.first_pts);
         epochs_.push_back({seg.epoch, s.wall_us, seg.decode_start});
     } else {

@@ -113,6 +113,8 @@ class LiveChannel {
     void add(TsSegment s);
     LiveSegment& at(std::uint64_t seq) { return segments_[seq - segments_.front().seq]; }
     const LiveFmp4& packaged(LiveSegment& s);
+    // The fMP4 track's RFC 6381 codec (avc1... or mp4a...), once every stream's is known.
+    std::string track_codec(bool video) const;
     std::size_t window_start() const;  // index in segments_ of the playlist's first segment
     std::int64_t stall_us() const;
 

@@ -25,19 +25,6 @@ std::string seconds3(double s) {
     return buf;
 }
 
-// The parts of an RFC 6381 codecs list ("avc1.64001f,mp4a.40.2").
-std::string codec_part(const std::string& codecs, const char* prefix) {
-    std::size_t at = 0;
-    while (at <= codecs.size()) {
-        auto comma = codecs.find(',', at);
-        std::string part = codecs.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-        if (part.rfind(prefix, 0) == 0) return part;
-        if (comma == std::string::npos) break;
-        at = comma + 1;
-    }
-    return "";
-}
-
 }  // namespace
 
 const LiveFmp4& LiveChannel::packaged(LiveSegment& s) {
@@ -52,6 +39,12 @@ const LiveFmp4& LiveChannel::packaged(LiveSegment& s) {
         }
     }
     return *s.fmp4;
+}
+
+std::string LiveChannel::track_codec(bool video) const {
+    if (cutter_.codecs().empty()) return "";  // not all known yet
+    const std::string& c = video ? cutter_.video_codecs() : cutter_.audio_codecs();
+    return c.rfind(video ? "avc1" : "mp4a", 0) == 0 ? c : "";
 }
 
 std::shared_ptr<const LiveFmp4> LiveChannel::fmp4(std::uint64_t seq) {
@@ -73,8 +66,7 @@ std::shared_ptr<const LiveFmp4> LiveChannel::fmp4_of_epoch(std::uint64_t epoch) 
 std::optional<std::string> LiveChannel::cmaf_multivariant() {
     if (segments_.empty()) return std::nullopt;
     const LiveFmp4& newest = packaged(segments_.back());
-    std::string codecs = cutter_.codecs();
-    std::string video_codec = codec_part(codecs, "avc1"), audio_codec = codec_part(codecs, "mp4a");
+    std::string video_codec = track_codec(true), audio_codec = track_codec(false);
     std::string out = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n";
     std::string bandwidth = "BANDWIDTH=" + std::to_string(std::max<std::int64_t>(bitrate_peak(), 1)) +
                             ",AVERAGE-BANDWIDTH=" + std::to_string(std::max<std::int64_t>(bitrate_average(), 1));
@@ -129,7 +121,6 @@ std::optional<std::string> LiveChannel::dash_manifest(std::int64_t now_wall_us) 
         date_time(now_wall_us) + "\" minimumUpdatePeriod=\"" + iso_duration(seg / 2) + "\" minBufferTime=\"" +
         iso_duration(seg) + "\" timeShiftBufferDepth=\"" + iso_duration(window) + "\" suggestedPresentationDelay=\"" +
         iso_duration(3 * seg) + "\" maxSegmentDuration=\"" + iso_duration(std::max(target_duration_, 1)) + "\">\n";
-    std::string codecs = cutter_.codecs();
     // One Period per epoch in the window, from its first segment held.
     for (std::size_t i = first; i < segments_.size();) {
         std::size_t end = i;
@@ -164,7 +155,7 @@ std::optional<std::string> LiveChannel::dash_manifest(std::int64_t now_wall_us) 
                 timeline += "            <S t=\"" + std::to_string(t) + "\" d=\"" + std::to_string(d) + "\"/>\n";
             }
             std::string name = video ? "video" : "audio";
-            std::string codec = codec_part(codecs, video ? "avc1" : "mp4a");
+            std::string codec = track_codec(video);
             auto bandwidth = seconds > 0 ? std::llround(static_cast<double>(bytes) * 8 / seconds) : 1;
             out += "    <AdaptationSet id=\"" + std::to_string(set_id++) + "\" contentType=\"" + name +
                    "\" mimeType=\"" + name + "/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n" +

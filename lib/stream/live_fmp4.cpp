@@ -48,10 +48,11 @@ struct InputDeleter {
     }
 };
 
+// A demuxed packet, kept as libavformat gave it (its data referenced, not
+// copied: the muxer reads it from there), with its unwrapped times.
 struct Frame {
-    std::vector<std::uint8_t> data;
+    mux::Packet pkt;
     std::int64_t dts = 0, pts = 0;  // unwrapped, 90 kHz
-    bool key = false;
 };
 
 // AudioSpecificConfig (ISO 14496-3 1.6.2.1) from an ADTS header, for an AAC
@@ -64,9 +65,9 @@ bool asc_from_adts(const std::uint8_t* h, std::size_t n, std::uint8_t out[2]) {
     return true;
 }
 
-std::size_t adts_header_size(const std::vector<std::uint8_t>& d) {
-    if (d.size() < 7 || d[0] != 0xff || (d[1] & 0xf6) != 0xf0) return 0;
-    return (d[1] & 1) ? 7 : 9;  // protection_absent, else a CRC follows
+std::size_t adts_header_size(const AVPacket& p) {
+    if (p.size < 7 || p.data[0] != 0xff || (p.data[1] & 0xf6) != 0xf0) return 0;
+    return (p.data[1] & 1) ? 7 : 9;  // protection_absent, else a CRC follows
 }
 
 // One track's frames muxed: init and fragment.
@@ -76,29 +77,25 @@ LiveFragment mux_track(const std::string& what, const Track& t, const std::vecto
     f.timescale = fmp4_timescale(t);
     mux::Output oc = fmp4_open_track(what, t, f.init);
     std::size_t bytes = 0;
-    for (const auto& fr : frames) bytes += fr.data.size();
+    for (const auto& fr : frames) bytes += static_cast<std::size_t>(fr.pkt->size);
     f.media.reserve(bytes + frames.size() * 16 + 1024);  // samples, trun entries, boxes
     // The header went into f.init; what follows, the fragment, into f.media,
     // the mdat straight (not through the AVIO buffer), as for the titles.
     avio_flush(oc->pb);
     oc->pb->opaque = &f.media;
     oc->pb->direct = 1;
-    mux::Packet pkt = mux::new_packet();
     AVRational from{1, 90000}, to{1, static_cast<int>(f.timescale)};
     auto ticks = [&](std::int64_t t90) { return av_rescale_q(t90, from, to); };
     int err = 0;
     for (std::size_t i = 0; i < frames.size(); ++i) {
         const Frame& fr = frames[i];
         std::int64_t next = i + 1 < frames.size() ? frames[i + 1].dts : fr.dts + frame_ticks;
-        av_packet_unref(pkt.get());
-        if ((err = av_new_packet(pkt.get(), static_cast<int>(fr.data.size()))) < 0) mux::failed(what, "packet", err);
-        std::memcpy(pkt->data, fr.data.data(), fr.data.size());
-        pkt->flags = fr.key ? AV_PKT_FLAG_KEY : 0;
+        AVPacket* pkt = fr.pkt.get();  // av_write_frame does not take it, nor change it
         pkt->dts = ticks(fr.dts);
         pkt->pts = ticks(fr.pts);
         pkt->duration = ticks(next) - pkt->dts;  // rounded ends: no drift
         pkt->stream_index = 0;
-        if ((err = av_write_frame(oc.get(), pkt.get())) < 0) mux::failed(what, "mp4 packet", err);
+        if ((err = av_write_frame(oc.get(), pkt)) < 0) mux::failed(what, "mp4 packet", err);
     }
     if ((err = av_write_frame(oc.get(), nullptr)) < 0) mux::failed(what, "mp4 fragment", err);
     avio_flush(oc->pb);
@@ -157,15 +154,14 @@ LiveFmp4 package_live_fmp4(const std::string& ts, std::uint64_t first_dts, std::
     while (av_read_frame(ic.get(), pkt.get()) >= 0) {
         int which = pkt->stream_index == video ? 0 : pkt->stream_index == audio ? 1 : -1;
         std::int64_t dts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
-        if (which >= 0 && dts != AV_NOPTS_VALUE && pkt->size > 0) {
+        bool key = pkt->flags & AV_PKT_FLAG_KEY;
+        // The cut is at a keyframe; video before one is nothing a player can start at.
+        if (which >= 0 && dts != AV_NOPTS_VALUE && pkt->size > 0 && (which == 1 || key || !frames[0].empty())) {
             // The time base of MPEG-TS streams is 1/90000.
-            Frame f{std::vector<std::uint8_t>(pkt->data, pkt->data + pkt->size), unwrap(dts),
-                    unwrap(pkt->pts != AV_NOPTS_VALUE ? pkt->pts : dts), (pkt->flags & AV_PKT_FLAG_KEY) != 0};
-            if (which == 0 && frames[0].empty() && !f.key) {
-                // The cut is at a keyframe; anything before it is not video a player can start at.
-            } else {
-                frames[which].push_back(std::move(f));
-            }
+            Frame f{mux::new_packet(), unwrap(dts), unwrap(pkt->pts != AV_NOPTS_VALUE ? pkt->pts : dts)};
+            av_packet_move_ref(f.pkt.get(), pkt.get());
+            f.pkt->flags = key ? AV_PKT_FLAG_KEY : 0;
+            frames[which].push_back(std::move(f));
         }
         av_packet_unref(pkt.get());
     }
@@ -186,13 +182,18 @@ LiveFmp4 package_live_fmp4(const std::string& ts, std::uint64_t first_dts, std::
         if (which == 1) {
             // ADTS headers off (MP4 carries raw AAC), and the config they held.
             std::uint8_t asc[2];
-            if (t.params->p->extradata_size == 0 && asc_from_adts(frames[1][0].data.data(), frames[1][0].data.size(), asc)) {
+            const AVPacket& first_frame = *frames[1][0].pkt;
+            if (t.params->p->extradata_size == 0 &&
+                asc_from_adts(first_frame.data, static_cast<std::size_t>(first_frame.size), asc)) {
                 t.params->p->extradata = static_cast<std::uint8_t*>(av_mallocz(2 + AV_INPUT_BUFFER_PADDING_SIZE));
                 std::memcpy(t.params->p->extradata, asc, 2);
                 t.params->p->extradata_size = 2;
             }
             for (auto& f : frames[1])
-                if (std::size_t h = adts_header_size(f.data)) f.data.erase(f.data.begin(), f.data.begin() + h);
+                if (std::size_t h = adts_header_size(*f.pkt)) {  // the packet's view of its buffer moves on
+                    f.pkt->data += h;
+                    f.pkt->size -= static_cast<int>(h);
+                }
             int samples = t.params->p->frame_size > 0 ? t.params->p->frame_size : 1024;
             frame_ticks = t.sample_rate > 0 ? std::int64_t{samples} * 90000 / t.sample_rate : 1920;
         } else if (frames[0].size() > 1) {

@@ -11,7 +11,7 @@ void add_methods(rpc::Registry& reg, Catalog& catalog, Channels& channels, const
                      {"stream.connections_timed_out", conns.stats().timed_out},
                      {"stream.titles_indexed", catalog.indexed()},
                      {"stream.indexings", catalog.indexings()},
-                     {"stream.live_channels", channels.names().size()},
+                     {"stream.live_channels", channels.size()},
                      {"stream.udp_foreign", channels.foreign_datagrams}};
     });
     reg.add_sync("stream.live",

@@ -73,6 +73,9 @@ class TsCutter {
     // RFC 6381 codecs of the streams seen ("avc1.64001f,mp4a.40.2"); empty
     // until the PMT (and, for H.264 and AAC, the first SPS and ADTS header).
     std::string codecs() const;
+    // Each stream's part of it, as far as known.
+    const std::string& video_codecs() const { return video_codecs_; }
+    const std::string& audio_codecs() const { return audio_codecs_; }
     bool has_video() const { return video_pid_ != 0; }
     const TsCounters& counters() const { return counters_; }
 

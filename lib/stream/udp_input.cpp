@@ -205,13 +205,11 @@ void UdpInput::read_all() {
             return;
         }
         if (!accept_sender(from)) {
-            ++channels_.foreign_datagrams;
-            if (log::worth_logging(++foreign_))
+            if (log::worth_logging(++channels_.foreign_datagrams))
                 log::warn("live: channel ", channel_.name(), ": datagrams from ", host_text(from),
-                          " dropped (another sender is live); ", foreign_, " so far");
+                          " dropped (another sender is live); ", channels_.foreign_datagrams, " so far");
             continue;
         }
-        ++datagrams_;
         channels_.input(channel_, std::string_view(buf, static_cast<std::size_t>(n)));
     }
 }

@@ -49,9 +49,6 @@ class UdpInput {
     UdpInput(const UdpInput&) = delete;
     UdpInput& operator=(const UdpInput&) = delete;
 
-    std::uint64_t datagrams() const { return datagrams_; }
-    std::uint64_t foreign() const { return foreign_; }
-
   private:
     static void on_readable(int fd, short, void* self);
     void read_all();
@@ -64,7 +61,6 @@ class UdpInput {
     event* ev_ = nullptr;
     std::optional<sockaddr_storage> pinned_;  // source=
     std::optional<sockaddr_storage> current_; // the sender followed
-    std::uint64_t datagrams_ = 0, foreign_ = 0;
 };
 
 }  // namespace sr::stream

@@ -123,3 +123,17 @@ until_true() {
         [ "$SECONDS" -lt "$deadline" ] || return 1; sleep 0.1  # poll interval
     done
 }
+
+# assert_ts_segment_start FILE: FILE is whole 188-byte MPEG-TS packets that
+# open with the PAT and the PMT (PID 0x1000, as ffmpeg numbers it), and its
+# first video frame is a keyframe (ffprobe).
+assert_ts_segment_start() {
+    run "$PYTHON" -c "
+import sys; d = open(sys.argv[1], 'rb').read()
+pid = lambda i: ((d[i*188+1] & 0x1f) << 8) | d[i*188+2]
+sys.exit(0 if len(d) % 188 == 0 and d[0] == 0x47 and pid(0) == 0 and pid(1) == 0x1000 else 1)" "$1"
+    assert_success
+    run ffprobe -v error -select_streams v -show_frames -read_intervals '%+#1' -show_entries frame=key_frame,pict_type -of csv=p=0 "$1"
+    assert_success
+    assert_line -n 0 --regexp '^1,I'
+}

@@ -106,14 +106,7 @@ teardown_file() { lab_teardown; }
     local seq n
     for seq in $(curl -sf "$BASE/live/udp1/ts.m3u8" | grep '\.ts$' | head -3); do
         curl -sf -D "$LAB/sh" -o "$LAB/$seq" "$BASE/live/udp1/$seq"
-        run "$PYTHON" -c "
-import sys; d = open('$LAB/$seq', 'rb').read()
-pid = lambda i: ((d[i*188+1] & 0x1f) << 8) | d[i*188+2]
-sys.exit(0 if len(d) % 188 == 0 and d[0] == 0x47 and pid(0) == 0 and pid(1) == 0x1000 else 1)"
-        assert_success
-        run ffprobe -v error -select_streams v -show_frames -read_intervals '%+#1' -show_entries frame=key_frame,pict_type -of csv=p=0 "$LAB/$seq"
-        assert_success
-        assert_line -n 0 --regexp '^1,I'
+        assert_ts_segment_start "$LAB/$seq"
         grep -qi '^Cache-Control: public, max-age=86400' "$LAB/sh"
         grep -qi '^Content-Type: video/mp2t' "$LAB/sh"
     done

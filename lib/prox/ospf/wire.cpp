@@ -1,13 +1,13 @@
 #include "prox/ospf/wire.hpp"
 
+#include "core/secret.hpp"
+
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <cstring>
-#include <memory>
 
 namespace sr::prox::ospf {
 
@@ -108,20 +108,6 @@ std::string hash(const char* name, std::string_view data) {
     return out;
 }
 
-std::string hmac(const char* name, std::string_view key, std::string_view data) {
-    std::unique_ptr<EVP_MAC, decltype(&EVP_MAC_free)> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr), EVP_MAC_free);
-    std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_new(mac.get()), EVP_MAC_CTX_free);
-    std::string digest = name;
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest.data(), 0), OSSL_PARAM_construct_end()};
-    EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(), params);
-    EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
-    std::string out(EVP_MAX_MD_SIZE, '\0');
-    std::size_t n = 0;
-    EVP_MAC_final(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &n, out.size());
-    out.resize(n);
-    return out;
-}
-
 // The trailer of a cryptographically authenticated packet (the packet's
 // bytes, header's authentication fields set).
 std::string digest(const Auth& auth, std::string_view packet) {
@@ -137,17 +123,10 @@ std::string digest(const Auth& auth, std::string_view packet) {
     std::string key = auth.key;
     if (key.size() > n) key = hash(digest_name(auth.kind), key);
     key.resize(n, '\0');
-    std::string text(packet);
     static const unsigned char apad[4] = {0x87, 0x8f, 0xe1, 0xf3};
-    for (std::size_t i = 0; i < n; ++i) text.push_back(static_cast<char>(apad[i % 4]));
-    return hmac(digest_name(auth.kind), key, text);
-}
-
-bool same_bytes(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    unsigned char diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
+    std::string apad_bytes;
+    for (std::size_t i = 0; i < n; ++i) apad_bytes.push_back(static_cast<char>(apad[i % 4]));
+    return sr::hmac(digest_name(auth.kind), key, {packet, apad_bytes});
 }
 
 std::uint16_t auth_type(Auth::Kind k) {
@@ -338,7 +317,7 @@ Packet decode(std::string_view payload, const Auth& auth) {
                             std::uint32_t(static_cast<std::uint8_t>(authfield[5])) << 16 |
                             std::uint32_t(static_cast<std::uint8_t>(authfield[6])) << 8 |
                             static_cast<std::uint8_t>(authfield[7]);
-        if (!same_bytes(digest(auth, packet), payload.substr(length, len)))
+        if (!sr::same_secret(digest(auth, packet), payload.substr(length, len)))
             throw OspfError("authentication digest wrong (a different key?)");
     } else {
         // The IP checksum over the packet without its authentication field.
@@ -349,7 +328,7 @@ Packet decode(std::string_view payload, const Auth& auth) {
         if (autype == 1) {
             std::string key = auth.key.substr(0, 8);
             key.resize(8, '\0');
-            if (!same_bytes(authfield, key)) throw OspfError("simple password wrong");
+            if (!sr::same_secret(authfield, key)) throw OspfError("simple password wrong");
         }
     }
     Reader b(packet.substr(kHeaderSize), "OSPF packet body");
