@@ -135,6 +135,8 @@ std::uint16_t auth_type(Auth::Kind k) {
 
 }  // namespace
 
+std::size_t auth_trailer_size(const Auth& auth) { return digest_size(auth.kind); }
+
 std::uint16_t ip_checksum(std::string_view bytes) {
     std::uint32_t sum = 0;
     for (std::size_t i = 0; i + 1 < bytes.size(); i += 2)

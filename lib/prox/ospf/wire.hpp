@@ -161,13 +161,17 @@ struct LsAck {
 };
 
 struct Packet {
+    using Body = std::variant<Hello, DbDescription, LsRequest, LsUpdate, LsAck>;
     std::uint32_t router_id = 0;
     std::uint32_t area_id = 0;
-    std::variant<Hello, DbDescription, LsRequest, LsUpdate, LsAck> body;
+    Body body;
     std::uint32_t crypto_sequence = 0;  // decoded from a cryptographically authenticated packet
     bool operator==(const Packet&) const = default;
     PacketType type() const { return static_cast<PacketType>(body.index() + 1); }
 };
+
+// The bytes that authentication adds after a packet (0 for none and simple).
+std::size_t auth_trailer_size(const Auth& auth);
 
 // An IP payload (protocol 89) as a packet, its authentication checked
 // against `auth`. Throws OspfError.
