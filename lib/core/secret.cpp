@@ -13,7 +13,8 @@
 
 namespace sr {
 
-std::string read_key_file(const std::string& path, const std::string& what) {
+std::string read_key_file(const std::string& path, const std::string& what, std::size_t min_size,
+                          std::size_t max_size) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) throw Error("config", what + " " + path + ": cannot read it");
     if (st.st_mode & 0077) log::warn(what, " ", path, " is readable by others: chmod 600 it");
@@ -22,7 +23,10 @@ std::string read_key_file(const std::string& path, const std::string& what) {
     ss << in.rdbuf();
     std::string key = ss.str();
     while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
-    if (key.size() < 16) throw Error("config", what + " " + path + ": the key must have at least 16 bytes");
+    if (key.size() < min_size)
+        throw Error("config", what + " " + path + ": the key must have at least " + std::to_string(min_size) + " bytes");
+    if (key.size() > max_size)
+        throw Error("config", what + " " + path + ": the key must have at most " + std::to_string(max_size) + " bytes");
     return key;
 }
 

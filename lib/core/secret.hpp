@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -14,9 +15,11 @@ struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
 
 namespace sr {
 
-// The file's bytes without trailing whitespace; at least 16 of them. Warns
-// when others may read it. Throws Error("config") naming `what` and path.
-std::string read_key_file(const std::string& path, const std::string& what);
+// The file's bytes without trailing whitespace; at least min_size and at
+// most max_size of them (protocols such as OSPF fix the key's length).
+// Warns when others may read it. Throws Error("config") naming `what` and path.
+std::string read_key_file(const std::string& path, const std::string& what, std::size_t min_size = 16,
+                          std::size_t max_size = SIZE_MAX);
 
 // HMAC with the named digest ("SHA256", "SHA1", "SHA512"...) of the
 // concatenated parts; hmac_sha256 is HMAC-SHA256 (32 bytes).

@@ -17,6 +17,12 @@ CommandLine::CommandLine() {
     app.add_option("--bgp-peer", o.bgp_peers,
                    "A BGP peer: \"ADDRESS AS [port=N] [local=ADDRESS] [hold=S] [name=TEXT]\" (repeatable)");
     app.add_option("--bgp-hold", o.bgp_hold, "Hold time we offer, seconds (0 or >= 3)")->capture_default_str();
+    app.add_option("--ospf-interface", o.ospf_interfaces,
+                   "Join OSPF on an interface as a passive router: \"IFNAME [area=A] [cost=N] [type=broadcast|p2p] "
+                   "[hello=S] [dead=S] [retransmit=S] [auth=none|simple|md5|hmac-sha256|...] [key-id=N] "
+                   "[key-file=PATH]\" (repeatable; needs CAP_NET_RAW)");
+    app.add_option("--ospf-router-id", o.ospf_router_id, "Our OSPF router id (an IPv4 address; default --bgp-router-id)");
+    app.add_option("--igp-names", o.igp_names, "File of \"ROUTER-ID NAME\" lines naming the IGP's routers");
     app.add_option("--as-hop-penalty", o.as_hop_penalty, "Cost added per AS-path hop of an external destination")
         ->capture_default_str();
     app.add_option("--alto-listen", o.alto_listen, "Serve ALTO (RFC 7285) over HTTP on ADDR:PORT");
@@ -56,6 +62,22 @@ ServiceConfig make_service_config(const ProxOptions& o) {
             throw Error("config", "--bgp-peer needs --bgp-router-id, a non-zero IPv4 address");
         cfg.session.local_as = o.bgp_as;
         cfg.session.router_id = id->v4_value();
+    }
+    for (const auto& spec : o.ospf_interfaces) cfg.ospf_interfaces.push_back(parse_ospf_interface(spec));
+    for (std::size_t i = 0; i < cfg.ospf_interfaces.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (cfg.ospf_interfaces[i].ifname == cfg.ospf_interfaces[j].ifname)
+                throw Error("config", "--ospf-interface " + cfg.ospf_interfaces[i].ifname + " given twice");
+    cfg.igp_names_file = o.igp_names;
+    if (!cfg.ospf_interfaces.empty()) {
+        if (!o.upstream.empty()) throw Error("config", "--upstream (gateway mode) cannot be combined with --ospf-interface");
+        std::string id_text = o.ospf_router_id.empty() ? o.bgp_router_id : o.ospf_router_id;
+        auto id = Address::parse(id_text);
+        if (!id || id->family != Family::v4 || id->v4_value() == 0)
+            throw Error("config", "--ospf-interface needs --ospf-router-id (or --bgp-router-id), a non-zero IPv4 address");
+        cfg.ospf_router_id = id->v4_value();
+    } else if (!o.ospf_router_id.empty()) {
+        throw Error("config", "--ospf-router-id without --ospf-interface");
     }
     return cfg;
 }

@@ -17,6 +17,9 @@ struct ProxOptions {
     std::string bgp_router_id;
     std::vector<std::string> bgp_peers;
     std::uint16_t bgp_hold = 90;
+    std::vector<std::string> ospf_interfaces;
+    std::string ospf_router_id;
+    std::string igp_names;
     std::uint64_t as_hop_penalty = 1000;
     std::string alto_listen;
     std::string alto_url;

@@ -25,6 +25,19 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
     };
     list_view(prox->add_subcommand("peers", "BGP peers: session state, uptime, prefixes received"), "prox.peers",
               "peers", {"address", "as", "state", "uptime_s", "prefixes", "last_error"}, nullptr);
+    auto* igp = prox->add_subcommand("igp", "The live IGP: adjacencies and their state, or the LSDB by area and type");
+    auto lsdb = std::make_shared<bool>(false);
+    igp->add_flag("--lsdb", *lsdb, "Print the link-state database's summary instead of the adjacencies");
+    commands.push_back({igp, [&opts, lsdb] {
+        Client c(opts.socket_for("proxd"), opts.timeout_ms);
+        Value r = c.call("prox.igp", Value::object());
+        const char* list = *lsdb ? "lsdb" : "adjacencies";
+        Output out(opts.output(), *lsdb ? std::vector<std::string>{"protocol", "area", "type", "count", "max_age"}
+                                        : std::vector<std::string>{"protocol", "interface", "area", "neighbor",
+                                                                   "address", "state", "role", "uptime_s"});
+        for (const auto& row : r[list]) out.row(row);
+        return r[list].empty() ? exit_no_result : exit_ok;
+    }});
     list_view(prox->add_subcommand("summary", "What the topology holds and where it came from"), "prox.summary",
               nullptr, {"routers", "links", "internal_prefixes", "external_prefixes", "peers_established", "version"},
               nullptr);

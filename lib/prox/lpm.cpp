@@ -48,15 +48,27 @@ std::uint64_t hash(std::uint64_t hi, std::uint64_t lo, std::uint8_t len_index) {
 void Lpm::Free::operator()(std::uint32_t* p) const { std::free(p); }
 
 Lpm::Lpm(std::span<const Route> routes) {
-    std::vector<const Route*> v4, v6;
+    std::vector<const Route*> v4;
+    std::vector<Hashed::Key> v6;
     for (auto& r : routes) {
         if (r.second > kMaxValue) throw std::invalid_argument("lpm: value too large");
-        (r.first.addr.family == Family::v4 ? v4 : v6).push_back(&r);
+        const Address& a = r.first.addr;
+        if (a.family == Family::v4)
+            v4.push_back(&r);
+        else
+            v6.push_back({load_be64(a.bytes.data()), load_be64(a.bytes.data() + 8), r.first.len, r.second});
     }
     v4_routes_ = v4.size();
     v6_routes_ = v6.size();
-    if (!v4.empty()) build_v4(v4);
-    if (!v6.empty()) build_v6(v6);
+    if (v4.size() >= kSmallV4) {
+        build_v4(v4);
+    } else if (!v4.empty()) {
+        std::vector<Hashed::Key> keys;
+        keys.reserve(v4.size());
+        for (const Route* r : v4) keys.push_back({0, r->first.addr.v4_value(), 96 + r->first.len, r->second});
+        small_v4_.build(keys);
+    }
+    if (!v6.empty()) v6_.build(v6);
 }
 
 void Lpm::build_v4(std::vector<const Route*>& routes) {
@@ -104,11 +116,7 @@ void Lpm::build_v4(std::vector<const Route*>& routes) {
     }
 }
 
-Lpm::Slot* Lpm::v6_find(std::uint64_t hi, std::uint64_t lo, std::uint8_t li) {
-    return const_cast<Slot*>(std::as_const(*this).v6_find(hi, lo, li));
-}
-
-const Lpm::Slot* Lpm::v6_find(std::uint64_t hi, std::uint64_t lo, std::uint8_t li) const {
+const Lpm::Hashed::Slot* Lpm::Hashed::find(std::uint64_t hi, std::uint64_t lo, std::uint8_t li) const {
     std::size_t m = slots_.size() - 1;
     for (std::size_t i = hash(hi, lo, li) & m;; i = (i + 1) & m) {
         const Slot& s = slots_[i];
@@ -117,8 +125,8 @@ const Lpm::Slot* Lpm::v6_find(std::uint64_t hi, std::uint64_t lo, std::uint8_t l
     }
 }
 
-Lpm::Slot& Lpm::v6_insert(std::uint64_t hi, std::uint64_t lo, std::uint8_t li) {
-    if (2 * (slots_used_ + 1) > slots_.size()) {  // keep the load <= 1/2
+Lpm::Hashed::Slot& Lpm::Hashed::insert(std::uint64_t hi, std::uint64_t lo, std::uint8_t li) {
+    if (2 * (used_ + 1) > slots_.size()) {  // keep the load <= 1/2
         std::vector<Slot> old(slots_.size() * 2);
         old.swap(slots_);
         std::size_t m = slots_.size() - 1;
@@ -133,7 +141,7 @@ Lpm::Slot& Lpm::v6_insert(std::uint64_t hi, std::uint64_t lo, std::uint8_t li) {
     for (std::size_t i = hash(hi, lo, li) & m;; i = (i + 1) & m) {
         Slot& s = slots_[i];
         if (!s.used) {
-            ++slots_used_;
+            ++used_;
             s.used = true;
             s.hi = hi;
             s.lo = lo;
@@ -144,41 +152,33 @@ Lpm::Slot& Lpm::v6_insert(std::uint64_t hi, std::uint64_t lo, std::uint8_t li) {
     }
 }
 
-void Lpm::build_v6(std::vector<const Route*>& routes) {
+void Lpm::Hashed::build(std::span<const Key> keys) {
     bool seen[129] = {};
-    for (auto* r : routes) seen[r->first.len] = true;
+    for (const auto& k : keys) seen[k.len] = true;
     std::uint8_t index_of[129] = {};
     for (int l = 0; l <= 128; ++l)
         if (seen[l]) {
             index_of[l] = static_cast<std::uint8_t>(lengths_.size());
             lengths_.push_back(static_cast<std::uint8_t>(l));
         }
-    int k = static_cast<int>(lengths_.size());
+    int n = static_cast<int>(lengths_.size());
     slots_.assign(64, Slot{});
-    slots_used_ = 0;
-
-    struct Key {
-        std::uint64_t hi, lo;
-    };
-    auto key = [](const Address& a) { return Key{load_be64(a.bytes.data()), load_be64(a.bytes.data() + 8)}; };
-
-    for (auto* r : routes) {  // later duplicates overwrite
-        auto [hi, lo] = key(r->first.addr);
-        Slot& s = v6_insert(hi, lo, index_of[r->first.len]);
+    used_ = 0;
+    for (const auto& k : keys) {  // later duplicates overwrite
+        Slot& s = insert(k.hi, k.lo, index_of[k.len]);
         s.is_prefix = true;
-        s.bmp = r->second + 1;
+        s.bmp = k.value + 1;
     }
-    for (auto* r : routes) {  // markers along each prefix's search path
-        auto [phi, plo] = key(r->first.addr);
-        int target = index_of[r->first.len];
-        int lo_i = 0, hi_i = k - 1;
+    for (const auto& k : keys) {  // markers along each prefix's search path
+        int target = index_of[k.len];
+        int lo_i = 0, hi_i = n - 1;
         while (lo_i <= hi_i) {
             int mid = (lo_i + hi_i) / 2;
             if (mid == target) break;
             if (mid < target) {
-                std::uint64_t h = phi, l = plo;
+                std::uint64_t h = k.hi, l = k.lo;
                 mask(h, l, lengths_[mid]);
-                v6_insert(h, l, static_cast<std::uint8_t>(mid));
+                insert(h, l, static_cast<std::uint8_t>(mid));
                 lo_i = mid + 1;
             } else {
                 hi_i = mid - 1;
@@ -191,7 +191,7 @@ void Lpm::build_v6(std::vector<const Route*>& routes) {
         for (int j = s.len_index - 1; j >= 0; --j) {
             std::uint64_t h = s.hi, l = s.lo;
             mask(h, l, lengths_[j]);
-            const Slot* p = v6_find(h, l, static_cast<std::uint8_t>(j));
+            const Slot* p = find(h, l, static_cast<std::uint8_t>(j));
             if (p && p->is_prefix) {
                 s.bmp = p->bmp;
                 break;
@@ -200,16 +200,15 @@ void Lpm::build_v6(std::vector<const Route*>& routes) {
     }
 }
 
-std::uint32_t Lpm::lookup_v6(const Address& a) const {
+std::uint32_t Lpm::Hashed::lookup(std::uint64_t ahi, std::uint64_t alo) const {
     if (lengths_.empty()) return kNone;
-    const std::uint64_t ahi = load_be64(a.bytes.data()), alo = load_be64(a.bytes.data() + 8);
     std::uint32_t best = 0;
     int lo_i = 0, hi_i = static_cast<int>(lengths_.size()) - 1;
     while (lo_i <= hi_i) {
         int mid = (lo_i + hi_i) / 2;
         std::uint64_t h = ahi, l = alo;
         mask(h, l, lengths_[mid]);
-        if (const Slot* s = v6_find(h, l, static_cast<std::uint8_t>(mid))) {
+        if (const Slot* s = find(h, l, static_cast<std::uint8_t>(mid))) {
             if (s->bmp) best = s->bmp;
             lo_i = mid + 1;
         } else {
@@ -219,9 +218,15 @@ std::uint32_t Lpm::lookup_v6(const Address& a) const {
     return best - 1;
 }
 
+std::size_t Lpm::Hashed::memory_bytes() const { return slots_.capacity() * sizeof(Slot) + lengths_.capacity(); }
+
+std::uint32_t Lpm::lookup_v6(const Address& a) const {
+    return v6_.lookup(load_be64(a.bytes.data()), load_be64(a.bytes.data() + 8));
+}
+
 std::size_t Lpm::memory_bytes() const {
     return (tbl24_ ? kTbl24 * sizeof(std::uint32_t) : 0) + tbl8_.capacity() * sizeof(std::uint32_t) +
-           slots_.capacity() * sizeof(Slot) + lengths_.capacity();
+           small_v4_.memory_bytes() + v6_.memory_bytes();
 }
 
 }  // namespace sr::prox

@@ -23,6 +23,11 @@
 // MiB rather than the gigabytes a stride-8 trie would expand /48s into.
 // IPv6 tables are a fifth of IPv4's and queried less; simplicity won.
 //
+// Small IPv4 tables (fewer than kSmallV4 routes: an IGP's prefixes without
+// a BGP table) use that hashed structure too, with each address in the low
+// 32 bits of the key: building tbl24 costs about 130 ms (64 MiB written)
+// however few the routes, which a live IGP would pay on every change.
+//
 // Updates: none in place. The table is immutable and rebuilt whole from the
 // current route list: a 1 M-route IPv4 build takes a few hundred ms (see the
 // benchmark), inside the "within 1 s of a change" requirement, and the
@@ -45,6 +50,7 @@ class Lpm {
 public:
     static constexpr std::uint32_t kNone = 0xffffffffu;
     static constexpr std::uint32_t kMaxValue = 0x7ffffffeu;
+    static constexpr std::size_t kSmallV4 = 65536;
     using Route = std::pair<Prefix, std::uint32_t>;
 
     Lpm() = default;
@@ -60,7 +66,7 @@ public:
     }
     // Hot path: host-order IPv4 address; kNone when nothing matches.
     std::uint32_t lookup_v4(std::uint32_t addr) const {
-        if (!tbl24_) return kNone;
+        if (!tbl24_) return small_v4_.lookup(0, addr);
         std::uint32_t e = tbl24_[addr >> 8];
         if (e & 0x80000000u) e = tbl8_[((e & 0x7fffffffu) << 8) | (addr & 0xffu)];
         return e - 1;  // 0 (no route) wraps to kNone
@@ -75,25 +81,40 @@ private:
     struct Free {
         void operator()(std::uint32_t* p) const;
     };
-    struct Slot {  // IPv6 hash entry
-        std::uint64_t hi = 0, lo = 0;
-        std::uint32_t bmp = 0;      // best matching prefix value + 1, 0 = none
-        std::uint8_t len_index = 0;
-        bool used = false;
-        bool is_prefix = false;
+    // Binary search on prefix lengths over a hash table of prefixes and
+    // markers, on 128-bit keys (an IPv4 address is the low 32 bits).
+    class Hashed {
+      public:
+        struct Key {
+            std::uint64_t hi, lo;
+            int len;  // of the 128 bits
+            std::uint32_t value;
+        };
+        void build(std::span<const Key> keys);  // later duplicates win
+        std::uint32_t lookup(std::uint64_t hi, std::uint64_t lo) const;
+        std::size_t memory_bytes() const;
+
+      private:
+        struct Slot {
+            std::uint64_t hi = 0, lo = 0;
+            std::uint32_t bmp = 0;  // best matching prefix value + 1, 0 = none
+            std::uint8_t len_index = 0;
+            bool used = false;
+            bool is_prefix = false;
+        };
+        const Slot* find(std::uint64_t hi, std::uint64_t lo, std::uint8_t len_index) const;
+        Slot& insert(std::uint64_t hi, std::uint64_t lo, std::uint8_t len_index);
+
+        std::vector<Slot> slots_;  // size a power of two, load <= 1/2
+        std::size_t used_ = 0;
+        std::vector<std::uint8_t> lengths_;  // distinct prefix lengths, ascending
     };
 
     void build_v4(std::vector<const Route*>& routes);
-    void build_v6(std::vector<const Route*>& routes);
-    Slot* v6_find(std::uint64_t hi, std::uint64_t lo, std::uint8_t len_index);
-    const Slot* v6_find(std::uint64_t hi, std::uint64_t lo, std::uint8_t len_index) const;
-    Slot& v6_insert(std::uint64_t hi, std::uint64_t lo, std::uint8_t len_index);
 
     std::unique_ptr<std::uint32_t[], Free> tbl24_;
     std::vector<std::uint32_t> tbl8_;
-    std::vector<Slot> slots_;          // size a power of two, load <= 1/2
-    std::size_t slots_used_ = 0;
-    std::vector<std::uint8_t> lengths_;  // distinct IPv6 prefix lengths, ascending
+    Hashed small_v4_, v6_;
     std::size_t v4_routes_ = 0, v6_routes_ = 0;
 };
 

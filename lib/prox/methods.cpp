@@ -115,6 +115,10 @@ void add_methods(rpc::Registry& reg, Service& service) {
                  });
     reg.add_sync("prox.peers", "BGP peers: state, uptime, prefixes received, last error.", {}, false,
                  [&service](const Value&, Call&) { return service.peers(); });
+    reg.add_sync("prox.igp",
+                 "The live IGP: our router id, each adjacency (interface, neighbour, state) and the link-state "
+                 "database by area and LSA type.",
+                 {}, false, [&service](const Value&, Call&) { return service.igp(); });
     reg.add_sync("prox.summary", "Sizes of the topology and the routes, and the model's version.", {}, false,
                  [&service](const Value&, Call&) { return service.summary(); });
     reg.add_sync("prox.route", "Every known route whose prefix contains the given prefix or address, longest first.",

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <sstream>
 #include <unordered_map>
 
 namespace sr::prox {
@@ -18,6 +19,26 @@ namespace sr::prox {
 namespace {
 
 constexpr std::int64_t kRebuildDelayUs = 200'000;
+// An IGP change is one event's LSAs, which arrive within milliseconds of
+// each other; while an adjacency loads a whole database, rebuilds wait more.
+constexpr std::int64_t kIgpRebuildDelayUs = 50'000;
+constexpr std::int64_t kIgpLoadingRebuildDelayUs = 500'000;
+
+// "ROUTER-ID NAME" lines; '#' starts a comment. Throws Error("config").
+void read_igp_names(const std::string& path, std::map<std::uint32_t, std::string>& names) {
+    std::istringstream in(read_text_file(path));
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+        if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+        std::istringstream words(line);
+        std::string id, name, extra;
+        if (!(words >> id)) continue;
+        auto a = Address::parse(id);
+        if (!a || a->family != Family::v4 || !(words >> name) || (words >> extra))
+            throw Error("config", path + ":" + std::to_string(n) + ": want ROUTER-ID NAME (an IPv4 router id, one word)");
+        names[a->v4_value()] = name;
+    }
+}
 
 // A route's preference among several for one prefix: higher LOCAL_PREF,
 // then the shorter AS path (RFC 4271 §9.1.2.2, the first two steps).
@@ -178,6 +199,10 @@ Service::Files Service::load_files(const ServiceConfig& cfg) {
         log::info(path, ": ", routes, " routes from ", decoder.peers().size(), " peers");
     }
     for (auto& [p, b] : best) f.mrt_routes.push_back(b.route);
+    // A router of the files whose address is a router id names it.
+    for (const auto& [a, r] : f.topology.addresses())
+        if (a.family == Family::v4) f.igp_names[a.v4_value()] = f.topology.name(r);
+    if (!cfg.igp_names_file.empty()) read_igp_names(cfg.igp_names_file, f.igp_names);
     return f;
 }
 
@@ -189,13 +214,20 @@ void Service::start() {
         poll_upstream();
     } else {
         files_ = load_files(cfg_);
+        if (!cfg_.ospf_interfaces.empty()) {
+            ospf_ = std::make_unique<OspfHost>(loop_, cfg_.ospf_router_id, cfg_.ospf_interfaces, counters_);
+            ospf_->on_change = [this] {
+                schedule_rebuild(ospf_->loading() ? kIgpLoadingRebuildDelayUs : kIgpRebuildDelayUs);
+            };
+            ospf_->start();  // throws Error("permission") without CAP_NET_RAW
+        }
         rebuild();
         for (const auto& pc : cfg_.peers) {
             bgp::SessionConfig session = cfg_.session;
             session.peer_as = pc.peer_as;  // an OPEN from another AS is refused (2/2 Bad Peer AS)
             session.hold_time = pc.hold_time;
             auto peer = std::make_unique<BgpPeer>(loop_, pc, session, counters_);
-            peer->on_change = [this] { schedule_rebuild(); };
+            peer->on_change = [this] { schedule_rebuild(kRebuildDelayUs); };
             peers_.push_back(std::move(peer));
         }
         for (auto& p : peers_) p->start();
@@ -217,6 +249,7 @@ void Service::reload(const ServiceConfig& fresh) {
     cfg_.topology_files = fresh.topology_files;
     cfg_.mrt_files = fresh.mrt_files;
     cfg_.cost = fresh.cost;
+    cfg_.igp_names_file = fresh.igp_names_file;
     log::info("reloaded: ", files_.topology.size(), " routers, ", files_.topology.link_count(), " links, ",
               files_.topology.prefixes().size(), " prefixes, ", files_.mrt_routes.size(), " MRT routes");
     rebuild();
@@ -224,17 +257,18 @@ void Service::reload(const ServiceConfig& fresh) {
 
 void Service::stop() {
     for (auto& p : peers_) p->stop("sr-proxd stopping");
+    if (ospf_) ospf_->stop();
     alto_.reset();
 }
 
 // While a peer sends its initial table, rebuilding after every burst would
 // only slow the transfer (no UPDATE is read during a rebuild): wait for its
 // End-of-RIB, or kInitialLoadUs at most. Any other change is in the answers
-// kRebuildDelayUs later.
-void Service::schedule_rebuild() {
+// `delay_us` later.
+void Service::schedule_rebuild(std::int64_t delay_us) {
     std::int64_t now = Loop::now_us();
     bool loading = std::any_of(peers_.begin(), peers_.end(), [](const auto& p) { return p->loading(); });
-    std::int64_t due = now + (loading ? BgpPeer::kInitialLoadUs : kRebuildDelayUs);
+    std::int64_t due = now + (loading ? BgpPeer::kInitialLoadUs : delay_us);
     if (rebuild_timer_.armed() && rebuild_due_us_ <= due) return;
     rebuild_due_us_ = due;
     rebuild_timer_.arm_at(due);
@@ -251,7 +285,16 @@ void Service::rebuild() {
     std::vector<ExternalRoute> routes;
     routes.reserve(best.size());
     for (auto& [p, b] : best) routes.push_back(b.route);
-    cost_ = std::make_shared<CostModel>(files_.topology, routes, cfg_.cost);
+    if (ospf_) {
+        const auto& names = files_.igp_names;
+        Topology igp = ospf::build_topology(ospf_->databases(), started, ospf_->router_id(), [&names](std::uint32_t id) {
+            auto it = names.find(id);
+            return it == names.end() ? std::string() : it->second;
+        });
+        cost_ = std::make_shared<CostModel>(igp, routes, cfg_.cost);
+    } else {
+        cost_ = std::make_shared<CostModel>(files_.topology, routes, cfg_.cost);
+    }
     // ALTO vtags must change with the content, across restarts too.
     model_ = std::make_shared<LocalModel>(cost_, std::to_string(started_wall_s_) + "." + std::to_string(++version_));
     last_rebuild_us_ = Loop::now_us();
@@ -282,6 +325,13 @@ Value Service::peers() const {
     return {{"peers", out}};
 }
 
+Value Service::igp() const {
+    Value v{{"router_id", ospf_ ? Value(ospf::dotted(ospf_->router_id())) : Value()},
+            {"adjacencies", ospf_ ? ospf_->adjacencies() : Value::array()},
+            {"lsdb", ospf_ ? ospf_->lsdb_summary() : Value::array()}};
+    return v;
+}
+
 Value Service::summary() const {
     std::size_t established = 0;
     for (const auto& p : peers_) established += p->established();
@@ -289,6 +339,12 @@ Value Service::summary() const {
             {"version", model_ ? model_->version() : ""},
             {"peers", peers_.size()},
             {"peers_established", established}};
+    if (ospf_) {
+        std::size_t full = 0, lsas = 0;
+        for (const auto& adj : ospf_->adjacencies()) full += adj["state"].get<std::string>() == "Full";
+        for (const auto* db : ospf_->databases()) lsas += db->size();
+        v.update({{"igp_adjacencies_full", full}, {"igp_lsas", lsas}});
+    }
     if (cost_ && !remote_) {
         const Topology& t = cost_->topology();
         v.update({{"routers", t.size()},

@@ -1,10 +1,11 @@
 // sr-proxd's service: where the topology comes from and what answers.
 //
 // Sources (DESIGN §7): topology files (native, or one Topology Zoo GraphML
-// with native files naming its routers' prefixes), MRT RIB dumps, and the
-// Adj-RIB-In of every BGP peer. Each change (a file reloaded on SIGHUP, a
-// route learned or withdrawn, a session lost and its routes flushed) arms a
-// short rebuild timer; the rebuild makes a new CostModel from the current
+// with native files naming its routers' prefixes) or, instead, the live
+// OSPF areas (ospf_host.hpp; the files then only name the routers), MRT RIB
+// dumps, and the Adj-RIB-In of every BGP peer. Each change (a file reloaded
+// on SIGHUP, an LSA, a route learned or withdrawn, a session lost and its
+// routes flushed) arms a short rebuild timer; the rebuild makes a new CostModel from the current
 // topology and the best external route of each prefix (highest LOCAL_PREF,
 // then shortest AS path), and swaps it in. A change is in the answers within
 // kRebuildDelayUs plus the rebuild's own time, well inside a second.
@@ -24,6 +25,7 @@
 #include "prox/bgp_peer.hpp"
 #include "prox/cost.hpp"
 #include "prox/mrt.hpp"
+#include "prox/ospf_host.hpp"
 #include "prox/spf.hpp"
 #include "prox/topology.hpp"
 
@@ -39,6 +41,11 @@ struct ServiceConfig {
     std::string graphml_weight = "weight";
     std::vector<std::string> mrt_files;
     std::vector<PeerConfig> peers;
+    // The live IGP: with interfaces, the routers, links and prefixes come
+    // from the area and topology files only name routers.
+    std::vector<OspfInterfaceSpec> ospf_interfaces;
+    std::uint32_t ospf_router_id = 0;
+    std::string igp_names_file;  // "ROUTER-ID NAME" lines
     bgp::SessionConfig session;  // local AS, router id, hold time
     CostOptions cost;
     std::string alto_listen;    // empty: no ALTO server
@@ -87,6 +94,7 @@ class Service {
     bool gateway() const { return remote_ != nullptr; }
 
     Value peers() const;
+    Value igp() const;
     Value summary() const;
     Value routes(const Prefix& query) const;  // every route whose prefix contains query, longest first
     Value map() const;
@@ -98,9 +106,10 @@ class Service {
         Topology topology;
         std::vector<ExternalRoute> mrt_routes;
         std::map<Prefix, std::string> mrt_route_peer;  // for prox.route
+        std::map<std::uint32_t, std::string> igp_names;  // router id -> name
     };
     static Files load_files(const ServiceConfig& cfg);
-    void schedule_rebuild();
+    void schedule_rebuild(std::int64_t delay_us);
     void rebuild();
     void poll_upstream();
 
@@ -109,6 +118,7 @@ class Service {
     rpc::Counters& counters_;
     Files files_;
     std::vector<std::unique_ptr<BgpPeer>> peers_;
+    std::unique_ptr<OspfHost> ospf_;
     std::shared_ptr<CostModel> cost_;
     std::shared_ptr<const AltoModel> model_;
     std::uint64_t version_ = 0;

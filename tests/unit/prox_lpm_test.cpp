@@ -32,7 +32,9 @@ Address random_near(std::mt19937_64& rng, const std::vector<Address>& bases, Fam
     return a;
 }
 
-void check_family(Family f, std::uint64_t seed, int routes_n, int queries) {
+// min_len: the shortest prefix drawn (a table of many short IPv4 prefixes
+// would have DIR-24-8 paint millions of entries per route).
+void check_family(Family f, std::uint64_t seed, int routes_n, int queries, int min_len = 0) {
     std::mt19937_64 rng(seed);
     int bits = f == Family::v4 ? 32 : 128;
     std::vector<Address> bases;
@@ -50,6 +52,7 @@ void check_family(Family f, std::uint64_t seed, int routes_n, int queries) {
         else if (r < 4) len = f == Family::v4 ? 24 : 48;                    // the common lengths
         else if (r < 6) len = f == Family::v4 ? 25 + rng() % 8 : 64 + rng() % 65;  // long ones
         else len = static_cast<int>(rng() % (bits / 2 + 1));
+        len = std::max(len, min_len);
         Prefix p(random_near(rng, bases, f, len), len);
         routes.push_back({p, static_cast<std::uint32_t>(rng() % 1000)});
         if (rng() % 20 == 0) routes.push_back({p, static_cast<std::uint32_t>(rng() % 1000)});  // duplicate
@@ -70,6 +73,17 @@ void check_family(Family f, std::uint64_t seed, int routes_n, int queries) {
 
 TEST(ProxLpm, IPv4MatchesBruteForce) {
     for (std::uint64_t seed = 1; seed <= 12; ++seed) check_family(Family::v4, seed, 50 + 40 * seed, 2000);
+}
+
+// From kSmallV4 routes on, IPv4 goes to DIR-24-8; below, to the hashed table.
+TEST(ProxLpm, LargeIPv4TableMatchesBruteForce) { check_family(Family::v4, 99, Lpm::kSmallV4 + 500, 100, 12); }
+
+TEST(ProxLpm, SmallIPv4TableTakesNoDirectTable) {
+    std::vector<Route> routes;
+    for (std::uint32_t i = 0; i < 1000; ++i) routes.push_back({Prefix(Address::v4(0x0a000000 | i << 8), 24), i});
+    Lpm lpm(routes);
+    EXPECT_LT(lpm.memory_bytes(), std::size_t{1} << 20);
+    EXPECT_EQ(lpm.lookup(*Address::parse("10.0.3.7")), 3u);
 }
 
 TEST(ProxLpm, IPv6MatchesBruteForce) {

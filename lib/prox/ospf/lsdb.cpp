@@ -86,29 +86,41 @@ void Lsdb::remove(const LsaKey& k) {
 }
 
 Topology build_topology(const Lsdb& db, std::int64_t now_us, std::uint32_t self, const RouterNames& names) {
-    // The live router-LSAs (not at MaxAge), ours left out.
-    std::map<std::uint32_t, const RouterLsa*> routers;
-    std::map<std::uint32_t, const LsdbEntry*> networks;  // by link state id: the DR's interface address
-    for (const auto& [k, e] : db.entries()) {
-        if (db.age(e, now_us) >= kMaxAge) continue;
-        if (k.type == static_cast<std::uint8_t>(LsaType::router) && k.adv_router != self)
-            if (const auto* r = std::get_if<RouterLsa>(&e.lsa.body)) routers[k.adv_router] = r;
-        if (k.type == static_cast<std::uint8_t>(LsaType::network)) networks[k.id] = &e;
+    return build_topology(std::vector<const Lsdb*>{&db}, now_us, self, names);
+}
+
+Topology build_topology(const std::vector<const Lsdb*>& areas, std::int64_t now_us, std::uint32_t self,
+                        const RouterNames& names) {
+    // Per area, the live router-LSAs (not at MaxAge; ours left out) and
+    // network-LSAs. An area border router has one router-LSA in each area
+    // and is one router of the topology.
+    struct AreaView {
+        const Lsdb* db;
+        std::map<std::uint32_t, const RouterLsa*> routers;
+        std::map<std::uint32_t, const LsdbEntry*> networks;  // by link state id: the DR's interface address
+    };
+    std::vector<AreaView> views;
+    std::set<std::uint32_t> router_ids;
+    for (const Lsdb* db : areas) {
+        AreaView v{db, {}, {}};
+        for (const auto& [k, e] : db->entries()) {
+            if (db->age(e, now_us) >= kMaxAge) continue;
+            if (k.type == static_cast<std::uint8_t>(LsaType::router) && k.adv_router != self)
+                if (const auto* r = std::get_if<RouterLsa>(&e.lsa.body)) {
+                    v.routers[k.adv_router] = r;
+                    router_ids.insert(k.adv_router);
+                }
+            if (k.type == static_cast<std::uint8_t>(LsaType::network)) v.networks[k.id] = &e;
+        }
+        views.push_back(std::move(v));
     }
     Topology t;
     std::map<std::uint32_t, RouterId> ids;
-    for (const auto& [rid, lsa] : routers) {
+    for (std::uint32_t rid : router_ids) {
         std::string name = names ? names(rid) : "";
         if (name.empty() || t.find(name)) name = dotted(rid);
         ids[rid] = t.add_router(name);
     }
-    auto links_back = [&](std::uint32_t from, std::uint32_t to, LinkType type, std::uint32_t network) {
-        auto it = routers.find(from);
-        if (it == routers.end()) return false;
-        for (const auto& l : it->second->links)
-            if (l.type == type && (type == LinkType::transit ? l.id == network : l.id == to)) return true;
-        return false;
-    };
     auto own_address = [&](RouterId r, std::uint32_t a) {
         try {
             t.add_address(r, Address::v4(a));
@@ -121,49 +133,62 @@ Topology build_topology(const Lsdb& db, std::int64_t now_us, std::uint32_t self,
         } catch (const std::invalid_argument&) {  // held by another router: the first one stays
         }
     };
-    for (const auto& [rid, lsa] : routers) {
-        RouterId from = ids[rid];
-        for (const auto& l : lsa->links) {
-            std::uint32_t metric = std::max<std::uint32_t>(l.metric, 1);
-            switch (l.type) {
-            case LinkType::point_to_point:
-                if (ids.count(l.id) && l.id != rid && links_back(l.id, rid, LinkType::point_to_point, 0)) {
-                    t.add_arc(from, ids[l.id], metric);
+    for (const AreaView& v : views) {
+        const auto& routers = v.routers;
+        const auto& networks = v.networks;
+        auto links_back = [&](std::uint32_t from, std::uint32_t to, LinkType type, std::uint32_t network) {
+            auto it = routers.find(from);
+            if (it == routers.end()) return false;
+            for (const auto& l : it->second->links)
+                if (l.type == type && (type == LinkType::transit ? l.id == network : l.id == to)) return true;
+            return false;
+        };
+        for (const auto& [rid, lsa] : routers) {
+            RouterId from = ids[rid];
+            for (const auto& l : lsa->links) {
+                std::uint32_t metric = std::max<std::uint32_t>(l.metric, 1);
+                switch (l.type) {
+                case LinkType::point_to_point:
+                    if (routers.count(l.id) && l.id != rid && links_back(l.id, rid, LinkType::point_to_point, 0)) {
+                        t.add_arc(from, ids[l.id], metric);
+                        own_address(from, l.data);
+                    }
+                    break;
+                case LinkType::transit: {
+                    auto net = networks.find(l.id);
+                    if (net == networks.end()) break;
+                    const auto* body = std::get_if<NetworkLsa>(&net->second->lsa.body);
+                    if (!body || std::find(body->routers.begin(), body->routers.end(), rid) == body->routers.end())
+                        break;  // the network does not list R: not two-way
                     own_address(from, l.data);
+                    for (std::uint32_t other : body->routers)
+                        if (other != rid && routers.count(other) && links_back(other, 0, LinkType::transit, l.id))
+                            t.add_arc(from, ids[other], metric);
+                    break;
                 }
-                break;
-            case LinkType::transit: {
-                auto net = networks.find(l.id);
-                if (net == networks.end()) break;
-                const auto* body = std::get_if<NetworkLsa>(&net->second->lsa.body);
-                if (!body || std::find(body->routers.begin(), body->routers.end(), rid) == body->routers.end())
-                    break;  // the network does not list R: not two-way
-                own_address(from, l.data);
-                for (std::uint32_t other : body->routers)
-                    if (other != rid && ids.count(other) && links_back(other, 0, LinkType::transit, l.id))
-                        t.add_arc(from, ids[other], metric);
-                break;
-            }
-            case LinkType::stub: attach(l.id, l.data, from); break;
-            case LinkType::virtual_link: break;
+                case LinkType::stub: attach(l.id, l.data, from); break;
+                case LinkType::virtual_link: break;
+                }
             }
         }
+        for (const auto& [id, e] : networks) {
+            const auto* body = std::get_if<NetworkLsa>(&e->lsa.body);
+            auto dr = ids.find(e->lsa.header.adv_router);
+            if (body && dr != ids.end()) attach(id, body->mask, dr->second);
+        }
     }
-    for (const auto& [id, e] : networks) {
-        const auto* body = std::get_if<NetworkLsa>(&e->lsa.body);
-        auto dr = ids.find(e->lsa.header.adv_router);
-        if (body && dr != ids.end()) attach(id, body->mask, dr->second);
-    }
-    // Routes from other areas and outside the AS, at the router that injects them.
-    for (const auto& [k, e] : db.entries()) {
-        if (db.age(e, now_us) >= kMaxAge) continue;
-        auto at = ids.find(k.adv_router);
-        if (at == ids.end()) continue;
-        if (k.type == static_cast<std::uint8_t>(LsaType::summary))
-            if (const auto* s = std::get_if<SummaryLsa>(&e.lsa.body)) attach(k.id, s->mask, at->second);
-        if (k.type == static_cast<std::uint8_t>(LsaType::external))
-            if (const auto* x = std::get_if<ExternalLsa>(&e.lsa.body)) attach(k.id, x->mask, at->second);
-    }
+    // Routes from other areas and outside the AS, at the router that injects
+    // them, once every area's own prefixes are in (the intra-area route wins).
+    for (const AreaView& v : views)
+        for (const auto& [k, e] : v.db->entries()) {
+            if (v.db->age(e, now_us) >= kMaxAge) continue;
+            auto at = ids.find(k.adv_router);
+            if (at == ids.end()) continue;
+            if (k.type == static_cast<std::uint8_t>(LsaType::summary))
+                if (const auto* sm = std::get_if<SummaryLsa>(&e.lsa.body)) attach(k.id, sm->mask, at->second);
+            if (k.type == static_cast<std::uint8_t>(LsaType::external))
+                if (const auto* x = std::get_if<ExternalLsa>(&e.lsa.body)) attach(k.id, x->mask, at->second);
+        }
     return t;
 }
 

@@ -84,5 +84,9 @@ class Lsdb {
 using RouterNames = std::function<std::string(std::uint32_t router_id)>;
 
 Topology build_topology(const Lsdb& db, std::int64_t now_us, std::uint32_t self, const RouterNames& names = {});
+// Several areas as one topology: an area border router is one router, with
+// the links of its router-LSA in each area.
+Topology build_topology(const std::vector<const Lsdb*>& areas, std::int64_t now_us, std::uint32_t self,
+                        const RouterNames& names = {});
 
 }  // namespace sr::prox::ospf
