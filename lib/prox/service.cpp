@@ -365,9 +365,12 @@ Value Service::routes(const Prefix& query) const {
     Value out = Value::array();
     if (!cost_ || remote_) return {{"routes", out}};
     const Topology& t = cost_->topology();
+    // The router a next hop leads to: its owner, else the router of the
+    // internal prefix holding it (a loopback the IGP announces as a stub).
     auto router_name = [&](const Address& a) -> Value {
-        auto r = t.router_of(a);
-        return r ? Value(t.name(*r)) : Value();
+        if (auto r = t.router_of(a)) return t.name(*r);
+        auto pid = model_->pid_of(a);
+        return pid ? Value(*pid) : Value();
     };
     for (int len = query.len; len >= 0; --len) {
         Prefix p(query.addr, len);
