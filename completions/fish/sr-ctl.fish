@@ -41,7 +41,7 @@ function __sr_ctl_methods
                 dht.info dht.leafset dht.routes dht.keys dht.replica_set
         case prox proxd sr-proxd '*/proxd.sock'
             printf '%s\n' prox.cost prox.cost_batch prox.rank prox.pid prox.pid_batch \
-                prox.peers prox.summary prox.route prox.map
+                prox.peers prox.summary prox.route prox.map prox.igp
         case cache cached sr-cached '*/cached.sock'
             printf '%s\n' cache.stats cache.list cache.stat cache.purge \
                 service.register service.withdraw service.list service.resolve
@@ -72,10 +72,12 @@ complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subc
 complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a routes -d 'The routing table'
 complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a keys -d 'Stored keys'
 
-complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers summary route map" -a peers -d 'BGP peers and their sessions'
-complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers summary route map" -a summary -d 'What the topology holds'
-complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers summary route map" -a route -d 'The routes matching a prefix or address'
-complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers summary route map" -a map -d 'The network map'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route map" -a peers -d 'BGP peers and their sessions'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route map" -a summary -d 'What the topology holds'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route map" -a route -d 'The routes matching a prefix or address'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route map" -a map -d 'The network map'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route map" -a igp -d 'OSPF adjacencies, or the LSDB'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and __fish_seen_subcommand_from igp" -l lsdb -d 'The link-state database instead of the adjacencies'
 
 set -l cache_views list stat purge stats
 complete -c sr-ctl -n "__fish_seen_subcommand_from cache; and not __fish_seen_subcommand_from $cache_views" -a list -d 'Stored objects under a URL prefix'
