@@ -122,7 +122,8 @@ px() { SR_RUNTIME_DIR="$IGP/px/run" "$@"; }
 adjacency() { px sr-ctl -j prox igp | jq -r "select(.neighbor == \"$1\") | .state"; }
 both_full() { [ "$(adjacency 192.0.2.1)" = Full ] && [ "$(adjacency 192.0.2.6)" = Full ]; }
 cost() { px sr-lookup cost "192.0.2.$1" "192.0.2.$2"; }
-# every_cost_matches [WITHOUT]: the cost between every pair of loopbacks is Dijkstra's.
+# every_cost_matches [WITHOUT]: the cost between every pair of loopbacks is
+# Dijkstra's; the first pair that differs is in $IGP/mismatch.
 every_cost_matches() {
     local a b want got
     for a in 1 2 3 4 5 6; do
@@ -131,7 +132,7 @@ every_cost_matches() {
             want="$(dijkstra "$IGP/arcs" "r$a" "r$b" "${1:-}")"
             got="$(cost "$a" "$b" || true)"
             if [ "$got" != "$want" ]; then
-                echo "r$a -> r$b: sr-proxd says '$got', Dijkstra $want" >&2
+                echo "r$a -> r$b: sr-proxd says '$got', Dijkstra $want" >"$IGP/mismatch"
                 return 1
             fi
         done
@@ -152,7 +153,7 @@ every_cost_matches() {
 
 @test "OSPF: every router-to-router cost equals Dijkstra over the configured metrics; names from --igp-names" {
     until_true 30 both_full
-    until_true 15 every_cost_matches
+    until_true 15 every_cost_matches || { cat "$IGP/mismatch"; false; }
     run px sr-lookup pid 192.0.2.3
     assert_output r3
     # Our own router-LSA carries max-metric: FRR routes nothing through us.
@@ -166,7 +167,7 @@ every_cost_matches() {
     until_true 30 every_cost_matches
     vty r2 "configure terminal" "interface r2-r3" "ip ospf cost 50"
     sed -i 's/^r2 r3 10$/r2 r3 50/' "$IGP/arcs"
-    until_true 5 every_cost_matches
+    until_true 5 every_cost_matches || { cat "$IGP/mismatch"; false; }
     [ "$(cost 2 3)" -eq 30 ]  # r2 r5 r4 r3 now
     [ "$(cost 3 2)" -eq 10 ]  # the other direction kept its metric
 }
@@ -176,7 +177,7 @@ every_cost_matches() {
     [ "$(cost 1 4)" -lt 45 ]  # through r2 and r5 (10 + 5 + 15 = 30)
     igp_stop r5
     # The neighbours' dead interval (4 s), then their new router-LSAs.
-    until_true 20 every_cost_matches r5
+    until_true 20 every_cost_matches r5 || { cat "$IGP/mismatch"; false; }
     [ "$(cost 1 5)" = - ] || [ -z "$(cost 1 5)" ]
 }
 

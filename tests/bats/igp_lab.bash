@@ -9,7 +9,8 @@
 #
 #   igp_lab_init                      checks root and namespaces (else skip), sets $IGP and $NS
 #   igp_ns NAME                       a namespace with lo up
-#   igp_link A B SUBNET [TYPE]        veth A-B / B-A, A gets SUBNET.1, B SUBNET.2
+#   igp_link A B SUBNET [SUFFIX]      veth A-BSUFFIX / B-ASUFFIX, A gets SUBNET.1, B SUBNET.2
+#   igp_lan LAN SUBNET NODE...        a bridge LAN (in NS-sw); NODE i gets port NODE-LAN, SUBNET.i
 #   igp_frr NAME CONFIG               zebra + ospfd in NS-NAME with that ospfd.conf
 #   igp_bird NAME CONFIG              bird in NS-NAME with that bird.conf
 #   in_ns NAME CMD...                 runs CMD in NS-NAME
@@ -43,12 +44,27 @@ igp_ns() {
 }
 
 igp_link() {
-    local a=$1 b=$2 subnet=$3
-    ip link add "$a-$b" netns "$NS-$a" type veth peer name "$b-$a" netns "$NS-$b"
-    in_ns "$a" ip addr add "$subnet.1/24" dev "$a-$b"
-    in_ns "$b" ip addr add "$subnet.2/24" dev "$b-$a"
-    in_ns "$a" ip link set "$a-$b" up
-    in_ns "$b" ip link set "$b-$a" up
+    local a=$1 b=$2 subnet=$3 suffix=${4:-}
+    ip link add "$a-$b$suffix" netns "$NS-$a" type veth peer name "$b-$a$suffix" netns "$NS-$b"
+    in_ns "$a" ip addr add "$subnet.1/24" dev "$a-$b$suffix"
+    in_ns "$b" ip addr add "$subnet.2/24" dev "$b-$a$suffix"
+    in_ns "$a" ip link set "$a-$b$suffix" up
+    in_ns "$b" ip link set "$b-$a$suffix" up
+}
+
+igp_lan() {
+    local lan=$1 subnet=$2 i=0 node
+    shift 2
+    [ -d "$IGP/sw" ] || igp_ns sw
+    in_ns sw ip link add "$lan" type bridge
+    in_ns sw ip link set "$lan" up
+    for node in "$@"; do
+        i=$((i + 1))
+        ip link add "$node-$lan" netns "$NS-$node" type veth peer name "$lan-$node" netns "$NS-sw"
+        in_ns sw ip link set "$lan-$node" master "$lan" up
+        in_ns "$node" ip addr add "$subnet.$i/24" dev "$node-$lan"
+        in_ns "$node" ip link set "$node-$lan" up
+    done
 }
 
 igp_frr() {

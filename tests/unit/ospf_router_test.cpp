@@ -351,3 +351,65 @@ TEST(OspfRouter, OurOldRouterLsaFromBeforeARestartIsSteppedPast) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(OspfRouter, CryptographicSequenceNumbersGrowWithEveryPacket) {
+    Auth k{Auth::Kind::md5, "key", 1};
+    Router r(router("1.1.1.1", {itf("e0", "10.0.0.1", InterfaceType::broadcast, k)}));
+    std::vector<std::uint32_t> seqs;
+    auto collect = [&](const std::vector<Effect>& out) {
+        for (const auto& e : out)
+            if (auto* s = std::get_if<Send>(&e)) seqs.push_back(decode(s->bytes, k).crypto_sequence);
+    };
+    collect(r.start(0));
+    Hello h;
+    h.mask = ip("255.255.255.0");
+    h.priority = 1;
+    h.dr = ip("10.0.0.9");
+    h.neighbors.push_back(ip("1.1.1.1"));
+    // Within the same second: a Hello in answer, then a Database Description.
+    collect(r.receive(0, ip("10.0.0.9"), encode(Packet{ip("9.9.9.9"), 0, h}, k, 1), 0));
+    // The DR does not answer: the Database Description goes again, signed afresh.
+    std::size_t before = seqs.size();
+    collect(r.tick(6 * kSec));
+    ASSERT_GT(seqs.size(), before);
+    ASSERT_GE(seqs.size(), 2u);
+    EXPECT_EQ(seqs[0], 5000u);  // the wall clock given at start
+    for (std::size_t i = 1; i < seqs.size(); ++i) EXPECT_GT(seqs[i], seqs[i - 1]);  // FRR refuses an equal one
+}
+
+}  // namespace
+
+namespace {
+
+TEST(OspfRouter, DatabaseBeyondItsBoundRefusesNewLsas) {
+    Lab lab;
+    auto a_cfg = router("1.1.1.1", {itf("a0", "10.0.0.1", InterfaceType::point_to_point)});
+    a_cfg.max_lsas = 5;
+    auto a = lab.add(a_cfg);
+    auto b = lab.add(router("2.2.2.2", {itf("b0", "10.0.0.2", InterfaceType::point_to_point)}));
+    lab.links.push_back({{a, 0}, {b, 0}});
+    lab.start();
+    lab.run(lab.now + 2 * kSec);
+    ASSERT_EQ(lab.state(a, 0, "2.2.2.2"), NeighborState::full);
+    // B's neighbour floods twenty external LSAs through B.
+    LsUpdate u;
+    for (int i = 0; i < 20; ++i) {
+        Lsa l;
+        l.header.type = 5;
+        l.header.id = ip("203.0.113.0") + static_cast<std::uint32_t>(i << 8);
+        l.header.adv_router = ip("7.7.7.7");
+        l.body = ExternalLsa{ip("255.255.255.0"), true, 20, 0, 0};
+        u.lsas.push_back(encode_lsa(l));
+    }
+    lab.take(a, lab.routers[a]->receive(0, ip("10.0.0.2"), encode(Packet{ip("2.2.2.2"), 0, u}, {}), lab.now));
+    lab.deliver();
+    EXPECT_EQ(lab.routers[a]->lsdb().size(), 5u);
+    EXPECT_EQ(lab.routers[a]->counters().lsas_refused, 17u);  // 2 router-LSAs + 3 of the 20 fit
+    // Refused ones are acknowledged all the same: B does not send them for ever.
+    lab.run(lab.now + 30 * kSec);
+    EXPECT_EQ(lab.routers[a]->lsdb().size(), 5u);
+}
+
+}  // namespace

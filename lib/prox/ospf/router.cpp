@@ -127,7 +127,7 @@ std::vector<Effect> Router::tick(std::int64_t now) {
             }
             if (n.dd_retransmit_at <= now) {
                 ++counters_.retransmissions;
-                send_raw(out, i, n.address, n.last_dd_sent);
+                resend_dd(out, i, n);
                 n.dd_retransmit_at = now + itf.cfg.retransmit_interval * kSecond;
             }
             if (n.request_retransmit_at <= now) {
@@ -282,7 +282,7 @@ void Router::clear_lists(Neighbor& n) {
     n.requests.clear();
     n.requested.clear();
     n.retransmit.clear();
-    n.last_dd_sent.clear();
+    n.last_dd_sent.reset();
     n.have_last_dd = false;
     n.sent_more = n.their_more = true;  // the first packets after ExStart describe the databases
     n.dd_retransmit_at = n.request_retransmit_at = n.retransmit_at = INT64_MAX;
@@ -334,7 +334,7 @@ void Router::db_description(Out& out, std::size_t index, Neighbor& n, const DbDe
         break;
     case NeighborState::exchange:
         if (duplicate) {
-            if (!n.master) send_raw(out, index, n.address, n.last_dd_sent);
+            if (!n.master) resend_dd(out, index, n);
             return;
         }
         if (ms == n.master) return mismatch(out, index, n, "Database Description: wrong master/slave bit");
@@ -345,7 +345,7 @@ void Router::db_description(Out& out, std::size_t index, Neighbor& n, const DbDe
     case NeighborState::loading:
     case NeighborState::full:
         if (duplicate) {
-            if (!n.master) send_raw(out, index, n.address, n.last_dd_sent);
+            if (!n.master) resend_dd(out, index, n);
             return;
         }
         return mismatch(out, index, n, "Database Description after the exchange");
@@ -411,10 +411,15 @@ void Router::send_dd(Out& out, std::size_t index, Neighbor& n, std::uint8_t flag
         if (n.sent_more) flags |= kFlagMore;
     }
     d.flags = flags;
-    Packet p{cfg_.router_id, cfg_.area, std::move(d), 0};
-    n.last_dd_sent = encode(p, itf.cfg.auth, crypto_sequence());
-    send_raw(out, index, n.address, n.last_dd_sent);
+    n.last_dd_sent = std::move(d);
+    resend_dd(out, index, n);
     if (n.master) n.dd_retransmit_at = now_ + itf.cfg.retransmit_interval * kSecond;
+}
+
+// Our last Database Description again, signed afresh: a cryptographic
+// sequence number sent before would now be refused as a replay.
+void Router::resend_dd(Out& out, std::size_t index, Neighbor& n) {
+    if (n.last_dd_sent) send(out, index, n.address, *n.last_dd_sent);
 }
 
 void Router::exchange_done(Out& out, std::size_t index, Neighbor& n) {
@@ -662,8 +667,12 @@ std::size_t Router::payload_budget(const Interface& itf) const {
     return itf.cfg.mtu - kIpHeader - kHeaderSize - auth_trailer_size(itf.cfg.auth);
 }
 
-std::uint32_t Router::crypto_sequence() const {
-    return cfg_.crypto_sequence_base + static_cast<std::uint32_t>((now_ - started_) / kSecond);
+// Strictly increasing: RFC 2328 D.4.3 asks only that it not decrease, but
+// FRR refuses a number equal to the last it saw from us.
+std::uint32_t Router::crypto_sequence() {
+    std::uint32_t by_clock = cfg_.crypto_sequence_base + static_cast<std::uint32_t>((now_ - started_) / kSecond);
+    last_crypto_sequence_ = std::max(by_clock, last_crypto_sequence_ + 1);
+    return last_crypto_sequence_;
 }
 
 bool Router::fresh_sequence(Neighbor& n, const Packet& p) {

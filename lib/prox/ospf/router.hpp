@@ -93,8 +93,9 @@ struct RouterConfig {
     std::vector<InterfaceConfig> interfaces;  // index = the host's interface number
     std::size_t max_lsas = 200'000;
     // Cryptographic sequence numbers sent are this plus the seconds since
-    // start(): the host passes the wall clock, so they keep growing across
-    // restarts as RFC 5709 asks.
+    // start(), or one more than the last when that is not more: the host
+    // passes the wall clock, so they keep growing across restarts as RFC
+    // 5709 asks.
     std::uint32_t crypto_sequence_base = 0;
 };
 
@@ -142,7 +143,7 @@ class Router {
         std::uint8_t last_dd_flags = 0;
         std::uint32_t last_dd_seq = 0;  // the neighbour's last DD (for duplicates)
         bool have_last_dd = false;
-        std::string last_dd_sent;      // resent on duplicates and retransmission
+        std::optional<DbDescription> last_dd_sent;  // resent on duplicates and retransmission
         std::int64_t dd_retransmit_at = INT64_MAX;
         std::vector<LsaHeader> summary;  // what is left to describe, taken from the back
         bool sent_more = true, their_more = true;  // the More bits of the last packets
@@ -193,6 +194,7 @@ class Router {
     void mismatch(Out& out, std::size_t index, Neighbor& n, const std::string& reason);
     void negotiation_done(Out& out, std::size_t index, Neighbor& n);
     void send_dd(Out& out, std::size_t index, Neighbor& n, std::uint8_t flags);
+    void resend_dd(Out& out, std::size_t index, Neighbor& n);
     void exchange_done(Out& out, std::size_t index, Neighbor& n);
     void send_requests(Out& out, std::size_t index, Neighbor& n);
     void satisfied(Out& out, std::size_t index, Neighbor& n, const LsaKey& key);
@@ -208,7 +210,7 @@ class Router {
     void expire();
 
     std::size_t payload_budget(const Interface& itf) const;
-    std::uint32_t crypto_sequence() const;
+    std::uint32_t crypto_sequence();
     bool fresh_sequence(Neighbor& n, const Packet& p);
     void send_hello(Out& out, std::size_t index);
     void send_updates(Out& out, std::size_t index, std::uint32_t destination, const std::vector<std::string>& lsas);
@@ -228,6 +230,7 @@ class Router {
     std::int64_t expire_at_ = INT64_MAX;
     std::int64_t now_ = 0;  // of the call being handled
     std::uint32_t dd_sequences_ = 0;
+    std::uint32_t last_crypto_sequence_ = 0;
 };
 
 }  // namespace sr::prox::ospf
