@@ -7,6 +7,10 @@
 #include "prox/spf.hpp"
 #include "prox/topology_file.hpp"
 
+#include <event2/event.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <deque>
@@ -153,10 +157,15 @@ std::optional<double> LocalModel::endpoint_cost(const Address& from, const Addre
 // ---- Service -----------------------------------------------------------------
 
 Service::Service(Loop& loop, ServiceConfig cfg, rpc::Counters& counters)
-    : loop_(loop), cfg_(std::move(cfg)), counters_(counters), rebuild_timer_(loop, [this] { rebuild(); }),
+    : loop_(loop), cfg_(std::move(cfg)), counters_(counters), rebuild_timer_(loop, [this] { start_rebuild(); }),
       upstream_timer_(loop, [this] { poll_upstream(); }) {}
 
-Service::~Service() = default;
+Service::~Service() {
+    if (worker_.joinable()) worker_.join();
+    if (done_event_) event_free(done_event_);
+    for (int fd : done_pipe_)
+        if (fd >= 0) ::close(fd);
+}
 
 Service::Files Service::load_files(const ServiceConfig& cfg) {
     Files f;
@@ -256,6 +265,7 @@ void Service::reload(const ServiceConfig& fresh) {
 }
 
 void Service::stop() {
+    if (worker_.joinable()) worker_.join();  // its result is never installed
     for (auto& p : peers_) p->stop("sr-proxd stopping");
     if (ospf_) ospf_->stop();
     alto_.reset();
@@ -274,34 +284,130 @@ void Service::schedule_rebuild(std::int64_t delay_us) {
     rebuild_timer_.arm_at(due);
 }
 
-void Service::rebuild() {
-    std::int64_t started = Loop::now_us();
+// What a model is built from, taken on the loop: copies, so that the
+// worker reads nothing the loop changes.
+struct Service::Inputs {
+    Topology topology;                   // from the files, when not from the IGP
+    std::vector<ospf::Lsdb> databases;   // the IGP's areas
+    std::map<std::uint32_t, std::string> igp_names;
+    std::uint32_t igp_self = 0;
+    std::int64_t now_us = 0;
+    std::vector<ExternalRoute> routes;
+    CostOptions cost;
+    std::uint64_t number = 0;  // of the model, increasing
+    std::string version;
+};
+
+struct Service::Built {
+    std::shared_ptr<CostModel> cost;
+    std::shared_ptr<const AltoModel> model;
+    std::size_t routes = 0;
+    std::int64_t took_us = 0;
+    std::uint64_t number = 0;
+};
+
+Service::Inputs Service::gather() {
+    Inputs in;
     BestMap best;
     for (const auto& r : files_.mrt_routes) offer(best, Best{r, 100});
     for (const auto& peer : peers_)
         peer->rib().for_each([&](const Prefix& p, const bgp::Attributes& a) {
             offer(best, Best{{p, a.next_hop, a.path_length()}, a.local_pref.value_or(100)});
         });
-    std::vector<ExternalRoute> routes;
-    routes.reserve(best.size());
-    for (auto& [p, b] : best) routes.push_back(b.route);
+    in.routes.reserve(best.size());
+    for (auto& [p, b] : best) in.routes.push_back(b.route);
     if (ospf_) {
-        const auto& names = files_.igp_names;
-        Topology igp = ospf::build_topology(ospf_->databases(), started, ospf_->router_id(), [&names](std::uint32_t id) {
+        for (const auto* db : ospf_->databases()) in.databases.push_back(*db);
+        in.igp_names = files_.igp_names;
+        in.igp_self = ospf_->router_id();
+    } else {
+        in.topology = files_.topology;
+    }
+    in.now_us = Loop::now_us();
+    in.cost = cfg_.cost;
+    // ALTO vtags must change with the content, across restarts too.
+    in.number = ++version_;
+    in.version = std::to_string(started_wall_s_) + "." + std::to_string(in.number);
+    return in;
+}
+
+Service::Built Service::build(Inputs in) {
+    std::int64_t started = Loop::now_us();
+    Built b;
+    if (!in.databases.empty()) {
+        std::vector<const ospf::Lsdb*> areas;
+        for (const auto& db : in.databases) areas.push_back(&db);
+        const auto& names = in.igp_names;
+        in.topology = ospf::build_topology(areas, in.now_us, in.igp_self, [&names](std::uint32_t id) {
             auto it = names.find(id);
             return it == names.end() ? std::string() : it->second;
         });
-        cost_ = std::make_shared<CostModel>(igp, routes, cfg_.cost);
-    } else {
-        cost_ = std::make_shared<CostModel>(files_.topology, routes, cfg_.cost);
     }
-    // ALTO vtags must change with the content, across restarts too.
-    model_ = std::make_shared<LocalModel>(cost_, std::to_string(started_wall_s_) + "." + std::to_string(++version_));
+    b.routes = in.routes.size();
+    b.number = in.number;
+    b.cost = std::make_shared<CostModel>(std::move(in.topology), in.routes, in.cost);
+    b.model = std::make_shared<LocalModel>(b.cost, in.version);
+    b.took_us = Loop::now_us() - started;
+    return b;
+}
+
+void Service::install(Built b) {
+    // A worker's model made before a reload's (built at once) is stale.
+    if (b.number < installed_number_) return;
+    installed_number_ = b.number;
+    cost_ = std::move(b.cost);
+    model_ = std::move(b.model);
     last_rebuild_us_ = Loop::now_us();
-    last_rebuild_took_us_ = last_rebuild_us_ - started;
+    last_rebuild_took_us_ = b.took_us;
     ++counters_["prox.rebuilds"];
-    log::debug("model ", version_, ": ", routes.size(), " external routes, built in ", last_rebuild_took_us_ / 1000,
-               " ms");
+    log::debug("model ", model_->version(), ": ", b.routes, " external routes, built in ", b.took_us / 1000, " ms");
+}
+
+void Service::rebuild() { install(build(gather())); }
+
+// A rebuild on a worker thread: the cost model of a full BGP table takes
+// hundreds of milliseconds, and queries go on being answered by the current
+// model meanwhile. The loop only takes the inputs (gather) and swaps the
+// result in when the worker signals on the pipe. One at a time; a change
+// during it makes another once it is done.
+void Service::start_rebuild() {
+    if (worker_.joinable()) {
+        rebuild_again_ = true;
+        return;
+    }
+    if (done_pipe_[0] < 0) {
+        if (::pipe2(done_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
+            log::warn("rebuild: pipe: ", std::strerror(errno), "; rebuilding on the loop");
+            rebuild();
+            return;
+        }
+        done_event_ = event_new(loop_.base(), done_pipe_[0], EV_READ | EV_PERSIST,
+                                [](int, short, void* self) { static_cast<Service*>(self)->finish_rebuild(); }, this);
+        event_add(done_event_, nullptr);
+    }
+    std::int64_t started = Loop::now_us();
+    auto inputs = std::make_shared<Inputs>(gather());
+    last_gather_took_us_ = Loop::now_us() - started;
+    worker_ = std::thread([this, inputs] {
+        built_ = std::make_unique<Built>(build(std::move(*inputs)));
+        char byte = 1;
+        while (::write(done_pipe_[1], &byte, 1) < 0 && errno == EINTR) {
+        }
+    });
+}
+
+void Service::finish_rebuild() {
+    char buf[16];
+    while (::read(done_pipe_[0], buf, sizeof buf) > 0) {
+    }
+    if (!worker_.joinable()) return;
+    worker_.join();
+    install(std::move(*built_));
+    built_.reset();
+    if (rebuild_again_) {
+        rebuild_again_ = false;
+        start_rebuild();
+    }
 }
 
 void Service::poll_upstream() {
@@ -354,6 +460,7 @@ Value Service::summary() const {
                   {"unresolved_prefixes", cost_->unresolved_routes()},
                   {"mrt_routes", files_.mrt_routes.size()},
                   {"rebuild_ms", last_rebuild_took_us_ / 1000},
+                  {"rebuild_loop_ms", last_gather_took_us_ / 1000},
                   {"rebuilt_s_ago", (Loop::now_us() - last_rebuild_us_) / 1'000'000}});
     } else if (remote_) {
         v.update({{"routers", remote_->pids().size()}, {"upstream", cfg_.upstream}, {"upstream_ready", remote_->ready()}});

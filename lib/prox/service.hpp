@@ -7,8 +7,9 @@
 // on SIGHUP, an LSA, a route learned or withdrawn, a session lost and its
 // routes flushed) arms a short rebuild timer; the rebuild makes a new CostModel from the current
 // topology and the best external route of each prefix (highest LOCAL_PREF,
-// then shortest AS path), and swaps it in. A change is in the answers within
-// kRebuildDelayUs plus the rebuild's own time, well inside a second.
+// then shortest AS path) on a worker thread, and swaps it in on the loop, so
+// queries are answered by the current model meanwhile. A change is in the
+// answers within the delay plus the rebuild's own time, well inside a second.
 //
 // Answers go through one AltoModel: LocalModel over the CostModel, or, in
 // gateway mode (--upstream), the RemoteAltoModel polling another sr-proxd's
@@ -32,7 +33,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
+
+struct event;
 
 namespace sr::prox {
 
@@ -109,8 +113,15 @@ class Service {
         std::map<std::uint32_t, std::string> igp_names;  // router id -> name
     };
     static Files load_files(const ServiceConfig& cfg);
+    struct Inputs;
+    struct Built;
     void schedule_rebuild(std::int64_t delay_us);
-    void rebuild();
+    Inputs gather();
+    static Built build(Inputs in);
+    void install(Built b);
+    void rebuild();  // at once, on the loop (start, reload)
+    void start_rebuild();
+    void finish_rebuild();
     void poll_upstream();
 
     Loop& loop_;
@@ -131,6 +142,13 @@ class Service {
     std::int64_t rebuild_due_us_ = 0;
     std::int64_t last_rebuild_us_ = 0;
     std::int64_t last_rebuild_took_us_ = 0;
+    std::int64_t last_gather_took_us_ = 0;
+    std::thread worker_;
+    std::unique_ptr<Built> built_;  // the worker's result, read after its signal
+    int done_pipe_[2] = {-1, -1};
+    event* done_event_ = nullptr;
+    bool rebuild_again_ = false;
+    std::uint64_t installed_number_ = 0;
 };
 
 }  // namespace sr::prox
