@@ -1,6 +1,7 @@
 #include "prox/ospf/wire.hpp"
 
 #include "core/secret.hpp"
+#include "prox/iso_checksum.hpp"
 
 #include <openssl/evp.h>
 
@@ -147,24 +148,10 @@ std::uint16_t ip_checksum(std::string_view bytes) {
 }
 
 std::uint16_t lsa_checksum(std::string_view lsa) {
-    // ISO 8473 annex C over lsa[2..] (the age is left out: it changes in
-    // flight), the checksum's two bytes counted as zero; they sit at
-    // offset 14 of that range.
+    // Over lsa[2..]: the age is left out, as it changes in flight. The
+    // checksum sits at offset 14 of that range.
     if (lsa.size() < kLsaHeaderSize) return 0;
-    std::string_view d = lsa.substr(2);
-    constexpr std::size_t k = 14;
-    std::int64_t c0 = 0, c1 = 0;
-    for (std::size_t i = 0; i < d.size(); ++i) {
-        std::uint8_t byte = (i == k || i == k + 1) ? 0 : static_cast<std::uint8_t>(d[i]);
-        c0 = (c0 + byte) % 255;
-        c1 = (c1 + c0) % 255;
-    }
-    auto len = static_cast<std::int64_t>(d.size());
-    std::int64_t x = (((len - static_cast<std::int64_t>(k) - 1) * c0 - c1) % 255 + 255) % 255;
-    std::int64_t y = ((510 - c0 - x) % 255 + 255) % 255;
-    if (x == 0) x = 255;
-    if (y == 0) y = 255;
-    return static_cast<std::uint16_t>(x << 8 | y);
+    return iso_checksum(lsa.substr(2), 14);
 }
 
 bool lsa_checksum_ok(std::string_view lsa) {
