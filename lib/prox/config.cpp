@@ -2,6 +2,8 @@
 
 #include "core/error.hpp"
 
+#include <unistd.h>
+
 namespace sr::prox {
 
 CommandLine::CommandLine() {
@@ -22,7 +24,17 @@ CommandLine::CommandLine() {
                    "[hello=S] [dead=S] [retransmit=S] [auth=none|simple|md5|hmac-sha256|...] [key-id=N] "
                    "[key-file=PATH]\" (repeatable; needs CAP_NET_RAW)");
     app.add_option("--ospf-router-id", o.ospf_router_id, "Our OSPF router id (an IPv4 address; default --bgp-router-id)");
-    app.add_option("--igp-names", o.igp_names, "File of \"ROUTER-ID NAME\" lines naming the IGP's routers");
+    app.add_option("--isis-interface", o.isis_interfaces,
+                   "Join IS-IS on an interface as a router that carries no traffic: \"IFNAME [level=1|2|1-2] "
+                   "[type=broadcast|p2p] [metric=N] [hello=S] [auth=none|cleartext|md5] [key-file=PATH]\" "
+                   "(repeatable; needs CAP_NET_RAW)");
+    app.add_option("--isis-net", o.isis_net, "Our IS-IS NET: area and system id (49.0001.0000.0000.0099.00)");
+    app.add_option("--isis-hostname", o.isis_hostname, "Our dynamic hostname in IS-IS (default: the host's name)");
+    app.add_option("--isis-lsp-auth", o.isis_lsp_auth,
+                   "Authentication of a level's LSPs: \"cleartext|md5 key-file=PATH [level=1|2|1-2] [snp]\" "
+                   "(snp: the CSNPs and PSNPs too)");
+    app.add_option("--igp-names", o.igp_names,
+                   "File of \"ROUTER-ID NAME\" lines naming the IGP's routers (an OSPF router id or an IS-IS system id)");
     app.add_option("--as-hop-penalty", o.as_hop_penalty, "Cost added per AS-path hop of an external destination")
         ->capture_default_str();
     app.add_option("--alto-listen", o.alto_listen, "Serve ALTO (RFC 7285) over HTTP on ADDR:PORT");
@@ -78,6 +90,32 @@ ServiceConfig make_service_config(const ProxOptions& o) {
         cfg.ospf_router_id = id->v4_value();
     } else if (!o.ospf_router_id.empty()) {
         throw Error("config", "--ospf-router-id without --ospf-interface");
+    }
+    for (const auto& spec : o.isis_interfaces) cfg.isis.interfaces.push_back(parse_isis_interface(spec));
+    for (const auto& spec : o.isis_lsp_auth) cfg.isis.lsp_auth.push_back(parse_isis_lsp_auth(spec));
+    cfg.isis.net = o.isis_net;
+    cfg.isis.hostname = o.isis_hostname;
+    if (!cfg.isis.interfaces.empty()) {
+        if (!cfg.ospf_interfaces.empty())
+            throw Error("config", "--isis-interface and --ospf-interface cannot be combined: one IGP per sr-proxd");
+        if (!o.upstream.empty()) throw Error("config", "--upstream (gateway mode) cannot be combined with --isis-interface");
+        if (o.isis_net.empty()) throw Error("config", "--isis-interface needs --isis-net");
+        try {
+            isis::parse_system_id(o.isis_net);
+            isis::net_area(o.isis_net);
+        } catch (const isis::IsisError& e) {
+            throw Error("config", std::string("--isis-net: ") + e.what());
+        }
+        for (std::size_t i = 0; i < cfg.isis.interfaces.size(); ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (cfg.isis.interfaces[i].ifname == cfg.isis.interfaces[j].ifname)
+                    throw Error("config", "--isis-interface " + cfg.isis.interfaces[i].ifname + " given twice");
+        if (cfg.isis.hostname.empty()) {
+            char host[256] = {};
+            if (gethostname(host, sizeof host - 1) == 0) cfg.isis.hostname = host;
+        }
+    } else if (!o.isis_net.empty() || !o.isis_lsp_auth.empty()) {
+        throw Error("config", "--isis-net and --isis-lsp-auth need --isis-interface");
     }
     return cfg;
 }

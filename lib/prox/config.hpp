@@ -20,6 +20,10 @@ struct ProxOptions {
     std::vector<std::string> ospf_interfaces;
     std::string ospf_router_id;
     std::string igp_names;
+    std::vector<std::string> isis_interfaces;
+    std::string isis_net;
+    std::string isis_hostname;
+    std::vector<std::string> isis_lsp_auth;
     std::uint64_t as_hop_penalty = 1000;
     std::string alto_listen;
     std::string alto_url;

@@ -28,8 +28,10 @@ constexpr std::int64_t kRebuildDelayUs = 200'000;
 constexpr std::int64_t kIgpRebuildDelayUs = 50'000;
 constexpr std::int64_t kIgpLoadingRebuildDelayUs = 500'000;
 
-// "ROUTER-ID NAME" lines; '#' starts a comment. Throws Error("config").
-void read_igp_names(const std::string& path, std::map<std::uint32_t, std::string>& names) {
+// "ROUTER-ID NAME" lines, the id an OSPF router id or an IS-IS system id;
+// '#' starts a comment. Throws Error("config").
+void read_igp_names(const std::string& path, std::map<std::uint32_t, std::string>& names,
+                    std::map<isis::SystemId, std::string>& systems) {
     std::istringstream in(read_text_file(path));
     std::string line;
     for (int n = 1; std::getline(in, line); ++n) {
@@ -37,10 +39,20 @@ void read_igp_names(const std::string& path, std::map<std::uint32_t, std::string
         std::istringstream words(line);
         std::string id, name, extra;
         if (!(words >> id)) continue;
-        auto a = Address::parse(id);
-        if (!a || a->family != Family::v4 || !(words >> name) || (words >> extra))
-            throw Error("config", path + ":" + std::to_string(n) + ": want ROUTER-ID NAME (an IPv4 router id, one word)");
-        names[a->v4_value()] = name;
+        auto bad = [&] {
+            return Error("config", path + ":" + std::to_string(n) +
+                                       ": want ROUTER-ID NAME (an IPv4 router id or an IS-IS system id, one word)");
+        };
+        if (!(words >> name) || (words >> extra)) throw bad();
+        if (auto a = Address::parse(id); a && a->family == Family::v4) {
+            names[a->v4_value()] = name;
+            continue;
+        }
+        try {
+            systems[isis::parse_system_id(id)] = name;
+        } catch (const isis::IsisError&) {
+            throw bad();
+        }
     }
 }
 
@@ -211,7 +223,7 @@ Service::Files Service::load_files(const ServiceConfig& cfg) {
     // A router of the files whose address is a router id names it.
     for (const auto& [a, r] : f.topology.addresses())
         if (a.family == Family::v4) f.igp_names[a.v4_value()] = f.topology.name(r);
-    if (!cfg.igp_names_file.empty()) read_igp_names(cfg.igp_names_file, f.igp_names);
+    if (!cfg.igp_names_file.empty()) read_igp_names(cfg.igp_names_file, f.igp_names, f.isis_names);
     return f;
 }
 
@@ -229,6 +241,13 @@ void Service::start() {
                 schedule_rebuild(ospf_->loading() ? kIgpLoadingRebuildDelayUs : kIgpRebuildDelayUs);
             };
             ospf_->start();  // throws Error("permission") without CAP_NET_RAW
+        }
+        if (!cfg_.isis.interfaces.empty()) {
+            isis_ = std::make_unique<IsisHost>(loop_, cfg_.isis, counters_);
+            isis_->on_change = [this] {
+                schedule_rebuild(isis_->loading() ? kIgpLoadingRebuildDelayUs : kIgpRebuildDelayUs);
+            };
+            isis_->start();
         }
         rebuild();
         for (const auto& pc : cfg_.peers) {
@@ -268,6 +287,7 @@ void Service::stop() {
     if (worker_.joinable()) worker_.join();  // its result is never installed
     for (auto& p : peers_) p->stop("sr-proxd stopping");
     if (ospf_) ospf_->stop();
+    if (isis_) isis_->stop();
     alto_.reset();
 }
 
@@ -291,6 +311,9 @@ struct Service::Inputs {
     std::vector<ospf::Lsdb> databases;   // the IGP's areas
     std::map<std::uint32_t, std::string> igp_names;
     std::uint32_t igp_self = 0;
+    std::vector<isis::Lsdb> isis_levels;
+    std::map<isis::SystemId, std::string> isis_names;
+    isis::SystemId isis_self{};
     std::int64_t now_us = 0;
     std::vector<ExternalRoute> routes;
     CostOptions cost;
@@ -320,6 +343,10 @@ Service::Inputs Service::gather() {
         for (const auto* db : ospf_->databases()) in.databases.push_back(*db);
         in.igp_names = files_.igp_names;
         in.igp_self = ospf_->router_id();
+    } else if (isis_) {
+        for (const auto* db : isis_->databases()) in.isis_levels.push_back(*db);
+        in.isis_names = files_.isis_names;
+        in.isis_self = isis_->system();
     } else {
         in.topology = files_.topology;
     }
@@ -339,6 +366,15 @@ Service::Built Service::build(Inputs in) {
         for (const auto& db : in.databases) areas.push_back(&db);
         const auto& names = in.igp_names;
         in.topology = ospf::build_topology(areas, in.now_us, in.igp_self, [&names](std::uint32_t id) {
+            auto it = names.find(id);
+            return it == names.end() ? std::string() : it->second;
+        });
+    }
+    if (!in.isis_levels.empty()) {
+        std::vector<const isis::Lsdb*> levels;
+        for (const auto& db : in.isis_levels) levels.push_back(&db);
+        const auto& names = in.isis_names;
+        in.topology = isis::build_topology(levels, in.now_us, in.isis_self, [&names](const isis::SystemId& id) {
             auto it = names.find(id);
             return it == names.end() ? std::string() : it->second;
         });
@@ -432,10 +468,12 @@ Value Service::peers() const {
 }
 
 Value Service::igp() const {
-    Value v{{"router_id", ospf_ ? Value(ospf::dotted(ospf_->router_id())) : Value()},
-            {"adjacencies", ospf_ ? ospf_->adjacencies() : Value::array()},
-            {"lsdb", ospf_ ? ospf_->lsdb_summary() : Value::array()}};
-    return v;
+    Value router_id;
+    if (ospf_) router_id = ospf::dotted(ospf_->router_id());
+    if (isis_) router_id = isis::system_id_text(isis_->system());
+    return {{"router_id", router_id},
+            {"adjacencies", ospf_ ? ospf_->adjacencies() : isis_ ? isis_->adjacencies() : Value::array()},
+            {"lsdb", ospf_ ? ospf_->lsdb_summary() : isis_ ? isis_->lsdb_summary() : Value::array()}};
 }
 
 Value Service::summary() const {
@@ -450,6 +488,12 @@ Value Service::summary() const {
         for (const auto& adj : ospf_->adjacencies()) full += adj["state"].get<std::string>() == "Full";
         for (const auto* db : ospf_->databases()) lsas += db->size();
         v.update({{"igp_adjacencies_full", full}, {"igp_lsas", lsas}});
+    }
+    if (isis_) {
+        std::size_t up = 0, lsps = 0;
+        for (const auto& adj : isis_->adjacencies()) up += adj["state"].get<std::string>() == "Up";
+        for (const auto* db : isis_->databases()) lsps += db->size();
+        v.update({{"igp_adjacencies_full", up}, {"igp_lsas", lsps}});
     }
     if (cost_ && !remote_) {
         const Topology& t = cost_->topology();

@@ -26,6 +26,7 @@
 #include "prox/bgp_peer.hpp"
 #include "prox/cost.hpp"
 #include "prox/mrt.hpp"
+#include "prox/isis_host.hpp"
 #include "prox/ospf_host.hpp"
 #include "prox/spf.hpp"
 #include "prox/topology.hpp"
@@ -49,7 +50,8 @@ struct ServiceConfig {
     // from the area and topology files only name routers.
     std::vector<OspfInterfaceSpec> ospf_interfaces;
     std::uint32_t ospf_router_id = 0;
-    std::string igp_names_file;  // "ROUTER-ID NAME" lines
+    std::string igp_names_file;  // "ROUTER-ID NAME" lines (OSPF router ids or IS-IS system ids)
+    IsisConfig isis;             // IS-IS when it has interfaces (not with OSPF)
     bgp::SessionConfig session;  // local AS, router id, hold time
     CostOptions cost;
     std::string alto_listen;    // empty: no ALTO server
@@ -110,7 +112,8 @@ class Service {
         Topology topology;
         std::vector<ExternalRoute> mrt_routes;
         std::map<Prefix, std::string> mrt_route_peer;  // for prox.route
-        std::map<std::uint32_t, std::string> igp_names;  // router id -> name
+        std::map<std::uint32_t, std::string> igp_names;  // OSPF router id -> name
+        std::map<isis::SystemId, std::string> isis_names;
     };
     static Files load_files(const ServiceConfig& cfg);
     struct Inputs;
@@ -130,6 +133,7 @@ class Service {
     Files files_;
     std::vector<std::unique_ptr<BgpPeer>> peers_;
     std::unique_ptr<OspfHost> ospf_;
+    std::unique_ptr<IsisHost> isis_;
     std::shared_ptr<CostModel> cost_;
     std::shared_ptr<const AltoModel> model_;
     std::uint64_t version_ = 0;

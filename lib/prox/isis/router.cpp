@@ -181,6 +181,7 @@ void Router::hello(Out& out, std::size_t c, const Mac& source, const Hello& h) {
     a.system = h.source;
     a.mac = source;
     a.level = level;
+    if (!p2p && (a.lan_id != h.lan_id || a.priority != h.priority)) schedule_origination();  // the DIS may change
     a.priority = h.priority;
     a.lan_id = h.lan_id;
     a.holding_until = now_ + std::int64_t{h.holding_time} * kSecond;
