@@ -55,18 +55,6 @@ isis_conf() {
     echo " domain-password md5 $LSP_KEY"
 }
 
-igp_isisd() {
-    local name=$1 config=$2 dir="$IGP/$1"
-    chown frr:frr "$dir"
-    printf '%s\n' "$config" >"$dir/isisd.conf"
-    chown frr:frr "$dir/isisd.conf"
-    local common=(-N "$NS-$name" --vty_socket "$dir" -z "$dir/zserv.api")
-    in_ns "$name" /usr/lib/frr/zebra "${common[@]}" -i "$dir/zebra.pid" -d -f /dev/null 2>>"$dir/log" \
-        3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
-    in_ns "$name" /usr/lib/frr/isisd "${common[@]}" -i "$dir/isisd.pid" -d -f "$dir/isisd.conf" 2>>"$dir/log" \
-        3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
-}
-
 setup_file() {
     igp_lab_init
     local n
@@ -80,10 +68,10 @@ setup_file() {
     igp_link r4 px 10.110.104
     for n in 1 2 3 4; do in_ns "r$n" ip addr add "192.0.2.$n/32" dev lo; done
     printf '%s\n' "$ARCS" >"$IGP/arcs"
-    igp_isisd r1 "$(isis_conf r1 1 'r1-r2 10 p2p' 'r1-r4 30 p2p' 'r1-px 10 p2p md5')"
-    igp_isisd r2 "$(isis_conf r2 2 'r2-r1 10 p2p' 'r2-r3 10 p2p' 'r2-r4 5 p2p')"
-    igp_isisd r3 "$(isis_conf r3 3 'r3-r2 10 p2p' 'r3-r4 15 p2p')"
-    igp_isisd r4 "$(isis_conf r4 4 'r4-r1 30 p2p' 'r4-r2 25 p2p' 'r4-r3 15 p2p' 'r4-px 10')"
+    igp_frr r1 "$(isis_conf r1 1 'r1-r2 10 p2p' 'r1-r4 30 p2p' 'r1-px 10 p2p md5')" isisd
+    igp_frr r2 "$(isis_conf r2 2 'r2-r1 10 p2p' 'r2-r3 10 p2p' 'r2-r4 5 p2p')" isisd
+    igp_frr r3 "$(isis_conf r3 3 'r3-r2 10 p2p' 'r3-r4 15 p2p')" isisd
+    igp_frr r4 "$(isis_conf r4 4 'r4-r1 30 p2p' 'r4-r2 25 p2p' 'r4-r3 15 p2p' 'r4-px 10')" isisd
     printf '%s\n' "$HELLO_KEY" >"$IGP/px/hello.key"
     printf '%s\n' "$LSP_KEY" >"$IGP/px/lsp.key"
     chmod 600 "$IGP/px/"*.key

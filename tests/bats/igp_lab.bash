@@ -11,7 +11,7 @@
 #   igp_ns NAME                       a namespace with lo up
 #   igp_link A B SUBNET [SUFFIX]      veth A-BSUFFIX / B-ASUFFIX, A gets SUBNET.1, B SUBNET.2
 #   igp_lan LAN SUBNET NODE...        a bridge LAN (in NS-sw); NODE i gets port NODE-LAN, SUBNET.i
-#   igp_frr NAME CONFIG               zebra + ospfd in NS-NAME with that ospfd.conf
+#   igp_frr NAME CONFIG [DAEMON]      zebra + DAEMON (ospfd, isisd) in NS-NAME with that DAEMON.conf
 #   igp_bird NAME CONFIG              bird in NS-NAME with that bird.conf
 #   in_ns NAME CMD...                 runs CMD in NS-NAME
 #   vty NAME CMD...                   vtysh -c CMD... against NAME's FRR
@@ -68,15 +68,15 @@ igp_lan() {
 }
 
 igp_frr() {
-    local name=$1 config=$2 dir="$IGP/$1"
+    local name=$1 config=$2 daemon=${3:-ospfd} dir="$IGP/$1"
     chown frr:frr "$dir"
-    printf '%s\n' "$config" >"$dir/ospfd.conf"
-    chown frr:frr "$dir/ospfd.conf"
+    printf '%s\n' "$config" >"$dir/$daemon.conf"
+    chown frr:frr "$dir/$daemon.conf"
     local common=(-N "$NS-$name" --vty_socket "$dir" -z "$dir/zserv.api")
     in_ns "$name" /usr/lib/frr/zebra "${common[@]}" -i "$dir/zebra.pid" -d -f /dev/null 2>>"$dir/log" \
         3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
-    in_ns "$name" /usr/lib/frr/ospfd "${common[@]}" -i "$dir/ospfd.pid" -d -f "$dir/ospfd.conf" 2>>"$dir/log" \
-        3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+    in_ns "$name" "/usr/lib/frr/$daemon" "${common[@]}" -i "$dir/$daemon.pid" -d -f "$dir/$daemon.conf" \
+        2>>"$dir/log" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 }
 
 igp_bird() {

@@ -18,9 +18,7 @@ setup_file() {
     for n in r1 px evil; do igp_ns "$n"; done
     igp_lan lan1 10.102.1 r1 px evil
     in_ns r1 ip addr add 192.0.2.1/32 dev lo
-    local dir="$IGP/r1"
-    chown frr:frr "$dir"
-    printf '%s\n' "hostname r1
+    igp_frr r1 "hostname r1
 interface r1-lan1
  ip router isis core
  isis hello-interval 1
@@ -32,11 +30,7 @@ router isis core
  is-type level-2-only
  metric-style wide
  lsp-gen-interval 1
- domain-password md5 $LSP_KEY" >"$dir/isisd.conf"
-    chown frr:frr "$dir/isisd.conf"
-    local common=(-N "$NS-r1" --vty_socket "$dir" -z "$dir/zserv.api")
-    in_ns r1 /usr/lib/frr/zebra "${common[@]}" -i "$dir/zebra.pid" -d -f /dev/null 2>>"$dir/log" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
-    in_ns r1 /usr/lib/frr/isisd "${common[@]}" -i "$dir/isisd.pid" -d -f "$dir/isisd.conf" 2>>"$dir/log" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+ domain-password md5 $LSP_KEY" isisd
     printf '%s\n' "$LSP_KEY" >"$IGP/px/lsp.key"
     chmod 600 "$IGP/px/lsp.key"
     start_proxd px --isis-net 49.0001.0000.0000.0099.00 --isis-interface "px-lan1 hello=1" \

@@ -244,3 +244,37 @@ TEST(IsisRouter, OnALanItFollowsTheDisAndAsksForWhatItLacks) {
 }
 
 }  // namespace
+
+namespace {
+
+// After our restart the neighbour still says Up: we answer Down, it starts
+// over with Initializing, and the adjacency comes up (RFC 5303 3.2).
+TEST(IsisRouter, ANeighbourStillUpFromBeforeOurRestartStartsOver) {
+    Router r(router(1, {circuit("a0", 1)}));
+    std::int64_t now = 1000 * kSec;
+    r.start(now);
+    Hello h;
+    h.type = PduType::p2p_hello;
+    h.source = sys(2);
+    h.tlvs.areas = {kArea};
+    ThreeWay w;
+    w.state = ThreeWay::up;
+    w.local_circuit = 7;
+    w.neighbor = sys(1);
+    w.neighbor_circuit = 1;
+    h.tlvs.three_way = w;
+    r.receive(0, mac(2), encode(h, {}), now);
+    EXPECT_EQ(r.circuits()[0].adjacencies.front().state, AdjacencyState::down);
+    auto out = r.tick(now + kSec);  // our next Hello
+    std::optional<ThreeWay> ours;
+    for (const auto& e : out)
+        if (auto* s = std::get_if<Send>(&e))
+            if (auto p = decode(s->pdu, {}); auto* hello = std::get_if<Hello>(&p)) ours = hello->tlvs.three_way;
+    ASSERT_TRUE(ours);
+    EXPECT_EQ(ours->state, ThreeWay::down);
+    h.tlvs.three_way->state = ThreeWay::initializing;
+    r.receive(0, mac(2), encode(h, {}), now);
+    EXPECT_EQ(r.circuits()[0].adjacencies.front().state, AdjacencyState::up);
+}
+
+}  // namespace

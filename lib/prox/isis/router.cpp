@@ -274,9 +274,15 @@ void Router::send_hellos(Out& out, std::size_t c) {
         w.local_circuit = cfg.circuit_id;
         if (!circuit.adjacencies.empty()) {
             const Adjacency& a = circuit.adjacencies.front();
-            w.state = a.state == AdjacencyState::up ? ThreeWay::up : ThreeWay::initializing;
-            w.neighbor = a.system;
-            w.neighbor_circuit = a.circuit_id;
+            // Our state as it is: a Down sent to a neighbour still Up from
+            // before our restart makes it start over (RFC 5303 3.2).
+            w.state = a.state == AdjacencyState::up             ? ThreeWay::up
+                      : a.state == AdjacencyState::initializing ? ThreeWay::initializing
+                                                                : ThreeWay::down;
+            if (a.state != AdjacencyState::down) {
+                w.neighbor = a.system;
+                w.neighbor_circuit = a.circuit_id;
+            }
         }
         h.tlvs.three_way = w;
         send(out, c, kAllIss, h, cfg.hello_auth);

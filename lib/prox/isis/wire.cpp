@@ -1,6 +1,7 @@
 #include "prox/isis/wire.hpp"
 
 #include "core/secret.hpp"
+#include "prox/big_endian.hpp"
 #include "prox/iso_checksum.hpp"
 
 #include <algorithm>
@@ -26,23 +27,11 @@ std::uint32_t u24(std::string_view d, std::size_t at) {
 }
 std::uint32_t u32(std::string_view d, std::size_t at) { return std::uint32_t(u16(d, at)) << 16 | u16(d, at + 2); }
 
-void put8(std::string& o, std::uint32_t v) { o.push_back(static_cast<char>(v & 0xff)); }
-void put16(std::string& o, std::uint32_t v) {
-    put8(o, v >> 8);
-    put8(o, v);
-}
-void put24(std::string& o, std::uint32_t v) {
-    put8(o, v >> 16);
-    put16(o, v);
-}
-void put32(std::string& o, std::uint32_t v) {
-    put16(o, v >> 16);
-    put16(o, v);
-}
-void set16(std::string& o, std::size_t at, std::uint32_t v) {
-    o[at] = static_cast<char>((v >> 8) & 0xff);
-    o[at + 1] = static_cast<char>(v & 0xff);
-}
+using be::put16;
+using be::put24;
+using be::put32;
+using be::put8;
+using be::set16;
 
 std::size_t header_length(PduType t) {
     switch (t) {

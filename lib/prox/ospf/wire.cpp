@@ -1,6 +1,7 @@
 #include "prox/ospf/wire.hpp"
 
 #include "core/secret.hpp"
+#include "prox/big_endian.hpp"
 #include "prox/iso_checksum.hpp"
 
 #include <openssl/evp.h>
@@ -41,19 +42,10 @@ class Reader {
     const char* what_;
 };
 
-void put8(std::string& o, std::uint32_t v) { o.push_back(static_cast<char>(v & 0xff)); }
-void put16(std::string& o, std::uint32_t v) {
-    put8(o, v >> 8);
-    put8(o, v);
-}
-void put32(std::string& o, std::uint32_t v) {
-    put16(o, v >> 16);
-    put16(o, v);
-}
-void set16(std::string& o, std::size_t at, std::uint32_t v) {
-    o[at] = static_cast<char>((v >> 8) & 0xff);
-    o[at + 1] = static_cast<char>(v & 0xff);
-}
+using be::put16;
+using be::put32;
+using be::put8;
+using be::set16;
 
 void put_lsa_header(std::string& o, const LsaHeader& h) {
     put16(o, h.age);
