@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <sstream>
 
 namespace sr {
 
@@ -54,6 +55,18 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
         return 64;
     }
     return std::nullopt;
+}
+
+std::string config_text(const CLI::App& app) {
+    std::istringstream in(app.config_to_str(true, false));
+    std::string out, line;
+    while (std::getline(in, line)) {
+        auto eq = line.find('=');
+        if (eq != std::string::npos && (line.compare(eq, std::string::npos, "=\"\"") == 0 || line.rfind("check=", 0) == 0))
+            continue;
+        out += line + "\n";
+    }
+    return out;
 }
 
 void make_directory(const std::string& dir, unsigned mode) {

@@ -42,6 +42,11 @@ void add_daemon_options(CLI::App& app, DaemonOptions& opts, const std::string& d
 // nullopt to go on.
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
+// What -n prints: the effective configuration as a -c file reads it back,
+// one name=value a line; options left empty (no value, no default) and -n
+// itself are left out, as the file parser refuses an empty value.
+std::string config_text(const CLI::App& app);
+
 // Creates dir and its parents (mode 0750 for the last). Throws Error("config").
 void make_directory(const std::string& dir, unsigned mode = 0750);
 

@@ -11,6 +11,30 @@ setup() {
     sed "s|/etc/sr/overlay.key|$TMP/overlay.key|" "$SR_TESTS/../../examples/sr-dhtd.conf" >"$TMP/sr-dhtd.conf"
 }
 
+# roundtrip DAEMON ARGS...: what -n prints, -c reads back and -n prints again the same.
+roundtrip() {
+    local daemon=$1
+    shift
+    run "$daemon" -n "$@"
+    assert_success
+    printf '%s\n' "$output" >"$TMP/$daemon.printed"
+    run "$daemon" -n -c "$TMP/$daemon.printed"
+    assert_success
+    diff -u "$TMP/$daemon.printed" <(printf '%s\n' "$output")
+    refute_output --partial '=""'
+    refute_output --partial 'check='
+}
+
+@test "what -n prints, -c reads back and prints the same, for every daemon" {
+    roundtrip sr-dhtd -c "$TMP/sr-dhtd.conf"
+    SR_CACHE_DIR= roundtrip sr-cached -c "$SR_TESTS/../../examples/sr-cached.conf"
+    sed "s|/etc/sr/topology.txt|$SR_TESTS/../../examples/topology.txt|" "$SR_TESTS/../../examples/sr-proxd.conf" >"$TMP/sr-proxd.conf"
+    roundtrip sr-proxd -c "$TMP/sr-proxd.conf"
+    roundtrip sr-eventd --runtime-dir "$TMP/run"
+    mkdir -p "$TMP/media"
+    roundtrip sr-streamd --media-dir "$TMP/media"
+}
+
 @test "the example sr-dhtd.conf checks clean and prints the golden configuration" {
     run sr-dhtd -n -c "$TMP/sr-dhtd.conf"
     assert_success

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     try {
         sr::cache::CacheConfig cfg = sr::cache::make_cache_config(cl.cache, cl.common);
         if (cl.common.check) {
-            std::cout << cl.app.config_to_str(true, false);
+            std::cout << sr::config_text(cl.app);
             return 0;
         }
         sr::Daemon daemon("cached", cl.common);

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     try {
         sr::dht::NodeConfig cfg = sr::dht::make_node_config(cl.dht, cl.common);
         if (cl.common.check) {
-            std::cout << cl.app.config_to_str(true, false);
+            std::cout << sr::config_text(cl.app);
             return 0;
         }
         sr::Daemon daemon("dhtd", cl.common);

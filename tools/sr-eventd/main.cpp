@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
         sr::event::EventConfig cfg = sr::event::make_event_config(cl.event, runtime_dir, cl.common.state_dir);
         auto http_cfg = sr::event::make_http_config(cl.event);
         if (cl.common.check) {
-            std::cout << cl.app.config_to_str(true, false);
+            std::cout << sr::config_text(cl.app);
             return 0;
         }
         sr::Daemon daemon("eventd", cl.common);

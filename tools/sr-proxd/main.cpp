@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
         sr::prox::ServiceConfig cfg = sr::prox::make_service_config(cl.prox);
         if (cl.common.check) {
             sr::prox::Service::check(cfg);  // parses the files
-            std::cout << cl.app.config_to_str(true, false);
+            std::cout << sr::config_text(cl.app);
             return 0;
         }
         sr::Daemon daemon("proxd", cl.common);

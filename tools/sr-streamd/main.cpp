@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     try {
         sr::stream::StreamConfig cfg = sr::stream::make_stream_config(cl.stream);
         if (cl.common.check) {
-            std::cout << cl.app.config_to_str(true, false);
+            std::cout << sr::config_text(cl.app);
             return 0;
         }
         sr::Daemon daemon("streamd", cl.common);
