@@ -5,15 +5,35 @@
 
 #include <iostream>
 #include <iterator>
+#include <sstream>
 
 namespace sr {
+
+CLI::Validator at_least(double min) {
+    std::ostringstream text;
+    text << min;
+    std::string bound = text.str();
+    return CLI::Validator(
+        [min, bound](std::string& value) -> std::string {
+            double v = 0;
+            try {
+                std::size_t used = 0;
+                v = std::stod(value, &used);
+                if (used != value.size()) return "'" + value + "' is not a number";
+            } catch (const std::exception&) {
+                return "'" + value + "' is not a number";
+            }
+            return v < min ? "must be at least " + bound + ", not " + value : std::string();
+        },
+        "NUMBER >= " + bound, "at_least");
+}
 
 void add_client_options(CLI::App& app, ClientOptions& o) {
     app.fallthrough();  // -j and friends also after the subcommand
     app.add_option("--runtime-dir", o.runtime_dir, "Directory of the daemons' sockets")->envname("SR_RUNTIME_DIR");
     app.add_flag("-j,--json", o.json, "Print JSON Lines instead of TSV");
     app.add_flag("-H,--header", o.header, "Print a header line before TSV records");
-    app.add_option("--timeout", o.timeout_ms, "Milliseconds to wait for an answer")->check(CLI::PositiveNumber);
+    app.add_option("--timeout", o.timeout_ms, "Milliseconds to wait for an answer")->check(sr::at_least(1));
 }
 
 int run_client(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {

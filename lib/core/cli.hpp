@@ -14,6 +14,10 @@
 
 namespace sr {
 
+// A number of at least `min`, refused in words ("must be at least 1"),
+// where CLI11's own checks print their range's far end (1.8e308).
+CLI::Validator at_least(double min);
+
 struct ClientOptions {
     std::string runtime_dir;
     bool json = false;

@@ -1,5 +1,6 @@
 #include "core/daemon.hpp"
 
+#include "core/cli.hpp"
 #include "core/client.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -34,7 +35,7 @@ void add_daemon_options(CLI::App& app, DaemonOptions& o, const std::string& daem
                                                 ".sock; only a stale socket there is replaced)");
     app.add_option("--state-dir", o.state_dir, "Directory for persistent state")->envname("SR_STATE_DIR");
     app.add_option("--ready-fd", o.ready_fd, "Write a newline to this fd when ready, then close it")
-        ->check(CLI::NonNegativeNumber);
+        ->check(sr::at_least(0));
     app.add_option("--group", o.group,
                    "Members of this group (effective or supplementary) may call mutating methods; "
                    "the socket (and a runtime directory the daemon creates) belong to it");
@@ -49,6 +50,9 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
     } catch (const CLI::CallForVersion&) {
         std::cout << app.version() << "\n";
         return 0;
+    } catch (const CLI::FileError& e) {  // the -c file: a configuration error, naming it
+        std::cerr << app.get_name() << ": " << e.what() << "\n";
+        return 78;
     } catch (const CLI::ParseError& e) {
         std::cerr << app.get_name() << ": " << e.what() << "\n"
                   << "Run with --help for usage.\n";

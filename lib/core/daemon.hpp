@@ -3,7 +3,7 @@
 //
 //   DaemonOptions + add_daemon_options()  -c -n -V -v -q --runtime-dir
 //                                          --socket --state-dir --ready-fd --group
-//   parse_command_line()                   CLI11 with its errors mapped to 64
+//   parse_command_line()                   CLI11 with its errors mapped to 64 (an unreadable -c file: 78)
 //   Daemon                                 loop, counters, registry, server;
 //                                          SIGTERM/SIGINT -> on_stop, SIGHUP -> on_reload,
 //                                          ready() -> newline on --ready-fd and

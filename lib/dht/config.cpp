@@ -1,5 +1,6 @@
 #include "dht/config.hpp"
 
+#include "core/cli.hpp"
 #include "core/error.hpp"
 #include "core/secret.hpp"
 #include "core/log.hpp"
@@ -28,8 +29,8 @@ void add_dht_options(CLI::App& app, DhtOptions& o) {
         ->check(CLI::Range(2, 64))
         ->capture_default_str();
     app.add_option("--max-value", o.max_value, "Largest value in bytes")->check(CLI::Range(1, 65536))->capture_default_str();
-    app.add_option("--max-ttl", o.max_ttl, "Longest TTL in seconds")->check(CLI::PositiveNumber)->capture_default_str();
-    app.add_option("--quota", o.quota, "Store quota in bytes")->check(CLI::PositiveNumber)->capture_default_str();
+    app.add_option("--max-ttl", o.max_ttl, "Longest TTL in seconds")->check(sr::at_least(1))->capture_default_str();
+    app.add_option("--quota", o.quota, "Store quota in bytes")->check(sr::at_least(1))->capture_default_str();
     app.add_option("--ns-writer", o.ns_writers,
                    "NS=USER|UID: this user may also put and remove values of the daemons' namespace NS "
                    "(obj, svc, topic; repeatable)");

@@ -1,5 +1,6 @@
 #include "dht/lookup_commands.hpp"
 
+#include "core/cli.hpp"
 #include "core/exit.hpp"
 #include "core/id.hpp"
 
@@ -69,7 +70,7 @@ void add_lookup_commands(CLI::App& app, const ClientOptions& opts, Commands& com
         sub->add_option("VALUE", *value, "The value (default: all of stdin)");
         sub->add_option("--key", *key_hex, "Use this 128-bit key (32 hex digits) instead of a name");
         sub->add_option("--ns", *ns, "Namespace the name is hashed in")->capture_default_str();
-        sub->add_option("-t,--ttl", *ttl, "Seconds to live")->capture_default_str()->check(CLI::PositiveNumber);
+        sub->add_option("-t,--ttl", *ttl, "Seconds to live")->capture_default_str()->check(sr::at_least(1));
         sub->add_option("-s,--secret", *secret, "Secret that remove will require");
         auto* vid_opt = sub->add_option("--vid", *vid, "Value id: replaces this node's earlier value with that id");
         commands.push_back({sub, [=, &opts] {

@@ -1,5 +1,6 @@
 #include "event/lookup_commands.hpp"
 
+#include "core/cli.hpp"
 #include "core/exit.hpp"
 
 #include <iostream>
@@ -41,7 +42,7 @@ void add_lookup_commands(CLI::App& app, const ClientOptions& opts, Commands& com
         auto count = std::make_shared<std::uint64_t>(0);
         sub->add_option("TOPIC", *topics, "Topics")->required();
         sub->add_option("--since", *since, "Replay from this sequence number (1 or more) out of the root's buffer")
-            ->check(CLI::PositiveNumber);
+            ->check(sr::at_least(1));
         sub->add_option("-n,--count", *count, "Exit after this many messages (default: run until interrupted)");
         commands.push_back({sub, [=, &opts] {
             Value params{{"topics", *topics}};

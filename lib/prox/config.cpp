@@ -53,6 +53,13 @@ ServiceConfig make_service_config(const ProxOptions& o) {
     cfg.graphml_weight = o.graphml_weight;
     cfg.cost.as_hop_penalty = o.as_hop_penalty;
     cfg.alto_listen = o.alto_listen;
+    if (!o.alto_listen.empty()) {
+        try {
+            parse_listen(o.alto_listen);  // as the start would, so that -n refuses what the start refuses
+        } catch (const Error& e) {
+            throw Error("config", std::string("--alto-listen: ") + e.what());
+        }
+    }
     cfg.alto_base_url = o.alto_url;
     cfg.upstream = o.upstream;
     cfg.upstream_poll_us = static_cast<std::int64_t>(o.upstream_poll * 1e6);

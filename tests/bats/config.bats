@@ -104,7 +104,7 @@ roundtrip() {
     assert_failure 64
     assert_output --partial "no-such-option"
     run sr-dhtd -n -c "$TMP/missing.conf"
-    assert_failure 64
+    assert_failure 78  # a configuration error, not a usage error
 }
 
 @test "the example sr-proxd.conf and topology check clean" {
@@ -112,4 +112,21 @@ roundtrip() {
     run sr-proxd -n -c "$TMP/sr-proxd.conf"
     assert_success
     assert_line 'bgp-peer=["192.0.2.1 65000 local=192.0.2.10 name=rr1", "192.0.2.2 65000 local=192.0.2.10 name=rr2"]'
+}
+
+@test "-n refuses what a start would; a missing -c file is 78 naming it; ranges in words" {
+    run sr-proxd -n --alto-listen nonsense
+    assert_failure 78
+    assert_output --partial "--alto-listen: listen address must be ADDR:PORT: nonsense"
+    for daemon in sr-dhtd sr-proxd sr-cached sr-eventd sr-streamd; do
+        run "$daemon" -n -c "$TMP/no-such.conf"
+        assert_failure 78
+        assert_output --partial "$TMP/no-such.conf"
+    done
+    run sr-dhtd -n --max-ttl 0
+    assert_failure 64
+    assert_output --partial "--max-ttl: must be at least 1, not 0"
+    refute_output --partial "e+308"
+    run sr-dhtd -n --ready-fd -1
+    assert_output --partial "must be at least 0"
 }
