@@ -5,6 +5,7 @@
 
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 
 namespace sr {
@@ -36,6 +37,44 @@ void add_client_options(CLI::App& app, ClientOptions& o) {
     app.add_option("--timeout", o.timeout_ms, "Milliseconds to wait for an answer")->check(sr::at_least(1));
 }
 
+namespace {
+
+// When a command is required and the word given is none of them: which
+// word, and what the commands are. The words are followed down the
+// subcommands named so far; an option's value is not taken for a command.
+std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv) {
+    CLI::App* at = &app;
+    bool value_next = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string word = argv[i];
+        if (value_next) {
+            value_next = false;
+            continue;
+        }
+        if (word.size() > 1 && word[0] == '-') {
+            std::string name = word.substr(0, word.find('='));
+            const CLI::Option* o = at->get_option_no_throw(name);
+            if (!o) o = app.get_option_no_throw(name);
+            value_next = o && word.find('=') == std::string::npos && o->get_type_size() != 0;
+            continue;
+        }
+        CLI::App* sub = nullptr;
+        for (auto* s : at->get_subcommands({}))
+            if (s->check_name(word)) sub = s;
+        if (sub) {
+            at = sub;
+            continue;
+        }
+        if (at->get_subcommands({}).empty()) return std::nullopt;  // a positional argument
+        std::string names;
+        for (const auto* s : at->get_subcommands({})) names += (names.empty() ? "" : ", ") + s->get_name();
+        return "unknown command '" + word + "' (" + names + ")";
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 int run_client(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
     std::string prog = app.get_name();
     try {
@@ -50,7 +89,8 @@ int run_client(CLI::App& app, int argc, char** argv, const std::function<int()>&
         std::cout << app.version() << "\n";
         return exit_ok;
     } catch (const CLI::ParseError& e) {
-        std::cerr << prog << ": " << e.what() << "\nRun '" << prog << " --help' for usage.\n";
+        auto unknown = unknown_command(app, argc, argv);
+        std::cerr << prog << ": " << (unknown ? *unknown : e.what()) << "\nRun '" << prog << " --help' for usage.\n";
         return exit_usage;
     }
     try {

@@ -16,6 +16,10 @@ std::string daemon_socket(const ClientOptions& opts, const std::string& daemon) 
     if (name.rfind("sr-", 0) == 0) name = name.substr(3);
     if (name.empty()) throw ClientError(exit_usage, "", "empty daemon name");
     if (name.back() != 'd') name += 'd';
+    static const std::vector<std::string> known = {"dhtd", "proxd", "cached", "streamd", "eventd"};
+    if (std::find(known.begin(), known.end(), name) == known.end())
+        throw ClientError(exit_usage, "",
+                          "unknown daemon '" + daemon + "' (dhtd, proxd, cached, streamd, eventd, or a socket path)");
     return opts.socket_for(name);
 }
 

@@ -130,3 +130,18 @@ roundtrip() {
     run sr-dhtd -n --ready-fd -1
     assert_output --partial "must be at least 0"
 }
+
+@test "an unknown command or daemon is named, with the valid ones, exit 64" {
+    run sr-ctl frob
+    assert_failure 64
+    assert_output --partial "unknown command 'frob' (status, call, dht, prox"
+    run sr-ctl --timeout 5 prox frob
+    assert_failure 64
+    assert_output --partial "unknown command 'frob' (peers, igp, summary, route, map)"
+    run sr-lookup frob
+    assert_failure 64
+    assert_output --partial "unknown command 'frob' (put, get"
+    run sr-ctl --runtime-dir "$TMP" call nosuchd sys.api
+    assert_failure 64
+    assert_output --partial "unknown daemon 'nosuchd' (dhtd, proxd, cached, streamd, eventd, or a socket path)"
+}

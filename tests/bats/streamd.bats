@@ -300,8 +300,9 @@ print(' '.join(boxes(open('$LAB/init.mp4', 'rb').read())), '/', ' '.join(boxes(o
 }
 
 @test "titles and live channels announced in the overlay: resolve stream, and /svc/stream/ through sr-cached" {
-    # A node of its own: sr-dhtd, sr-cached and sr-streamd in one runtime directory.
-    local run="$LAB/node/run" a=127.0.0.247
+    # A node of its own: sr-dhtd, sr-cached and sr-streamd in one runtime
+    # directory, on an address no other test file uses (ctest runs two at once).
+    local run="$LAB/node/run" a=127.0.1.47
     mkdir -p "$run" "$LAB/nd" "$LAB/nc" "$LAB/ns"   # their pid files, for lab_teardown
     mkfifo "$LAB/node/d-ready" "$LAB/node/c-ready" "$LAB/node/s-ready"
     sr-dhtd --runtime-dir "$run" --state-dir "$LAB/node/dht" --listen "$a:4247" --ready-fd 9 9>"$LAB/node/d-ready" \
