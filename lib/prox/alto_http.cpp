@@ -77,20 +77,20 @@ std::string drain(evbuffer* buf) {
 
 std::pair<std::string, std::uint16_t> parse_listen(const std::string& listen) {
     auto colon = listen.rfind(':');
-    if (colon == std::string::npos || colon == 0) throw Error("invalid_config", "listen address must be ADDR:PORT: " + listen);
+    if (colon == std::string::npos || colon == 0) throw Error("config", "listen address must be ADDR:PORT: " + listen);
     std::string host = listen.substr(0, colon);
     if (host.front() == '[') {
-        if (host.back() != ']') throw Error("invalid_config", "bad IPv6 listen address: " + listen);
+        if (host.back() != ']') throw Error("config", "bad IPv6 listen address: " + listen);
         host = host.substr(1, host.size() - 2);
     } else if (host.find(':') != std::string::npos) {
-        throw Error("invalid_config", "write an IPv6 listen address as [ADDR]:PORT: " + listen);
+        throw Error("config", "write an IPv6 listen address as [ADDR]:PORT: " + listen);
     }
     unsigned port = 0;
     auto digits = std::string_view(listen).substr(colon + 1);
     auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
     if (digits.empty() || ec != std::errc() || p != digits.data() + digits.size() || port > 65535)
-        throw Error("invalid_config", "bad port in listen address: " + listen);
-    if (!Address::parse(host)) throw Error("invalid_config", "listen address must be numeric: " + listen);
+        throw Error("config", "bad port in listen address: " + listen);
+    if (!Address::parse(host)) throw Error("config", "listen address must be numeric: " + listen);
     return {host, static_cast<std::uint16_t>(port)};
 }
 
@@ -117,7 +117,7 @@ BoundHttp bind_http(Loop& loop, const std::string& listen, const std::string& wh
 
 AltoHttpServer::AltoHttpServer(Loop& loop, const AltoModel& model, AltoHttpConfig config)
     : model_(model), config_(std::move(config)) {
-    auto bound = bind_http(loop, config_.listen, "alto", "bind_failed");
+    auto bound = bind_http(loop, config_.listen, "alto");
     http_ = bound.http;
     port_ = bound.port;
     const std::string& host = bound.host;

@@ -54,7 +54,7 @@ struct AltoHttpConfig {
 
 class AltoHttpServer {
   public:
-    // Binds at once. Throws sr::Error("bind_failed") or ("invalid_config").
+    // Binds at once. Throws sr::Error("config") (78, as every daemon for an address it cannot use).
     AltoHttpServer(Loop& loop, const AltoModel& model, AltoHttpConfig config);
     ~AltoHttpServer();
     AltoHttpServer(const AltoHttpServer&) = delete;
@@ -80,7 +80,7 @@ class AltoHttpServer {
 };
 
 // "ADDR:PORT" / "[ADDR]:PORT" -> (address text without brackets, port).
-// Throws sr::Error("invalid_config").
+// Throws sr::Error("config").
 std::pair<std::string, std::uint16_t> parse_listen(const std::string& listen);
 
 // An evhttp bound to "ADDR:PORT" on the loop, with TCP_NODELAY on its socket

@@ -145,3 +145,18 @@ roundtrip() {
     assert_failure 64
     assert_output --partial "unknown daemon 'nosuchd' (dhtd, proxd, cached, streamd, eventd, or a socket path)"
 }
+
+@test "an address in use is the same configuration error (78) for every daemon" {
+    coproc HOLD { "$PYTHON" -c 'import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); sys.stdin.read()'; }
+    read -r port <&"${HOLD[0]}"
+    run sr-proxd --runtime-dir "$TMP/p" --alto-listen "127.0.0.1:$port"
+    assert_failure 78
+    assert_output --partial "cannot listen on 127.0.0.1:$port"
+    run sr-dhtd --runtime-dir "$TMP/d" --state-dir "$TMP/ds" --listen "127.0.0.1:$port"
+    assert_failure 78
+    assert_output --partial "cannot listen on 127.0.0.1:$port"
+    exec {HOLD[1]}>&-
+    wait "$HOLD_PID" || true
+}
