@@ -5,6 +5,7 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <iostream>
 #include <memory>
 
@@ -29,7 +30,10 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
         commands.push_back({sub, [&opts] {
             std::string dir = checked_runtime_dir(opts.runtime_dir);
             std::vector<std::string> sockets;
-            if (DIR* d = opendir(dir.c_str())) {
+            DIR* d = opendir(dir.c_str());
+            if (!d && (errno == EACCES || errno == EPERM))  // as sr-lookup says when it cannot connect
+                throw ClientError(exit_noperm, "", "cannot read " + dir + ": Permission denied");
+            if (d) {
                 while (dirent* e = readdir(d)) {
                     std::string n = e->d_name;
                     if (n.size() > 5 && n.compare(n.size() - 5, 5, ".sock") == 0) sockets.push_back(n);

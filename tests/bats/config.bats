@@ -160,3 +160,17 @@ print(s.getsockname()[1], flush=True); sys.stdin.read()'; }
     exec {HOLD[1]}>&-
     wait "$HOLD_PID" || true
 }
+
+@test "a user who may not read the runtime directory gets permission denied (77) from sr-ctl status as from sr-lookup" {
+    [ "$(id -u)" -eq 0 ] || skip "needs root to act as another user"
+    # Not under the test's own directory, which the other user cannot enter.
+    local rdir
+    rdir="$(mktemp -d /tmp/sr-rdir.XXXXXX)"
+    chmod 750 "$rdir"
+    run setpriv --reuid=65534 --regid=65534 --clear-groups sr-ctl --runtime-dir "$rdir" status
+    assert_failure 77
+    assert_output --partial "Permission denied"
+    run setpriv --reuid=65534 --regid=65534 --clear-groups sr-lookup --runtime-dir "$rdir" get x
+    rmdir "$rdir"
+    assert_failure 77
+}
