@@ -523,6 +523,10 @@ Value Service::routes(const Prefix& query) const {
         auto pid = model_->pid_of(a);
         return pid ? Value(*pid) : Value();
     };
+    // An address of a router (a loopback, a BGP next hop) is a route of its own.
+    if (query.len == query.addr.max_len())
+        if (auto r = t.router_of(query.addr))
+            out.push_back({{"prefix", query.str()}, {"router", t.name(*r)}, {"source", "router address"}});
     for (int len = query.len; len >= 0; --len) {
         Prefix p(query.addr, len);
         for (const auto& [tp, r] : t.prefixes())

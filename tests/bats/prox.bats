@@ -92,6 +92,12 @@ peer_state() { px sr-ctl -j prox peers | jq -r .state; }
     assert_output 12
     run px sr-lookup pid 192.0.2.70
     assert_output fra
+    # A router's own address: prox route says whose, as pid does.
+    run px sr-lookup pid 10.0.0.3
+    assert_output lon
+    run px sr-ctl prox route 10.0.0.3
+    assert_success
+    assert_output --partial "10.0.0.3/32	lon	router address"
     run px sr-lookup cost 192.0.2.10 10.99.0.1
     assert_failure 1
     run px sr-lookup cost 192.0.2.10 not-an-address
