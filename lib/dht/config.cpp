@@ -18,7 +18,8 @@ void add_dht_options(CLI::App& app, DhtOptions& o) {
     app.add_option("-l,--listen", o.listen, "Overlay address, IP:PORT or [IPv6]:PORT")
         ->envname("SR_DHT_LISTEN")
         ->capture_default_str();
-    app.add_option("--join", o.join, "Bootstrap node HOST:PORT (repeatable; tried in order)");
+    app.add_option("--join", o.join,
+                   "Bootstrap node IP:PORT or [IPv6]:PORT: an address, not a host name (repeatable; tried in order)");
     app.add_option("--overlay-key-file", o.overlay_key_file,
                    "Pre-shared key: authenticate every overlay message (closed membership)");
     app.add_option("--id", o.id, "Node id, 32 hex digits (default: kept in --state-dir, else random)");
