@@ -118,6 +118,14 @@ Value printable(const Value& v) {
         for (auto it = v.begin(); it != v.end(); ++it) out[it.key()] = printable(it.value());
         return out;
     }
+    // Past 2^53 a JSON reader such as jq rounds an integer (a value's vid):
+    // it goes as a string of its digits.
+    constexpr std::uint64_t kExact = std::uint64_t{1} << 53;
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() > kExact) return std::to_string(v.get<std::uint64_t>());
+    if (v.is_number_integer() && !v.is_number_unsigned()) {
+        auto i = v.get<std::int64_t>();
+        if (i > static_cast<std::int64_t>(kExact) || i < -static_cast<std::int64_t>(kExact)) return std::to_string(i);
+    }
     return v;
 }
 

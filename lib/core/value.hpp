@@ -30,7 +30,8 @@ Value bytes_value(std::string_view bytes);
 std::string value_bytes(const Value& v);
 
 // A Value made printable as JSON: bin becomes a string when it is valid
-// UTF-8 text, else {"base64": "..."}.
+// UTF-8 text, else {"base64": "..."}; an integer beyond 2^53 (which jq and
+// JavaScript cannot hold exactly) becomes the string of its digits.
 Value printable(const Value& v);
 std::string base64(std::string_view bytes);
 bool is_utf8_text(std::string_view s);

@@ -117,19 +117,20 @@ void add_lookup_commands(CLI::App& app, const ClientOptions& opts, Commands& com
                     if (lines && !opts.json) out.row({{"name", label}, {"value", nullptr}});
                     return;
                 }
-                if (opts.json) {
-                    for (auto& v : values) {
-                        v["name"] = label;
-                        v["key"] = key.hex();
-                        out.row(v);
-                    }
-                    return;
-                }
                 // Newest first: the highest sequence number.
                 std::stable_sort(values.begin(), values.end(),
                                  [](const Value& a, const Value& b) {
                                      return a.value("seq", Value(0)) > b.value("seq", Value(0));
                                  });
+                if (opts.json) {  // what TSV prints: the newest, or with --all every one
+                    for (auto& v : values) {
+                        v["name"] = label;
+                        v["key"] = key.hex();
+                        out.row(v);
+                        if (!*all) break;
+                    }
+                    return;
+                }
                 if (!lines) {
                     std::string raw = value_bytes(values.front()["value"]);
                     std::fwrite(raw.data(), 1, raw.size(), stdout);

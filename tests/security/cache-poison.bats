@@ -85,7 +85,7 @@ attacker_asked() { grep -q "GET /$1" "$LAB/attacker/log"; }
     at 3 "$PYTHON" "$FORGE" "$(node_dir 3)/run/dhtd.sock" obj "$(url "$t")" "$ATTACKER" "$LAB/attacker/forged" \
         "$(printf '%064d' 0)"
     # Node 2 sees both pointers in the DHT...
-    run at 2 sr-lookup -j get --ns obj "$(url "$t")"
+    run at 2 sr-lookup -j get --all --ns obj "$(url "$t")"
     [ "${#lines[@]}" -eq 2 ]
     # ...and fills from the origin all the same.
     get 2 "$t" >"$BATS_TEST_TMPDIR/body"
@@ -171,7 +171,7 @@ point_to_fake_holder() {
     # The attacker points the service "admin" at an address of its choosing.
     at 3 "$PYTHON" "$FORGE" "$(node_dir 3)/run/dhtd.sock" svc admin "http://$ATTACKER/ssrf"
     at 3 "$PYTHON" "$FORGE" "$(node_dir 3)/run/dhtd.sock" svc admin "http://$ATTACKER/ssrf" "$(printf '%064d' 0)"
-    run at 2 sr-lookup -j get --ns svc admin
+    run at 2 sr-lookup -j get --all --ns svc admin
     [ "${#lines[@]}" -eq 2 ]
     local before
     before="$(stats 2 records_rejected)"

@@ -41,7 +41,7 @@ teardown_file() { lab_teardown; }
     run at 2 sr-lookup get -a shared
     assert_line "shared	owner-value"
     # The two values carry two writers.
-    [ "$(at 1 sr-lookup get -j shared | jq -r .writer | sort -u | wc -l)" -eq 2 ]
+    [ "$(at 1 sr-lookup get -j --all shared | jq -r .writer | sort -u | wc -l)" -eq 2 ]
 }
 
 @test "a forging overlay node cannot replace or tombstone another writer's value" {

@@ -146,4 +146,13 @@ TEST(CoreOutput, JsonInvalidUtf8IsReplacedNotFatal) {
     EXPECT_EQ(cap.text(), "{\"k\":\"bad\xef\xbf\xbd\"}\n");
 }
 
+TEST(CoreOutput, IntegersPast2To53AreStringsInJson) {
+    sr::Value v{{"vid", std::uint64_t{13307118546108766430u}}, {"seq", std::uint64_t{1796605008912124}},
+                {"neg", std::int64_t{-9007199254740993}}};
+    sr::Value p = sr::printable(v);
+    EXPECT_EQ(p["vid"], "13307118546108766430");
+    EXPECT_EQ(p["seq"], std::uint64_t{1796605008912124});  // exact in a double: a number still
+    EXPECT_EQ(p["neg"], "-9007199254740993");
+}
+
 }  // namespace
