@@ -145,6 +145,17 @@ void add_methods(rpc::Registry& reg, Cache& cache) {
                      r.url = p["url"];
                      r.ttl = p.value("ttl", 300);
                      if (p.contains("attrs")) r.attrs = p["attrs"];
+                     // A QoS class is one this cache marks, as --route qos= takes.
+                     if (r.attrs.contains("qos")) {
+                         const auto& classes = cache.config().qos_classes;
+                         const Value& q = r.attrs["qos"];
+                         if (!q.is_string() || !classes.count(q.get<std::string>())) {
+                             std::string known;
+                             for (const auto& [name, dscp] : classes) known += (known.empty() ? "" : ", ") + name;
+                             throw Error("invalid_params", "attrs.qos: unknown QoS class " + q.dump() + " (" + known +
+                                                               "; define others with --qos-class)");
+                         }
+                     }
                      cache.services().add(r);
                      return Value{{"name", r.name}, {"url", r.url}, {"ttl", r.ttl}};
                  });

@@ -143,6 +143,10 @@ published() { [ "$(stats "$1" replicas_published)" -ge "$2" ]; }
     start_server svc-near3 127.0.0.165:8170
     at 1 sr-ctl service register web http://127.0.0.166:8170/app
     at 3 sr-ctl service register web http://127.0.0.165:8170/app --qos gold
+    # Only a class the cache marks, as --route qos= takes.
+    run at 3 sr-ctl service register other http://127.0.0.165:8170/app --qos platinum
+    assert_failure 65
+    assert_output --partial "unknown QoS class \"platinum\" (bronze, gold, silver"
     run at 1 sr-ctl -j service list
     [ "$(jq -r .url <<<"$output")" = http://127.0.0.166:8170/app ]
     until_true 10 bash -c "[ \$(SR_RUNTIME_DIR='$(node_dir 2)/run' sr-lookup resolve web | wc -l) -eq 2 ]"
