@@ -25,19 +25,28 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
     {
         auto* sub = cache->add_subcommand("list", "Stored objects under a URL prefix (default: all)");
         auto prefix = string_operand(sub, "PREFIX", "URL prefix, e.g. http://example.net/video/", false);
-        auto limit = std::make_shared<unsigned>(1000);
-        sub->add_option("-n,--limit", *limit, "At most this many (sr-cached lists at most 10000 at a time)")
-            ->capture_default_str();
+        auto limit = std::make_shared<std::uint64_t>(1000);
+        auto after = std::make_shared<std::string>();
+        sub->add_option("-n,--limit", *limit, "At most this many (0: every one, page after page)")->capture_default_str();
+        sub->add_option("--after", *after, "Only URLs after this one (to go on from a listing's last URL)");
         commands.push_back({sub, [=, &opts] {
             Client c(opts.socket_for("cached"), opts.timeout_ms);
-            Value r = c.call("cache.list", {{"prefix", *prefix}, {"limit", *limit}});
             Output out(opts.output(), {"url", "size", "stored", "idle", "variant"});
-            for (const auto& o : r["objects"]) out.row(o);
-            // The daemon's own bound cut the listing short of -n: say so, the data stays clean.
-            if (r.value("more", false) && r["objects"].size() < *limit)
-                std::cerr << "sr-ctl: cache list: sr-cached listed " << r["objects"].size()
-                          << " objects, its maximum for one answer; more match: narrow the prefix\n";
-            return r["objects"].empty() ? exit_no_result : exit_ok;
+            // Pages of sr-cached's answers (at most 10000 objects each), each
+            // going on after the last URL of the one before.
+            std::uint64_t printed = 0;
+            std::string from = *after;
+            while (*limit == 0 || printed < *limit) {
+                std::uint64_t want = *limit == 0 ? 10'000 : std::min<std::uint64_t>(*limit - printed, 10'000);
+                Value params{{"prefix", *prefix}, {"limit", want}};
+                if (!from.empty()) params["after"] = from;
+                Value r = c.call("cache.list", params);
+                for (const auto& o : r["objects"]) out.row(o);
+                printed += r["objects"].size();
+                if (!r.value("more", false) || !r.contains("next") || r["objects"].empty()) break;
+                from = r["next"].get<std::string>();
+            }
+            return printed == 0 ? exit_no_result : exit_ok;
         }});
     }
     {

@@ -79,14 +79,20 @@ void add_methods(rpc::Registry& reg, Cache& cache) {
                  false, [&cache](const Value&, rpc::Call&) { return stats_value(cache); });
     reg.add_sync("cache.list", "Stored objects whose URL starts with prefix, in URL order.",
                  {{"prefix", Type::str, false, "URL prefix (default: all)"},
-                  {"limit", Type::uint, false, "at most this many (default 1000, at most 10000)"}},
+                  {"limit", Type::uint, false, "at most this many (default 1000, at most 10000)"},
+                  {"after", Type::str, false, "only URLs after this one: the next page (the last answer's next)"}},
                  false, [&cache](const Value& p, rpc::Call&) {
                      std::int64_t now = wall_seconds();
                      // One answer is one frame, built in memory: bounded in count and in URL bytes.
                      std::size_t limit = std::min<std::uint64_t>(p.value("limit", std::uint64_t{1000}), kListMax);
-                     auto found = cache.store().list(p.value("prefix", ""), limit + 1);
+                     auto found = cache.store().list(p.value("prefix", ""), limit + 1, p.value("after", ""));
                      bool more = found.size() > limit;
-                     found.resize(std::min(found.size(), limit));
+                     if (more) {
+                         // A page ends between URLs, so that "after" loses no variant of one.
+                         std::string cut = found[limit].url;
+                         found.resize(limit);
+                         while (found.size() > 1 && found.back().url == cut) found.pop_back();
+                     }
                      Value out = Value::array();
                      std::size_t bytes = 0;
                      for (const auto& o : found) {
@@ -97,7 +103,13 @@ void add_methods(rpc::Registry& reg, Cache& cache) {
                          }
                          out.push_back(object_value(o, now));
                      }
-                     return Value{{"objects", out}, {"more", more}};
+                     // A page cut by bytes may end inside a URL's variants: it then ends before them.
+                     while (more && out.size() > 1 && out.size() < found.size() &&
+                            found[out.size()].url == out.back()["url"].get<std::string>())
+                         out.erase(out.size() - 1);
+                     Value r{{"objects", out}, {"more", more}};
+                     if (more && !out.empty()) r["next"] = out.back()["url"];
+                     return r;
                  });
     reg.add_sync("cache.stat", "Everything stored for one URL: each variant's status, headers, age and freshness.",
                  {{"url", Type::str, true, "the absolute URL (http://HOST/PATH)"}}, false,

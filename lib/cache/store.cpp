@@ -679,10 +679,12 @@ std::vector<ObjectInfo> Store::purge(std::string_view url_or_prefix, bool prefix
     return out;
 }
 
-std::vector<ObjectInfo> Store::list(std::string_view prefix, std::size_t limit) const {
+std::vector<ObjectInfo> Store::list(std::string_view prefix, std::size_t limit, std::string_view after) const {
     std::vector<ObjectInfo> out;
-    for (auto it = impl_->by_url.lower_bound({std::string(prefix), Id{}});
+    std::string from(after > prefix ? after : prefix);
+    for (auto it = impl_->by_url.lower_bound({from, Id{}});
          it != impl_->by_url.end() && out.size() < limit && it->first.starts_with(prefix); ++it) {
+        if (!after.empty() && it->first <= after) continue;
         auto e = impl_->index().find(it->second);
         out.push_back(impl_->info(e->first, e->second));
     }

@@ -128,8 +128,9 @@ class Store {
     bool remove(std::string_view url, std::string_view variant);
     // Removes every variant of url; with prefix=true every URL starting with it.
     std::vector<ObjectInfo> purge(std::string_view url_or_prefix, bool prefix);
-    // Objects whose URL starts with prefix, in URL order, at most limit.
-    std::vector<ObjectInfo> list(std::string_view prefix, std::size_t limit) const;
+    // Objects whose URL starts with prefix, in URL order, at most limit;
+    // with `after`, only those whose URL sorts after it (the next page).
+    std::vector<ObjectInfo> list(std::string_view prefix, std::size_t limit, std::string_view after = {}) const;
 
     StoreStats stats() const;
     const StoreConfig& config() const { return cfg_; }

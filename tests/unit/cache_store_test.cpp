@@ -504,6 +504,12 @@ TEST(CacheStore, ListByPrefixWithLimit) {
     EXPECT_EQ(s.list("", 100).back().url, "http://c/a");
     EXPECT_TRUE(s.list("http://z", 10).empty());
     EXPECT_TRUE(s.list("http://a/", 0).empty());
+    // The next page: after the last URL of this one.
+    auto next = s.list("http://a/", 3, "http://a/c");
+    ASSERT_EQ(next.size(), 1u);
+    EXPECT_EQ(next[0].url, "http://a/d");
+    EXPECT_EQ(s.list("", 100, "http://b/").size(), 1u);
+    EXPECT_TRUE(s.list("http://a/", 10, "http://a/d").empty());
 }
 
 TEST(CacheStore, IndexGrowsPastInitialSize) {
