@@ -18,7 +18,12 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
                 out.row(r);
                 return exit_ok;
             }
-            for (const auto& row : r[list]) out.row(row);
+            for (auto row : r[list]) {
+                // A routing table's column is the next digit of the ids in it: hex, as they print.
+                if (row.contains("digit") && row["digit"].is_number_unsigned() && row["digit"].get<unsigned>() < 16)
+                    row["digit"] = std::string(1, "0123456789abcdef"[row["digit"].get<unsigned>()]);
+                out.row(row);
+            }
             // dht.keys pages: ask for the next page after the last key until one comes back short.
             while (std::string(method) == "dht.keys" && r[list].size() >= 1000) {
                 r = c.call(method, {{"after", r[list].back()["key"]}, {"limit", 1000}});

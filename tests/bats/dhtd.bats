@@ -266,14 +266,20 @@ PY
 
 @test "IPv6: nodes on [::1] form an overlay" {
     ip -6 addr show dev lo 2>/dev/null | grep -q '::1' || skip "no IPv6 loopback here"
-    LISTEN="[::1]:$((PORT + 1))" start_node 3
-    LISTEN="[::1]:$((PORT + 2))" start_node 4 --join "[::1]:$((PORT + 1))"
+    # Ids chosen so that node 4's table holds node 3 in row 0, column f.
+    LISTEN="[::1]:$((PORT + 1))" start_node 3 --id f0000000000000000000000000000003
+    LISTEN="[::1]:$((PORT + 2))" start_node 4 --join "[::1]:$((PORT + 1))" --id 00000000000000000000000000000004
     run at 3 sr-lookup put over-v6 yes
     assert_output --regexp '	2$'
     run at 4 sr-lookup get over-v6
     assert_output yes
     run at 4 sr-ctl -j dht leafset
     assert_output --partial "\"addr\":\"[::1]:$((PORT + 1))\""
+    # The routing table's column is the hex digit of the id at the row's position.
+    local row digit id
+    read -r row digit id _ < <(at 4 sr-ctl dht routes | head -1)
+    [ "$id" = f0000000000000000000000000000003 ]
+    [ "$row $digit" = "0 f" ]
 }
 
 @test "with NOTIFY_SOCKET the daemon sends READY=1 and, on SIGTERM, STOPPING=1" {
