@@ -1,4 +1,4 @@
-// Big-endian writing of the routing protocols' wire formats (OSPF, IS-IS):
+// Big-endian writing of the routing protocols' wire formats (BGP, OSPF, IS-IS):
 // appended to a string, or set in place.
 #pragma once
 

@@ -2,6 +2,7 @@
 // and the NLRI prefix encoding shared by the UPDATE and MP attributes.
 #pragma once
 
+#include "prox/big_endian.hpp"
 #include "prox/bgp/wire.hpp"
 
 #include <cstdint>
@@ -55,15 +56,9 @@ class Reader {
     std::uint8_t code_, sub_;
 };
 
-inline void put8(std::string& o, std::uint32_t v) { o.push_back(static_cast<char>(v & 0xff)); }
-inline void put16(std::string& o, std::uint32_t v) {
-    put8(o, v >> 8);
-    put8(o, v);
-}
-inline void put32(std::string& o, std::uint32_t v) {
-    put16(o, v >> 16);
-    put16(o, v);
-}
+using be::put16;
+using be::put32;
+using be::put8;
 
 inline Family family_of(std::uint16_t afi) { return afi == kAfiIpv6 ? Family::v6 : Family::v4; }
 
