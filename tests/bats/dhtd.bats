@@ -25,15 +25,17 @@ teardown_file() { lab_teardown; }
     [ "$(jq -r .type <<<"$output")" = kv ]
     [ "$(jq -r .ttl <<<"$output")" -le 600 ]
     [ "$(jq -r .ttl <<<"$output")" -gt 590 ]
-    # A second value: -j prints the newest, as the TSV form does; --all
-    # every one. A vid past 2^53, which jq would round, is a string.
-    at 1 sr-lookup put --vid 9007199254740993 greeting hello-again
-    run at 1 sr-lookup get -j greeting
+    # Two values under a name (not "greeting", which later tests read): -j
+    # prints the newest, as the TSV form does; --all every one. A vid past
+    # 2^53, which jq would round, is a string.
+    at 1 sr-lookup put twice first
+    at 1 sr-lookup put --vid 9007199254740993 twice second
+    run at 1 sr-lookup get -j twice
     [ "${#lines[@]}" -eq 1 ]
-    [ "$(jq -r .value <<<"$output")" = hello-again ]
+    [ "$(jq -r .value <<<"$output")" = second ]
     [ "$(jq -r .vid <<<"$output")" = 9007199254740993 ]
     [ "$(jq -r '.vid | type' <<<"$output")" = string ]
-    run at 1 sr-lookup get -j --all greeting
+    run at 1 sr-lookup get -j --all twice
     [ "${#lines[@]}" -eq 2 ]
 }
 
