@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "prox/parse_number.hpp"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -11,7 +12,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstring>
 #include <random>
 #include <sstream>
@@ -34,12 +34,6 @@ socklen_t to_sockaddr(const Address& a, std::uint16_t port, sockaddr_storage& ss
     sin6->sin6_port = htons(port);
     std::memcpy(&sin6->sin6_addr, a.bytes.data(), 16);
     return sizeof *sin6;
-}
-
-template <typename T>
-bool parse_number(std::string_view s, T& out) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size();
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/secret.hpp"
+#include "prox/parse_number.hpp"
 
 #include <event2/event.h>
 #include <arpa/inet.h>
@@ -16,7 +17,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstring>
 #include <sstream>
 
@@ -26,12 +26,6 @@ namespace {
 
 constexpr std::size_t kLlc = 3;
 constexpr int kReadsPerWakeup = 256;
-
-template <typename T>
-bool parse_number(std::string_view s, T& out) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size();
-}
 
 bool parse_levels(const std::string& v, int& levels) {
     if (v == "1") levels = 1;

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/secret.hpp"
+#include "prox/parse_number.hpp"
 
 #include <event2/event.h>
 #include <arpa/inet.h>
@@ -14,7 +15,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstring>
 #include <map>
 #include <sstream>
@@ -26,12 +26,6 @@ namespace {
 constexpr int kProtoOspf = 89;
 constexpr int kReceiveBuffer = 4 << 20;  // a neighbour's whole database may arrive at once
 constexpr int kReadsPerWakeup = 256;
-
-template <typename T>
-bool parse_number(std::string_view s, T& out) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size();
-}
 
 // An area as a dotted quad or a number (FRR and BIRD accept both).
 bool parse_area(const std::string& s, std::uint32_t& out) {

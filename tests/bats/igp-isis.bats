@@ -89,19 +89,7 @@ px() { SR_RUNTIME_DIR="$IGP/px/run" "$@"; }
 adjacency() { px sr-ctl -j prox igp | jq -r "select(.neighbor == \"0000.0000.000$1\") | .state"; }
 both_up() { [ "$(adjacency 1)" = Up ] && [ "$(adjacency 4)" = Up ]; }
 cost() { px sr-lookup cost "192.0.2.$1" "192.0.2.$2"; }
-every_cost_matches() {
-    local a b want got
-    for a in 1 2 3 4; do
-        for b in 1 2 3 4; do
-            want="$(dijkstra "$IGP/arcs" "r$a" "r$b")"
-            got="$(cost "$a" "$b" || true)"
-            if [ "$got" != "$want" ]; then
-                echo "r$a -> r$b: sr-proxd says '$got', Dijkstra $want" >"$IGP/mismatch"
-                return 1
-            fi
-        done
-    done
-}
+ROUTERS="1 2 3 4"  # for every_cost_matches (igp_lab.bash)
 
 @test "IS-IS: Up with FRR point-to-point (three-way, HMAC-MD5) and on a LAN (r4 the DIS); FRR sees our overload bit" {
     until_true 30 both_up || { px sr-ctl prox igp; cat "$IGP/px/log"; false; }

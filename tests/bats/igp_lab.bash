@@ -134,6 +134,25 @@ start_proxd() {
     wait_ready "$dir/ready" || { echo "sr-proxd in $name did not start:" >&2; cat "$dir/log" >&2; return 1; }
 }
 
+# every_cost_matches [WITHOUT]: for every pair of the routers $ROUTERS
+# ("1 2 3": r1, r2, r3), the file's `cost A B` (sr-proxd's, between their
+# loopbacks) equals Dijkstra over $IGP/arcs, router WITHOUT left out; the
+# first pair that differs is in $IGP/mismatch.
+every_cost_matches() {
+    local a b want got
+    for a in $ROUTERS; do
+        for b in $ROUTERS; do
+            [ "r$a" = "${1:-}" ] || [ "r$b" = "${1:-}" ] && continue
+            want="$(dijkstra "$IGP/arcs" "r$a" "r$b" "${1:-}")"
+            got="$(cost "$a" "$b" || true)"
+            if [ "$got" != "$want" ]; then
+                echo "r$a -> r$b: sr-proxd says '$got', Dijkstra $want" >"$IGP/mismatch"
+                return 1
+            fi
+        done
+    done
+}
+
 # dijkstra FILE FROM TO [WITHOUT]: the least cost from FROM to TO over the
 # arcs of FILE ("A B COST" lines, one direction each), avoiding WITHOUT.
 dijkstra() {
