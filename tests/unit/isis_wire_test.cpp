@@ -2,6 +2,7 @@
 // what FRR's own "show isis database detail" said; what we encode decodes
 // back the same; tampering, wrong keys and malformed PDUs are refused.
 #include "prox/isis/wire.hpp"
+#include "prox/iso_checksum.hpp"
 
 #include "isis_frr_capture.hpp"
 
@@ -154,6 +155,32 @@ TEST(IsisWire, OurLspWithOverloadAndHmacMd5) {
     EXPECT_EQ(lsp_entry(bytes).seq, 7u);
     // The lifetime is outside the checksum and the digest: it may change in flight.
     EXPECT_NO_THROW(decode(with_lifetime(bytes, 600), kAreaKey));
+}
+
+// A router may send IPv6 reachability (236) before IPv4 (135); decoded, the
+// IPv4 prefixes come first, as encode writes them, so a decoded LSP encodes
+// and decodes to itself (a fuzzer found the order-dependent round trip).
+TEST(IsisWire, ReachabilityDecodesInOneOrder) {
+    Lsp l;
+    l.id.system = sys(3);
+    l.tlvs.ip_reach.push_back({*Prefix::parse("2001:db8::/32"), 10, false});
+    l.tlvs.ip_reach.push_back({*Prefix::parse("10.9.0.0/16"), 20, false});
+    std::string v6_first = encode(l, {});
+    // encode writes 135 then 236: swap the two TLVs on the wire.
+    std::size_t at135 = v6_first.find(std::string("\x87", 1), 27), at236 = v6_first.find(std::string("\xec", 1), 27);
+    ASSERT_LT(at135, at236);
+    std::string tlv135 = v6_first.substr(at135, at236 - at135), tlv236 = v6_first.substr(at236);
+    std::string swapped = v6_first.substr(0, at135) + tlv236 + tlv135;
+    std::uint16_t sum = sr::prox::iso_checksum(std::string_view(swapped).substr(12), 12);  // from the LSP ID; at byte 24
+    swapped[24] = static_cast<char>(sum >> 8);
+    swapped[25] = static_cast<char>(sum & 0xff);
+    Lsp back = std::get<Lsp>(decode(swapped, {}));
+    ASSERT_EQ(back.tlvs.ip_reach.size(), 2u);
+    EXPECT_EQ(back.tlvs.ip_reach[0].prefix.str(), "10.9.0.0/16");
+    EXPECT_EQ(back.tlvs.ip_reach[1].prefix.str(), "2001:db8::/32");
+    Lsp again = std::get<Lsp>(decode(encode(back, {}), {}));
+    again.checksum = back.checksum;
+    EXPECT_EQ(again, back);
 }
 
 TEST(IsisWire, MalformedPdusAreRefused) {

@@ -360,6 +360,11 @@ Pdu decode(std::string_view in, const Auth& auth) {
         else parse_tlv(tlvs, t, d.substr(at + 2, n));
         at += 2 + n;
     }
+    // IPv4 reachability before IPv6, as encode writes them (TLV 135, then
+    // 236), so that decode(encode(decode(x))) == decode(x) whatever the
+    // order on the wire.
+    std::stable_partition(tlvs.ip_reach.begin(), tlvs.ip_reach.end(),
+                          [](const IpReach& r) { return r.prefix.addr.family == Family::v4; });
     check_auth(d, auth_at, is_lsp(type), auth);
 
     switch (type) {
