@@ -1,6 +1,7 @@
 #include "core/daemon.hpp"
 
 #include "core/cli.hpp"
+#include "core/config_file.hpp"
 #include "core/client.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -54,6 +55,15 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
         std::cerr << app.get_name() << ": " << e.what() << "\n";
         return 78;
     } catch (const CLI::ParseError& e) {
+        // A fault in the -c file is a configuration error (78), named by
+        // file and line; CLI11's own message names neither.
+        if (const CLI::Option* file = app.get_config_ptr(); file && file->count() > 0) {
+            std::vector<std::string> args(argv + 1, argv + argc);
+            if (auto problem = config_file_problem(app, file->as<std::string>(), e.what(), args)) {
+                std::cerr << app.get_name() << ": " << *problem << "\n";
+                return 78;
+            }
+        }
         std::cerr << app.get_name() << ": " << e.what() << "\n"
                   << "Run with --help for usage.\n";
         return 64;

@@ -3,7 +3,8 @@
 //
 //   DaemonOptions + add_daemon_options()  -c -n -V -v -q --runtime-dir
 //                                          --socket --state-dir --ready-fd --group
-//   parse_command_line()                   CLI11 with its errors mapped to 64 (an unreadable -c file: 78)
+//   parse_command_line()                   CLI11 with its errors mapped to 64 (a fault in the -c file: 78,
+//                                          named by file and line)
 //   Daemon                                 loop, counters, registry, server;
 //                                          SIGTERM/SIGINT -> on_stop, SIGHUP -> on_reload,
 //                                          ready() -> newline on --ready-fd and
@@ -38,7 +39,8 @@ struct DaemonOptions {
 void add_daemon_options(CLI::App& app, DaemonOptions& opts, const std::string& daemon);
 
 // Parses argv. Returns an exit status to end with (0 after --help or
-// --version, 64 on a usage error, with CLI11's message on stderr), or
+// --version, 64 on a usage error, with CLI11's message on stderr; 78 for
+// an unreadable -c file or a fault in it, named by file and line), or
 // nullopt to go on.
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 

@@ -94,15 +94,32 @@ roundtrip() {
     assert_line 'listen="127.0.0.9:1"'
 }
 
-@test "errors in a configuration file name what is wrong" {
-    printf 'replicas = many\n' >"$TMP/bad.conf"
+@test "errors in a configuration file name the file, the line and the key (78)" {
+    printf '# sr-dhtd\nreplicas = 2\n\nreplicas = many\n' >"$TMP/bad.conf"
     run sr-dhtd -n -c "$TMP/bad.conf"
+    assert_failure 78
+    assert_output "sr-dhtd: $TMP/bad.conf:4: replicas: Value many not in range 1 to 8"
+    printf 'listen = "127.0.0.1:4100"\nlistn = 1\n' >"$TMP/unknown.conf"
+    run sr-cached -n -c "$TMP/unknown.conf"
+    assert_failure 78
+    assert_output --partial "$TMP/unknown.conf:2: unknown option 'listn'"
+    refute_output --partial "INI was not able"
+    printf '[dht]\n++\n' >"$TMP/section.conf"
+    run sr-proxd -n -c "$TMP/section.conf"
+    assert_failure 78
+    assert_output --partial "$TMP/section.conf:1: section [dht]"
+    printf 'heartbeat = 5\nnot an option line\n' >"$TMP/syntax.conf"
+    run sr-eventd -n -c "$TMP/syntax.conf"
+    assert_failure 78
+    assert_output --partial "$TMP/syntax.conf:2: 'not an option line' is not key = value"
+    printf 'max-ttl = 0\n' >"$TMP/range.conf"
+    run sr-dhtd -n -c "$TMP/range.conf"
+    assert_failure 78
+    assert_output "sr-dhtd: $TMP/range.conf:1: max-ttl: must be at least 1, not 0"
+    # The command line wins over the file: its bad value is a usage error.
+    run sr-dhtd -n -c "$TMP/range.conf" --max-ttl=-5
     assert_failure 64
-    assert_output --partial "replicas"
-    printf 'no-such-option = 1\n' >"$TMP/unknown.conf"
-    run sr-dhtd -n -c "$TMP/unknown.conf"
-    assert_failure 64
-    assert_output --partial "no-such-option"
+    refute_output --partial "range.conf"
     run sr-dhtd -n -c "$TMP/missing.conf"
     assert_failure 78  # a configuration error, not a usage error
 }
