@@ -1,6 +1,6 @@
 # fish completion for sr-ctl(8)
 
-set -l commands status call dht prox cache service event stream
+set -l commands status reload call dht prox cache service event stream
 
 function __sr_ctl_call_args
     # The operands after "call" on the command line so far.
@@ -34,14 +34,14 @@ function __sr_ctl_methods
             return
         end
     end
-    printf '%s\n' sys.ping sys.version sys.api sys.status sys.stats
+    printf '%s\n' sys.ping sys.version sys.api sys.status sys.stats sys.reload
     switch $daemon
         case dht dhtd sr-dhtd '*/dhtd.sock'
             printf '%s\n' dht.put dht.get dht.remove dht.trace dht.listen dht.app_register dht.route dht.send \
                 dht.info dht.leafset dht.routes dht.keys dht.replica_set
         case prox proxd sr-proxd '*/proxd.sock'
             printf '%s\n' prox.cost prox.cost_batch prox.rank prox.pid prox.pid_batch \
-                prox.peers prox.summary prox.route prox.map prox.igp
+                prox.peers prox.summary prox.route prox.map prox.igp prox.refresh
         case cache cached sr-cached '*/cached.sock'
             printf '%s\n' cache.stats cache.list cache.stat cache.purge \
                 service.register service.withdraw service.list service.resolve
@@ -61,7 +61,10 @@ complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -s V -l versio
 complete -c sr-ctl -s h -l help -d 'Print help and exit'
 
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a status -d 'Show every daemon found in the runtime directory'
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a reload -d 'Make a daemon read its configuration again'
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a call -d 'Call any RPC method'
+complete -c sr-ctl -n "__fish_seen_subcommand_from status" -s a -l all -d 'Every runtime directory (operands, or SR_RUNTIME_DIR entries)'
+complete -c sr-ctl -n "__fish_seen_subcommand_from reload" -a 'dhtd proxd cached streamd eventd' -d 'Daemon'
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a dht -d 'Show the state of sr-dhtd'
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a prox -d 'Show the state of sr-proxd'
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a cache -d 'Inspect and purge the store of sr-cached'
@@ -72,11 +75,12 @@ complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subc
 complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a routes -d 'The routing table'
 complete -c sr-ctl -n "__fish_seen_subcommand_from dht; and not __fish_seen_subcommand_from info leafset routes keys" -a keys -d 'Stored keys'
 
-complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route map" -a peers -d 'BGP peers and their sessions'
-complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route map" -a summary -d 'What the topology holds'
-complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route map" -a route -d 'The routes matching a prefix or address'
-complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route map" -a map -d 'The network map'
-complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route map" -a igp -d 'OSPF adjacencies, or the LSDB'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route refresh map" -a peers -d 'BGP peers and their sessions'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route refresh map" -a summary -d 'What the topology holds'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route refresh map" -a route -d 'The routes matching a prefix or address'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route refresh map" -a map -d 'The network map'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route refresh map" -a refresh -d 'Ask BGP peers to send their routes again'
+complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and not __fish_seen_subcommand_from peers igp summary route refresh map" -a igp -d 'OSPF adjacencies, or the LSDB'
 complete -c sr-ctl -n "__fish_seen_subcommand_from prox; and __fish_seen_subcommand_from igp" -l lsdb -d 'The link-state database instead of the adjacencies'
 
 set -l cache_views list stat purge stats
@@ -85,6 +89,7 @@ complete -c sr-ctl -n "__fish_seen_subcommand_from cache; and not __fish_seen_su
 complete -c sr-ctl -n "__fish_seen_subcommand_from cache; and not __fish_seen_subcommand_from $cache_views" -a purge -d 'Drop URLs and their replica pointers'
 complete -c sr-ctl -n "__fish_seen_subcommand_from cache; and not __fish_seen_subcommand_from $cache_views" -a stats -d 'Counters of the cache'
 complete -c sr-ctl -n "__fish_seen_subcommand_from cache; and __fish_seen_subcommand_from list" -s n -l limit -x -d 'At most this many'
+complete -c sr-ctl -n "__fish_seen_subcommand_from cache; and __fish_seen_subcommand_from list" -l after -x -d 'Only URLs after this one (paging)'
 complete -c sr-ctl -n "__fish_seen_subcommand_from cache; and __fish_seen_subcommand_from purge" -s p -l prefix -d 'Each operand is a URL prefix'
 
 set -l service_actions register withdraw list

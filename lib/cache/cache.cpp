@@ -69,6 +69,11 @@ std::string Cache::cooperation_mode() const {
     return cfg_.peer_key ? "peer key" : "open";
 }
 
+std::string Cache::health() {
+    if (coop_ && !coop_->dht_linked()) return "cooperation off: no sr-dhtd";
+    return "ok";
+}
+
 Cache::~Cache() {
     stop();
     if (access_log_ && access_log_ != stderr) std::fclose(access_log_);

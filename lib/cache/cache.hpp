@@ -110,6 +110,9 @@ class Cache {
     Cache(Loop& loop, CacheConfig cfg, rpc::Counters& counters, std::string runtime_dir);
     // "peer key", "open" or "off": how this cache cooperates (sr-ctl status).
     std::string cooperation_mode() const;
+    // "ok", or "cooperation off: no sr-dhtd" when cooperation is on but
+    // the local sr-dhtd does not answer (misses then go to the origin).
+    std::string health();
     ~Cache();
 
     void start();  // bind the listeners; throws Error("config")

@@ -39,7 +39,9 @@ struct CommandLine {
     CacheOptions cache;
 
     CommandLine();
-    std::optional<int> parse(int argc, char** argv) { return parse_command_line(app, argc, argv); }
+    std::optional<int> parse(int argc, char** argv, std::ostream& err = std::cerr) {
+        return parse_command_line(app, argc, argv, err);
+    }
 };
 
 // "10G", "512M", "64k", "1000" → bytes. Throws Error("config").

@@ -88,6 +88,7 @@ class Cooperation {
     void publish(const StoredObject& obj, std::int64_t ttl_s);
     void withdraw(const std::string& url);
 
+    bool dht_linked() { return dht_.up(); }  // tries to connect (at most every few seconds)
     std::uint64_t published() const { return published_; }
     std::uint64_t withdrawn() const { return withdrawn_; }
 

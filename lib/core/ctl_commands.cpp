@@ -1,8 +1,11 @@
 #include "core/ctl_commands.hpp"
 
+#include "core/error.hpp"
 #include "core/exit.hpp"
+#include "core/runtime_dir.hpp"
 
 #include <dirent.h>
+#include <glob.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -24,43 +27,121 @@ std::string daemon_socket(const ClientOptions& opts, const std::string& daemon) 
     return opts.socket_for(name);
 }
 
+namespace {
+
+// The control sockets in dir, by name. Throws ClientError: 77 when dir may
+// not be read (as sr-lookup says when it cannot connect).
+std::vector<std::string> sockets_in(const std::string& dir) {
+    std::vector<std::string> sockets;
+    DIR* d = opendir(dir.c_str());
+    if (!d && (errno == EACCES || errno == EPERM))
+        throw ClientError(exit_noperm, "", "cannot read " + dir + ": Permission denied");
+    if (d) {
+        while (dirent* e = readdir(d)) {
+            std::string n = e->d_name;
+            if (n.size() > 5 && n.compare(n.size() - 5, 5, ".sock") == 0) sockets.push_back(dir + "/" + n);
+        }
+        closedir(d);
+    }
+    std::sort(sockets.begin(), sockets.end());
+    return sockets;
+}
+
+// The runtime directories of `status --all`: each pattern (a glob, as the
+// shell would expand it) or, without patterns, each ':'-separated entry of
+// --runtime-dir or $SR_RUNTIME_DIR, else the default runtime directory.
+std::vector<std::string> runtime_dirs(const std::vector<std::string>& patterns, const ClientOptions& opts) {
+    std::vector<std::string> from = patterns;
+    if (from.empty()) {
+        const std::string& list = opts.runtime_dir;  // CLI11 fills it from $SR_RUNTIME_DIR
+        for (std::size_t at = 0; at <= list.size();) {
+            std::size_t colon = std::min(list.find(':', at), list.size());
+            if (colon > at) from.push_back(list.substr(at, colon - at));
+            at = colon + 1;
+        }
+    }
+    if (from.empty()) return {find_runtime_dir("").path};
+    std::vector<std::string> dirs;
+    for (const auto& pattern : from) {
+        glob_t g{};
+        if (::glob(pattern.c_str(), GLOB_ONLYDIR | GLOB_NOCHECK, nullptr, &g) == 0)
+            for (std::size_t i = 0; i < g.gl_pathc; ++i) dirs.emplace_back(g.gl_pathv[i]);
+        ::globfree(&g);
+    }
+    std::sort(dirs.begin(), dirs.end());
+    dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+    return dirs;
+}
+
+// One row per daemon socket in dir: 0, or 69 when a daemon did not answer.
+int status_of(const std::string& dir, const ClientOptions& opts, Output& out) {
+    int status = exit_ok;
+    for (const auto& path : sockets_in(dir)) {
+        try {
+            Client c(path, opts.timeout_ms);
+            Value v = c.call("sys.status");
+            v["socket"] = path;
+            v.erase("detail");
+            out.row(v);
+        } catch (const ClientError& e) {
+            std::string file = path.substr(path.find_last_of('/') + 1);
+            out.row({{"name", "sr-" + file.substr(0, file.size() - 5)}, {"health", "unreachable"}, {"socket", path},
+                     {"error", e.what()}});
+            status = exit_unavailable;
+        }
+    }
+    return status;
+}
+
+}  // namespace
+
 void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& commands) {
     {
-        auto* sub = app.add_subcommand("status", "Show every daemon found in the runtime directory");
-        commands.push_back({sub, [&opts] {
-            std::string dir = checked_runtime_dir(opts.runtime_dir);
-            std::vector<std::string> sockets;
-            DIR* d = opendir(dir.c_str());
-            if (!d && (errno == EACCES || errno == EPERM))  // as sr-lookup says when it cannot connect
-                throw ClientError(exit_noperm, "", "cannot read " + dir + ": Permission denied");
-            if (d) {
-                while (dirent* e = readdir(d)) {
-                    std::string n = e->d_name;
-                    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".sock") == 0) sockets.push_back(n);
-                }
-                closedir(d);
-            }
-            if (sockets.empty())
-                throw ClientError(exit_unavailable, "", "no daemon sockets in " + dir + " (set --runtime-dir or SR_RUNTIME_DIR)");
-            std::sort(sockets.begin(), sockets.end());
+        auto* sub = app.add_subcommand("status", "Show every daemon found in the runtime directory (--all: in several)");
+        auto all = std::make_shared<bool>(false);
+        auto patterns = std::make_shared<std::vector<std::string>>();
+        sub->add_flag("-a,--all", *all,
+                      "Every runtime directory named by DIR operands, else by $SR_RUNTIME_DIR (DIR:DIR:..., globs allowed)");
+        sub->add_option("DIR", *patterns, "With --all: runtime directories or glob patterns ('/srv/lab/*/run')");
+        commands.push_back({sub, [&opts, all, patterns] {
+            if (!patterns->empty() && !*all) throw ClientError(exit_usage, "", "runtime directories as operands need --all");
             // security: what guards the daemon's peers (sr-dhtd: overlay key or open; sr-cached: cooperation mode)
             Output out(opts.output(), {"name", "pid", "version", "uptime_s", "health", "socket", "security"});
+            if (!*all) {
+                std::string dir = checked_runtime_dir(opts.runtime_dir);
+                if (sockets_in(dir).empty())
+                    throw ClientError(exit_unavailable, "", "no daemon sockets in " + dir + " (set --runtime-dir or SR_RUNTIME_DIR)");
+                return status_of(dir, opts, out);
+            }
             int status = exit_ok;
-            for (const auto& s : sockets) {
-                std::string path = dir + "/" + s;
+            std::size_t found = 0;
+            for (const auto& dir : runtime_dirs(*patterns, opts)) {
                 try {
-                    Client c(path, opts.timeout_ms);
-                    Value v = c.call("sys.status");
-                    v["socket"] = path;
-                    v.erase("detail");
-                    out.row(v);
+                    check_runtime_dir_for_client(find_runtime_dir(dir));
+                    found += sockets_in(dir).size();
+                    status = std::max(status, status_of(dir, opts, out));
+                } catch (const Error& e) {  // unsafe or unreadable: said in its row, the others still shown
+                    out.row({{"health", "unreachable"}, {"socket", dir}, {"error", e.what()}});
+                    status = exit_unavailable;
                 } catch (const ClientError& e) {
-                    out.row({{"name", "sr-" + s.substr(0, s.size() - 5)}, {"health", "unreachable"}, {"socket", path},
-                             {"error", e.what()}});
+                    out.row({{"health", "unreachable"}, {"socket", dir}, {"error", e.what()}});
                     status = exit_unavailable;
                 }
             }
+            if (found == 0 && status == exit_ok) throw ClientError(exit_unavailable, "", "no daemon sockets in any runtime directory");
             return status;
+        }});
+    }
+    {
+        auto* sub = app.add_subcommand("reload", "Make a daemon read its configuration again (as SIGHUP), through its socket");
+        auto daemon = std::make_shared<std::string>();
+        sub->add_option("DAEMON", *daemon, "dhtd, proxd, cached, streamd, eventd, or a socket path")->required();
+        commands.push_back({sub, [=, &opts] {
+            Client c(daemon_socket(opts, *daemon), opts.timeout_ms);
+            Value r = c.call("sys.reload");
+            Output out(opts.output(), {"reloaded"});
+            out.row(r);
+            return exit_ok;
         }});
     }
     {

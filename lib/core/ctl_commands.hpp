@@ -1,5 +1,6 @@
 // sr-ctl's daemon-independent commands (sr-ctl(8)):
-//   status                       every daemon with a socket in the runtime dir
+//   status [--all [DIR...]]      every daemon with a socket in the runtime dir (or in several)
+//   reload DAEMON                sys.reload: read the configuration again, as SIGHUP
 //   call DAEMON METHOD [JSON]    any RPC method, JSON in and out
 #pragma once
 

@@ -42,7 +42,7 @@ void add_daemon_options(CLI::App& app, DaemonOptions& o, const std::string& daem
                    "the socket (and a runtime directory the daemon creates) belong to it");
 }
 
-std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, std::ostream& err) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {
@@ -52,7 +52,7 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
         std::cout << app.version() << "\n";
         return 0;
     } catch (const CLI::FileError& e) {  // the -c file: a configuration error, naming it
-        std::cerr << app.get_name() << ": " << e.what() << "\n";
+        err << app.get_name() << ": " << e.what() << "\n";
         return 78;
     } catch (const CLI::ParseError& e) {
         // A fault in the -c file is a configuration error (78), named by
@@ -60,11 +60,11 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
         if (const CLI::Option* file = app.get_config_ptr(); file && file->count() > 0) {
             std::vector<std::string> args(argv + 1, argv + argc);
             if (auto problem = config_file_problem(app, file->as<std::string>(), e.what(), args)) {
-                std::cerr << app.get_name() << ": " << *problem << "\n";
+                err << app.get_name() << ": " << *problem << "\n";
                 return 78;
             }
         }
-        std::cerr << app.get_name() << ": " << e.what() << "\n"
+        err << app.get_name() << ": " << e.what() << "\n"
                   << "Run with --help for usage.\n";
         return 64;
     }
@@ -128,8 +128,27 @@ Daemon::Daemon(std::string name, const DaemonOptions& opts)
     sigint_ = std::make_unique<SignalWatch>(loop_, SIGINT, stop);
     sighup_ = std::make_unique<SignalWatch>(loop_, SIGHUP, [this] {
         log::info("reloading on SIGHUP");
-        if (on_reload) on_reload();
+        reload();
     });
+    registry_.add_sync("sys.reload",
+                       "Read the command line and the -c file again and apply them, as SIGHUP does; "
+                       "a configuration that does not apply is the error (config), the running one staying.",
+                       {}, true, [this](const Value&, rpc::Call&) {
+                           if (auto why = reload()) throw Error("config", *why);
+                           return Value{{"reloaded", true}};
+                       });
+}
+
+std::optional<std::string> Daemon::reload() {
+    if (!on_reload) return "this daemon has nothing to reload";
+    try {
+        on_reload();
+        log::info("configuration reloaded");
+        return std::nullopt;
+    } catch (const Error& e) {
+        log::error("reload failed, keeping the running configuration: ", e.what());
+        return e.what();
+    }
 }
 
 Daemon::~Daemon() { server_.close(); }

@@ -19,8 +19,10 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 
 namespace sr {
@@ -42,7 +44,7 @@ void add_daemon_options(CLI::App& app, DaemonOptions& opts, const std::string& d
 // --version, 64 on a usage error, with CLI11's message on stderr; 78 for
 // an unreadable -c file or a fault in it, named by file and line), or
 // nullopt to go on.
-std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, std::ostream& err = std::cerr);
 
 // What -n prints: the effective configuration as a -c file reads it back,
 // one name=value a line; options left empty (no value, no default) and -n
@@ -65,7 +67,9 @@ class Daemon {
     const std::string& socket() const { return socket_path_; }
 
     std::function<void()> on_stop;    // SIGTERM/SIGINT: finish, persist, then call finish_stop()
-    std::function<void()> on_reload;  // SIGHUP
+    // SIGHUP and sys.reload: read the configuration again and apply it;
+    // throws Error (config) when it does not, the running one staying.
+    std::function<void()> on_reload;
 
     void set_log_level(const DaemonOptions& opts);  // -v / -q, also on reload
     void listen();                    // bind the control socket
@@ -73,6 +77,8 @@ class Daemon {
     void status(const std::string& status);
     void run();                       // the loop, until the daemon stops
     void finish_stop();               // close the socket and leave run()
+    // Runs on_reload: nullopt when the new configuration applies, else why not (logged).
+    std::optional<std::string> reload();
 
   private:
     void sd_notify(const std::string& msg);
@@ -90,22 +96,25 @@ class Daemon {
     bool stopping_ = false;
 };
 
-// SIGHUP for a daemon whose configuration is its command line and the -c
-// file it names: argv is parsed again into a fresh CommandLine (a struct
-// with parse() and `common`), -v/-q apply, and apply() takes the rest. A
-// command line that no longer parses, or an Error from apply(), is logged
+// SIGHUP (and sys.reload) for a daemon whose configuration is its command
+// line and the -c file it names: argv is parsed again into a fresh
+// CommandLine (a struct with parse() and `common`), -v/-q apply, and apply()
+// takes the rest. A command line that no longer parses, or an Error from
+// apply(), is an Error (config): logged on SIGHUP, the answer of sys.reload,
 // and the running configuration stays.
 template <class CommandLine>
 void reload_on_hup(Daemon& daemon, int argc, char** argv, std::function<void(CommandLine&)> apply) {
     daemon.on_reload = [&daemon, argc, argv, apply] {
         CommandLine fresh;
-        try {
-            if (fresh.parse(argc, argv)) throw Error("config", "the command line no longer parses");
-            daemon.set_log_level(fresh.common);
-            apply(fresh);
-        } catch (const Error& e) {
-            log::error("reload failed, keeping the running configuration: ", e.what());
+        std::ostringstream why;  // CLI11's message, or the -c file's line at fault
+        if (fresh.parse(argc, argv, why)) {
+            std::string text = why.str();
+            if (auto nl = text.find('\n'); nl != std::string::npos) text.resize(nl);
+            if (std::string prog = fresh.app.get_name() + ": "; text.rfind(prog, 0) == 0) text.erase(0, prog.size());
+            throw Error("config", text.empty() ? "the command line no longer parses" : text);
         }
+        daemon.set_log_level(fresh.common);
+        apply(fresh);
     };
 }
 

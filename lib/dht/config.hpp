@@ -40,7 +40,9 @@ struct CommandLine {
 
     CommandLine();
     // An exit status to end with (help, version, usage error), or nullopt.
-    std::optional<int> parse(int argc, char** argv) { return parse_command_line(app, argc, argv); }
+    std::optional<int> parse(int argc, char** argv, std::ostream& err = std::cerr) {
+        return parse_command_line(app, argc, argv, err);
+    }
 };
 // Throws Error("config") naming what is wrong.
 NodeConfig make_node_config(const DhtOptions& o, const DaemonOptions& common);

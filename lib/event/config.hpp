@@ -38,7 +38,9 @@ struct CommandLine {
     EventOptions event;
 
     CommandLine();
-    std::optional<int> parse(int argc, char** argv) { return parse_command_line(app, argc, argv); }
+    std::optional<int> parse(int argc, char** argv, std::ostream& err = std::cerr) {
+        return parse_command_line(app, argc, argv, err);
+    }
 };
 
 // runtime_dir: the daemon's runtime directory (where dhtd.sock is by

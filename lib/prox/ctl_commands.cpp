@@ -7,7 +7,7 @@
 namespace sr::prox {
 
 void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& commands) {
-    auto* prox = app.add_subcommand("prox", "Show sr-proxd's state");
+    auto* prox = app.add_subcommand("prox", "Show sr-proxd's state; ask its BGP peers for a refresh");
     prox->require_subcommand(1);
     auto list_view = [&](CLI::App* sub, const char* method, const char* list, std::vector<std::string> columns,
                          std::function<Value()> params) {
@@ -46,6 +46,12 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
     route->add_option("PREFIX", *prefix, "A prefix (CIDR) or an address")->required();
     list_view(route, "prox.route", "routes", {"prefix", "router", "source", "next_hop", "as_path", "cost"},
               [prefix] { return Value{{"prefix", *prefix}}; });
+    auto* refresh = prox->add_subcommand("refresh", "Ask BGP peers to send their routes again (ROUTE-REFRESH)");
+    auto peer = std::make_shared<std::string>();
+    refresh->add_option("PEER", *peer, "One peer's address (default: every peer)");
+    list_view(refresh, "prox.refresh", nullptr, {"asked"}, [peer] {
+        return peer->empty() ? Value::object() : Value{{"peer", *peer}};
+    });
     list_view(prox->add_subcommand("map", "The network map: each PID (router) and its prefixes"), "prox.map", "pids",
               {"pid", "prefixes"}, nullptr);
 }

@@ -53,7 +53,9 @@ struct CommandLine {
     StreamOptions stream;
 
     CommandLine();
-    std::optional<int> parse(int argc, char** argv) { return parse_command_line(app, argc, argv); }
+    std::optional<int> parse(int argc, char** argv, std::ostream& err = std::cerr) {
+        return parse_command_line(app, argc, argv, err);
+    }
 };
 
 // Throws Error("config") naming what is wrong.

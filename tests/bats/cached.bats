@@ -460,3 +460,24 @@ signal_pid() {
     kill "-$1" "$pid"
     wait_gone "$pid" 10
 }
+
+@test "sr-ctl status: cooperation on but no sr-dhtd beside it is said in the health column" {
+    run ctl -j status
+    [ "$(jq -r .health <<<"$output")" = ok ]   # cooperation off (no peer key): nothing is missing
+    local dir="$LAB/coop-alone"
+    mkdir -p "$dir"
+    head -c 32 /dev/urandom | base64 >"$dir/peer.key"
+    chmod 600 "$dir/peer.key"
+    mkfifo "$dir/ready"
+    sr-cached --listen 127.0.0.152:8151 --origin "http://$ORIGIN" --cache-dir "$dir/cache" --runtime-dir "$dir/run" \
+        --access-log off --peer-key-file "$dir/peer.key" --ready-fd 9 9>"$dir/ready" 2>>"$dir/log" </dev/null \
+        3>&- 4>&- 5>&- 6>&- 7>&- 8>&- &
+    echo $! >"$dir/pid"
+    wait_ready "$dir/ready"
+    run env SR_RUNTIME_DIR="$dir/run" sr-ctl -j status
+    assert_success
+    [ "$(jq -r .name <<<"$output")" = sr-cached ]
+    [ "$(jq -r .security <<<"$output")" = "cooperation peer key" ]
+    [ "$(jq -r .health <<<"$output")" = "cooperation off: no sr-dhtd" ]
+    kill -TERM "$(cat "$dir/pid")"
+}

@@ -194,3 +194,18 @@ published() { [ "$(stats "$1" replicas_published)" -ge "$2" ]; }
     grep -q "tos 0xb8" "$BATS_TEST_TMPDIR/cap"  # gold = EF (46) << 2
     [ "$(count /dscp)" -eq 1 ]
 }
+
+@test "sr-ctl status --all: every daemon of every node's runtime directory, from a glob or SR_RUNTIME_DIR" {
+    run sr-ctl -j status --all "$LAB/n*/run"
+    assert_success
+    [ "$(jq -s 'length' <<<"$output")" -eq 9 ]   # sr-dhtd, sr-proxd and sr-cached on three nodes
+    [ "$(jq -s '[.[] | select(.name == "sr-cached")] | length' <<<"$output")" -eq 3 ]
+    [ "$(jq -rs '[.[].health] | unique | join(",")' <<<"$output")" = ok ]
+    [ "$(jq -rs '[.[] | select(.socket | startswith("'"$LAB"'/n2/run/"))] | length' <<<"$output")" -eq 3 ]
+    run env SR_RUNTIME_DIR="$LAB/n1/run:$LAB/n3/run" sr-ctl status --all
+    assert_success
+    [ "${#lines[@]}" -eq 6 ]
+    run sr-ctl status "$LAB/n1/run"
+    assert_failure 64
+    assert_output --partial "need --all"
+}

@@ -176,6 +176,25 @@ peer_state() { px sr-ctl -j prox peers | jq -r .state; }
     assert_output 21   # ams-lon is 50 now: the way round through fra and par is shorter
 }
 
+@test "sr-ctl reload does what SIGHUP does, through the socket, and answers why not (78)" {
+    sed -i '/^link ams nowhere 3$/d' "$PX/topo.txt"   # the bad line the test above left
+    sed -i 's/^link ams lon 50$/link ams lon 6/' "$PX/topo.txt"
+    run px sr-ctl reload proxd
+    assert_success
+    assert_output true
+    run px sr-lookup cost 192.0.2.10 192.0.2.130
+    assert_output 6
+    printf 'link ams nowhere 3\n' >>"$PX/topo.txt"
+    run px sr-ctl reload sr-proxd
+    assert_failure 78
+    assert_output --partial "topo.txt:17"
+    run px sr-lookup cost 192.0.2.10 192.0.2.130
+    assert_output 6
+    sed -i '/^link ams nowhere 3$/d' "$PX/topo.txt"
+    run px sr-ctl -j reload proxd
+    [ "$(jq .reloaded <<<"$output")" = true ]
+}
+
 @test "sr-dhtd beside sr-proxd chooses neighbours by topological cost" {
     local dir="$LAB/dht"
     mkdir -p "$dir"
@@ -223,6 +242,12 @@ peer_state() { px sr-ctl -j prox peers | jq -r .state; }
     [ "$(jq .asked <<<"$output")" = 1 ]
     run px sr-ctl call proxd prox.refresh '{"peer": "192.0.2.99"}'
     assert_failure 1
+    run px sr-ctl prox refresh
+    assert_success
+    assert_output 1
+    run px sr-ctl prox refresh 192.0.2.99
+    assert_failure 1
+    assert_output --partial "no BGP peer 192.0.2.99"
 }
 
 @test "-n names the file and line of a topology error" {

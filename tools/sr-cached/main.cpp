@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
         sr::Daemon daemon("cached", cl.common);
         sr::cache::Cache cache(daemon.loop(), cfg, daemon.counters(), daemon.runtime_dir());
         sr::cache::add_methods(daemon.registry(), cache);
-        daemon.registry().set_health([&cache] { return sr::Value{{"security", "cooperation " + cache.cooperation_mode()}}; });
+        daemon.registry().set_health([&cache] {
+            return sr::Value{{"health", cache.health()}, {"security", "cooperation " + cache.cooperation_mode()}};
+        });
         daemon.on_stop = [&] {
             cache.stop();  // in-flight fills end; the index is marked clean
             daemon.finish_stop();
