@@ -72,7 +72,8 @@ Value stats_value(const Cache& c) {
 void add_methods(rpc::Registry& reg, Cache& cache) {
     reg.stats_source([&cache] {
         Value v = Value::object();
-        for (auto& [k, x] : stats_value(cache).items()) v["cache." + k] = x;
+        Value stats = stats_value(cache);  // named: items() of a temporary would dangle in the loop
+        for (auto& [k, x] : stats.items()) v["cache." + k] = x;
         return v;
     });
     reg.add_sync("cache.stats", "Counters of the cache: hits, misses, collapsed, bytes, evictions, peer fills, …", {},

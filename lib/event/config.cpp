@@ -1,5 +1,6 @@
 #include "event/config.hpp"
 
+#include "core/http_listen.hpp"
 #include "core/error.hpp"
 #include "core/secret.hpp"
 #include "prox/alto_http.hpp"
@@ -75,7 +76,7 @@ std::optional<HttpConfig> make_http_config(const EventOptions& o) {
     HttpConfig h;
     h.listen = o.http_listen;
     try {
-        prox::parse_listen(h.listen);  // a bad address is a configuration error, seen by -n too
+        parse_listen(h.listen);  // a bad address is a configuration error, seen by -n too
     } catch (const Error& e) {
         throw Error("config", std::string("--http-listen: ") + e.what());
     }

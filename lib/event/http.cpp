@@ -1,6 +1,7 @@
 // Server-Sent Events and HTTP publishing for sr-eventd; see http.hpp.
 #include "event/http.hpp"
 
+#include "core/http_listen.hpp"
 #include "core/error.hpp"
 #include "core/http_method.hpp"
 #include "core/log.hpp"
@@ -151,7 +152,7 @@ class EventHttp::Stream : public Sink {
 EventHttp::EventHttp(Loop& loop, EventService& service, HttpConfig cfg, rpc::Counters& counters)
     : loop_(loop), service_(service), cfg_(std::move(cfg)), counters_(counters),
       keepalive_timer_(loop, [this] { keepalive(); }) {
-    auto bound = prox::bind_http(loop, cfg_.listen, "http");
+    auto bound = bind_http(loop, cfg_.listen, "http");
     http_ = bound.http;
     port_ = bound.port;
     evhttp_set_max_body_size(http_, static_cast<ev_ssize_t>(cfg_.max_payload));

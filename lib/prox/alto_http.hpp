@@ -28,6 +28,7 @@
 // SIGPIPE, as sr daemons do (lib/core/daemon.cpp).
 #pragma once
 
+#include "core/http_listen.hpp"
 #include "core/loop.hpp"
 #include "prox/alto.hpp"
 
@@ -79,20 +80,6 @@ class AltoHttpServer {
     Stats stats_;
 };
 
-// "ADDR:PORT" / "[ADDR]:PORT" -> (address text without brackets, port).
-// Throws sr::Error("config").
-std::pair<std::string, std::uint16_t> parse_listen(const std::string& listen);
-
-// An evhttp bound to "ADDR:PORT" on the loop, with TCP_NODELAY on its socket
-// (net::no_delay); port is the one bound (for port 0). Shared by every HTTP
-// server of the toolkit. Throws Error(error_code, what + ": cannot listen on ...").
-struct BoundHttp {
-    evhttp* http = nullptr;
-    std::string host;
-    std::uint16_t port = 0;
-};
-BoundHttp bind_http(Loop& loop, const std::string& listen, const std::string& what,
-                    const std::string& error_code = "config");
 
 struct HttpResult {
     int status = 0;  // 0 when there was no response; see error

@@ -1,5 +1,6 @@
 #include "prox/config.hpp"
 
+#include "core/http_listen.hpp"
 #include "core/error.hpp"
 
 #include <unistd.h>

@@ -1,5 +1,6 @@
 #include "stream/config.hpp"
 
+#include "core/http_listen.hpp"
 #include "core/error.hpp"
 #include "core/secret.hpp"
 #include "prox/alto_http.hpp"
@@ -43,7 +44,7 @@ CommandLine::CommandLine() {
 StreamConfig make_stream_config(const StreamOptions& o) {
     StreamConfig cfg;
     try {
-        prox::parse_listen(o.listen);
+        parse_listen(o.listen);
     } catch (const Error& e) {
         throw Error("config", std::string("--listen: ") + e.what());
     }
@@ -78,7 +79,7 @@ StreamConfig make_stream_config(const StreamOptions& o) {
         IngestConfig in;
         in.listen = o.ingest_listen;
         try {
-            prox::parse_listen(in.listen);
+            parse_listen(in.listen);
         } catch (const Error& e) {
             throw Error("config", std::string("--ingest-listen: ") + e.what());
         }
@@ -90,7 +91,7 @@ StreamConfig make_stream_config(const StreamOptions& o) {
     }
     std::string at = o.advertise.empty() ? o.listen : o.advertise;
     try {
-        auto [host, port] = prox::parse_listen(at);
+        auto [host, port] = parse_listen(at);
         bool wildcard = host == "0.0.0.0" || host == "::";
         if (wildcard && !o.advertise.empty()) throw Error("config", "--advertise: give the address others reach");
         if (!o.no_announce && !wildcard)

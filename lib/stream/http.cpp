@@ -1,5 +1,6 @@
 #include "stream/http.hpp"
 
+#include "core/http_listen.hpp"
 #include "core/error.hpp"
 #include "core/file.hpp"
 #include "core/log.hpp"
@@ -227,7 +228,7 @@ void serve_live(Reply& reply, const Route& route, Channels& channels, rpc::Count
 
 StreamHttp::StreamHttp(Loop& loop, Catalog& catalog, Channels& channels, HttpConfig cfg, rpc::Counters& counters)
     : catalog_(catalog), channels_(channels), cfg_(std::move(cfg)), counters_(counters), conns_(loop, cfg_.connections) {
-    auto bound = prox::bind_http(loop, cfg_.listen, "http");
+    auto bound = bind_http(loop, cfg_.listen, "http");
     http_ = bound.http;
     port_ = bound.port;
     conns_.attach(http_);

@@ -1,5 +1,6 @@
 #include "stream/udp_input.hpp"
 
+#include "core/http_listen.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "prox/alto_http.hpp"
@@ -117,7 +118,7 @@ UdpUrl parse_udp_url(const std::string& url) {
     if (!rest.empty() && rest[0] == '@') rest.erase(0, 1);
     UdpUrl u;
     try {
-        auto [host, port] = prox::parse_listen(rest);
+        auto [host, port] = parse_listen(rest);
         u.host = host;
         u.port = port;
     } catch (const Error& e) {

@@ -251,7 +251,7 @@ TEST(AltoHttpServer, Ipv6AndBadListenAddresses) {
         c.listen = bad;
         EXPECT_THROW(AltoHttpServer(loop, model, c), sr::Error) << bad;
     }
-    auto [host, port] = parse_listen("[2001:db8::1]:8080");
+    auto [host, port] = sr::parse_listen("[2001:db8::1]:8080");
     EXPECT_EQ(host, "2001:db8::1");
     EXPECT_EQ(port, 8080);
 }
