@@ -1,6 +1,6 @@
 # fish completion for sr-ctl(8)
 
-set -l commands status reload call dht prox cache service event stream
+set -l commands status reload call stats dht prox cache service event stream
 
 function __sr_ctl_call_args
     # The operands after "call" on the command line so far.
@@ -65,6 +65,12 @@ complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a reload -d '
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a call -d 'Call any RPC method'
 complete -c sr-ctl -n "__fish_seen_subcommand_from status" -s a -l all -d 'Every runtime directory (operands, or SR_RUNTIME_DIR entries)'
 complete -c sr-ctl -n "__fish_seen_subcommand_from reload" -a 'dhtd proxd cached streamd eventd' -d 'Daemon'
+complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a stats -d 'Counters of every daemon; OpenMetrics; live rates'
+complete -c sr-ctl -n "__fish_seen_subcommand_from stats" -a 'dhtd proxd cached streamd eventd' -d 'Daemon'
+complete -c sr-ctl -n "__fish_seen_subcommand_from stats" -l openmetrics -d 'OpenMetrics text'
+complete -c sr-ctl -n "__fish_seen_subcommand_from stats" -l prometheus -d 'Prometheus text format (promtool, node_exporter)'
+complete -c sr-ctl -n "__fish_seen_subcommand_from stats" -s i -l interval -x -d 'Report per-second rates every SECONDS'
+complete -c sr-ctl -n "__fish_seen_subcommand_from stats" -s c -l count -x -d 'Stop after N reports'
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a dht -d 'Show the state of sr-dhtd'
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a prox -d 'Show the state of sr-proxd'
 complete -c sr-ctl -n "not __fish_seen_subcommand_from $commands" -a cache -d 'Inspect and purge the store of sr-cached'

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/exit.hpp"
 #include "core/runtime_dir.hpp"
+#include "core/stats_command.hpp"
 
 #include <dirent.h>
 #include <glob.h>
@@ -27,11 +28,7 @@ std::string daemon_socket(const ClientOptions& opts, const std::string& daemon) 
     return opts.socket_for(name);
 }
 
-namespace {
-
-// The control sockets in dir, by name. Throws ClientError: 77 when dir may
-// not be read (as sr-lookup says when it cannot connect).
-std::vector<std::string> sockets_in(const std::string& dir) {
+std::vector<std::string> daemon_sockets(const std::string& dir) {
     std::vector<std::string> sockets;
     DIR* d = opendir(dir.c_str());
     if (!d && (errno == EACCES || errno == EPERM))
@@ -46,6 +43,8 @@ std::vector<std::string> sockets_in(const std::string& dir) {
     std::sort(sockets.begin(), sockets.end());
     return sockets;
 }
+
+namespace {
 
 // The runtime directories of `status --all`: each pattern (a glob, as the
 // shell would expand it) or, without patterns, each ':'-separated entry of
@@ -76,7 +75,7 @@ std::vector<std::string> runtime_dirs(const std::vector<std::string>& patterns, 
 // One row per daemon socket in dir: 0, or 69 when a daemon did not answer.
 int status_of(const std::string& dir, const ClientOptions& opts, Output& out) {
     int status = exit_ok;
-    for (const auto& path : sockets_in(dir)) {
+    for (const auto& path : daemon_sockets(dir)) {
         try {
             Client c(path, opts.timeout_ms);
             Value v = c.call("sys.status");
@@ -109,7 +108,7 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
             Output out(opts.output(), {"name", "pid", "version", "uptime_s", "health", "socket", "security"});
             if (!*all) {
                 std::string dir = checked_runtime_dir(opts.runtime_dir);
-                if (sockets_in(dir).empty())
+                if (daemon_sockets(dir).empty())
                     throw ClientError(exit_unavailable, "", "no daemon sockets in " + dir + " (set --runtime-dir or SR_RUNTIME_DIR)");
                 return status_of(dir, opts, out);
             }
@@ -118,7 +117,7 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
             for (const auto& dir : runtime_dirs(*patterns, opts)) {
                 try {
                     check_runtime_dir_for_client(find_runtime_dir(dir));
-                    found += sockets_in(dir).size();
+                    found += daemon_sockets(dir).size();
                     status = std::max(status, status_of(dir, opts, out));
                 } catch (const Error& e) {  // unsafe or unreadable: said in its row, the others still shown
                     out.row({{"health", "unreachable"}, {"socket", dir}, {"error", e.what()}});
@@ -167,6 +166,7 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
             return exit_ok;
         }});
     }
+    add_stats_command(app, opts, commands);
 }
 
 }  // namespace sr

@@ -4,6 +4,7 @@
 #include "core/config_file.hpp"
 #include "core/client.hpp"
 #include "core/error.hpp"
+#include "core/http_listen.hpp"
 #include "core/log.hpp"
 #include "core/runtime_dir.hpp"
 
@@ -37,6 +38,9 @@ void add_daemon_options(CLI::App& app, DaemonOptions& o, const std::string& daem
     app.add_option("--state-dir", o.state_dir, "Directory for persistent state")->envname("SR_STATE_DIR");
     app.add_option("--ready-fd", o.ready_fd, "Write a newline to this fd when ready, then close it")
         ->check(sr::at_least(0));
+    app.add_option("--metrics-listen", o.metrics_listen,
+                   "Serve the counters to Prometheus at http://ADDR:PORT/metrics (OpenMetrics or text format; "
+                   "unauthenticated: a management address)");
     app.add_option("--group", o.group,
                    "Members of this group (effective or supplementary) may call mutating methods; "
                    "the socket (and a runtime directory the daemon creates) belong to it");
@@ -67,6 +71,15 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, std:
         err << app.get_name() << ": " << e.what() << "\n"
                   << "Run with --help for usage.\n";
         return 64;
+    }
+    // An address a start would refuse is a configuration error, for -n too.
+    if (const CLI::Option* metrics = app.get_option_no_throw("--metrics-listen"); metrics && metrics->count() > 0) {
+        try {
+            parse_listen(metrics->as<std::string>());
+        } catch (const Error& e) {
+            err << app.get_name() << ": --metrics-listen: " << e.what() << "\n";
+            return 78;
+        }
     }
     return std::nullopt;
 }
@@ -164,6 +177,15 @@ void Daemon::listen() {
         throw Error("config", "cannot give control socket " + socket_path_ + " to group " + opts_.group + ": " +
                                   std::strerror(errno));
     log::info("control socket ", socket_path_);
+    if (!opts_.metrics_listen.empty()) {
+        metrics_ = std::make_unique<MetricsServer>(loop_, opts_.metrics_listen, "sr-" + name_,
+                                                   [this] { return registry_.stats(); });
+        registry_.stats_source([this] {
+            return Value{{"metrics.scrapes", metrics_->scrapes()},
+                         {"metrics.connections_refused", metrics_->connections().refused},
+                         {"metrics.connections_timed_out", metrics_->connections().timed_out}};
+        });
+    }
 }
 
 void Daemon::ready(const std::string& status_line) {

@@ -3,6 +3,7 @@
 //
 //   DaemonOptions + add_daemon_options()  -c -n -V -v -q --runtime-dir
 //                                          --socket --state-dir --ready-fd --group
+//                                          --metrics-listen
 //   parse_command_line()                   CLI11 with its errors mapped to 64 (a fault in the -c file: 78,
 //                                          named by file and line)
 //   Daemon                                 loop, counters, registry, server;
@@ -14,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/loop.hpp"
+#include "core/metrics_http.hpp"
 #include "core/rpc.hpp"
 
 #include <CLI/CLI.hpp>
@@ -33,6 +35,7 @@ struct DaemonOptions {
     std::string socket;
     std::string state_dir;
     int ready_fd = -1;
+    std::string metrics_listen;  // ADDR:PORT of the Prometheus endpoint, or empty
     int verbose = 0;
     bool quiet = false;
     std::string group;
@@ -72,7 +75,7 @@ class Daemon {
     std::function<void()> on_reload;
 
     void set_log_level(const DaemonOptions& opts);  // -v / -q, also on reload
-    void listen();                    // bind the control socket
+    void listen();                    // bind the control socket (and --metrics-listen)
     void ready(const std::string& status = "");
     void status(const std::string& status);
     void run();                       // the loop, until the daemon stops
@@ -93,6 +96,7 @@ class Daemon {
     std::string socket_path_;
     std::optional<gid_t> group_;
     std::unique_ptr<SignalWatch> sigterm_, sigint_, sighup_;
+    std::unique_ptr<MetricsServer> metrics_;
     bool stopping_ = false;
 };
 

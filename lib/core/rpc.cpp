@@ -472,12 +472,15 @@ void Registry::add_sys_methods() {
                  if (health_) v.update(health_());
                  return v;
              });
-    add_sync("sys.stats", "Counters of the daemon and its modules.", {}, false, [this](const Value&, Call&) {
-        Value v = counters_.to_value();
-        for (const auto& source : stats_sources_) v.update(source());
-        v["uptime_s"] = (Loop::now_us() - started_us_) / 1'000'000;
-        return v;
-    });
+    add_sync("sys.stats", "Counters of the daemon and its modules.", {}, false,
+             [this](const Value&, Call&) { return stats(); });
+}
+
+Value Registry::stats() const {
+    Value v = counters_.to_value();
+    for (const auto& source : stats_sources_) v.update(source());
+    v["uptime_s"] = (Loop::now_us() - started_us_) / 1'000'000;
+    return v;
 }
 
 // ---- Server --------------------------------------------------------------

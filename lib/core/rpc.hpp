@@ -195,6 +195,7 @@ class Registry {
     void allow_group(gid_t gid) { group_ = gid; }
     // Extra counters for sys.stats, e.g. from a protocol core; each call adds one.
     void stats_source(std::function<Value()> fn) { stats_sources_.push_back(std::move(fn)); }
+    Value stats() const;  // what sys.stats answers: the counters, every source's, uptime_s
     void set_health(std::function<Value()> fn) { health_ = std::move(fn); }
     Value api() const;
 

@@ -151,7 +151,7 @@ roundtrip() {
 @test "an unknown command or daemon is named, with the valid ones, exit 64" {
     run sr-ctl frob
     assert_failure 64
-    assert_output --partial "unknown command 'frob' (status, reload, call, dht, prox"
+    assert_output --partial "unknown command 'frob' (status, reload, call, stats, dht, prox"
     run sr-ctl --timeout 5 prox frob
     assert_failure 64
     assert_output --partial "unknown command 'frob' (peers, igp, summary, route, refresh, map)"
