@@ -38,6 +38,13 @@ void add_daemon_options(CLI::App& app, DaemonOptions& o, const std::string& daem
     app.add_option("--state-dir", o.state_dir, "Directory for persistent state")->envname("SR_STATE_DIR");
     app.add_option("--ready-fd", o.ready_fd, "Write a newline to this fd when ready, then close it")
         ->check(sr::at_least(0));
+    app.add_option("--log-format", o.log_format,
+                   "text: timestamped lines (priority prefixes under journald); json: one JSON object a line")
+        ->check(CLI::IsMember({"text", "json"}));
+    // The style applies from the parse on, so that a configuration error
+    // from main() is stamped too.
+    app.parse_complete_callback(
+        [&o] { log::set_daemon_style(o.log_format == "json" ? log::Format::json : log::Format::text); });
     app.add_option("--metrics-listen", o.metrics_listen,
                    "Serve the counters to Prometheus at http://ADDR:PORT/metrics (OpenMetrics or text format; "
                    "unauthenticated: a management address)");

@@ -3,7 +3,7 @@
 //
 //   DaemonOptions + add_daemon_options()  -c -n -V -v -q --runtime-dir
 //                                          --socket --state-dir --ready-fd --group
-//                                          --metrics-listen
+//                                          --metrics-listen --log-format
 //   parse_command_line()                   CLI11 with its errors mapped to 64 (a fault in the -c file: 78,
 //                                          named by file and line)
 //   Daemon                                 loop, counters, registry, server;
@@ -36,6 +36,7 @@ struct DaemonOptions {
     std::string state_dir;
     int ready_fd = -1;
     std::string metrics_listen;  // ADDR:PORT of the Prometheus endpoint, or empty
+    std::string log_format = "text";  // or "json"
     int verbose = 0;
     bool quiet = false;
     std::string group;

@@ -1,8 +1,15 @@
 // Logging: one line per event on stderr, "PROGRAM: LEVEL: message".
 //
-// Daemons run in the foreground under a supervisor that timestamps and
-// stores stderr (journald, s6-log), so lines carry no timestamp of their
-// own. -v raises the level to debug, -q lowers it to warnings.
+// A daemon's lines (set_daemon_style) say when, in one of three forms:
+//   - under journald (stderr is the stream $JOURNAL_STREAM names): a
+//     priority prefix, "<6>sr-dhtd: info: ...", which journald turns into
+//     the entry's priority; it stamps the time itself;
+//   - otherwise (a file, s6-log, a terminal): an RFC 3339 UTC timestamp
+//     first, "2026-12-07T03:49:31.123Z sr-dhtd: info: ...";
+//   - --log-format json: one JSON object a line, {"time", "program",
+//     "level", "message"} (with the priority prefix under journald).
+// The client tools keep the plain form. -v raises the level to debug, -q
+// lowers it to warnings.
 //
 // Every line is escaped on the way out (escape() below): names, URLs and
 // headers from clients and peers end up in messages, and a raw ESC or CR/LF
@@ -19,9 +26,14 @@ namespace sr::log {
 enum class Level { debug = 0, info = 1, warn = 2, error = 3 };
 
 void set_program(std::string_view name);
+enum class Format { text, json };
+// A daemon's style: timestamps or journald priorities, text or JSON lines.
+void set_daemon_style(Format format);
+// Whether stderr is the journald stream $JOURNAL_STREAM ("DEV:INODE") names.
+bool stderr_is_journal();
 void set_level(Level level);
 bool enabled(Level level);
-// Writes "PROGRAM: LEVEL: " + escape(line) + "\n" to stderr.
+// Writes "PROGRAM: LEVEL: " + escape(line) + "\n" to stderr, in the style set.
 void write(Level level, const std::string& line);
 
 // Text made safe for a one-line log: each control byte (0x00-0x1f, 0x7f),

@@ -23,7 +23,7 @@ teardown() { lab_teardown; }
     assert_output 0
     run grep -c $'\r' "$log"
     assert_output 0
-    run grep -c '^sr-dhtd: error: forged' "$log"
+    run grep -cE '^([0-9T:.Z-]+ )?sr-dhtd: error: forged' "$log"
     assert_output 0
 }
 
