@@ -20,6 +20,10 @@ void add_dht_options(CLI::App& app, DhtOptions& o) {
         ->capture_default_str();
     app.add_option("--join", o.join,
                    "Bootstrap node IP:PORT or [IPv6]:PORT: an address, not a host name (repeatable; tried in order)");
+    app.add_option("--join-warn-after", o.join_warn_after,
+                   "Seconds without joining before an error in the log (the node keeps trying, backing off)")
+        ->check(sr::at_least(1))
+        ->capture_default_str();
     app.add_option("--overlay-key-file", o.overlay_key_file,
                    "Pre-shared key: authenticate every overlay message (closed membership)");
     app.add_option("--id", o.id, "Node id, 32 hex digits (default: kept in --state-dir, else random)");
@@ -71,6 +75,7 @@ NodeConfig make_node_config(const DhtOptions& o, const DaemonOptions& common) {
     }
     if (!o.overlay_key_file.empty()) cfg.transport.key = read_key_file(o.overlay_key_file, "overlay key file");
     cfg.join = o.join;
+    cfg.join_warn_after_us = static_cast<std::int64_t>(o.join_warn_after * 1e6);
     if (o.leaf_set_size % 2) throw Error("config", "--leaf-set-size must be even");
     cfg.pastry.leaf_set_size = o.leaf_set_size;
     cfg.pastry.heartbeat_us = static_cast<std::int64_t>(o.heartbeat * 1e6);

@@ -15,6 +15,7 @@ namespace sr::dht {
 struct DhtOptions {
     std::string listen = "127.0.0.1:4100";
     std::vector<std::string> join;
+    double join_warn_after = 60;
     std::string overlay_key_file;
     std::string id;
     int replicas = 4;

@@ -41,6 +41,13 @@ std::size_t packed_size(const Value& v) {
     return buf.size();
 }
 
+// "0.5", "2", "60": seconds for the log.
+std::string seconds_text(std::int64_t us) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", static_cast<double>(us) / 1e6);
+    return buf;
+}
+
 }  // namespace
 
 Node::Node(Loop& loop, NodeConfig cfg, rpc::Counters& counters)
@@ -55,9 +62,19 @@ Node::Node(Loop& loop, NodeConfig cfg, rpc::Counters& counters)
           anti_entropy();
           anti_entropy_timer_.arm_in(cfg_.anti_entropy_every_us);
       }),
+      join_warn_timer_(loop, [this] {
+          if (joined() || stopped_) return;
+          log::error("not joined the overlay after ", cfg_.join_warn_after_us / 1'000'000, " s (",
+                     join_problem_.empty() ? "no answer yet" : join_problem_, "); still trying");
+      }),
       started_us_(Loop::now_us()) {}
 
 Node::~Node() = default;
+
+std::string Node::health() const {
+    if (joined()) return "ok";
+    return join_problem_.empty() ? "joining" : "joining: " + join_problem_;
+}
 
 // ---- lifecycle -------------------------------------------------------------
 
@@ -117,7 +134,8 @@ void Node::start(std::function<void()> on_ready) {
     on_ready_ = std::move(on_ready);
     load_state();
     transport_.on_message = [this](const std::string& p) { on_frame(p); };
-    transport_.on_unreachable = [this](const std::string& addr) {
+    transport_.on_unreachable = [this](const std::string& addr, const std::string& why) {
+        last_unreachable_why_ = why;
         if (core_) apply(core_->peer_unreachable(pastry::NodeRef{Id{}, addr}, Loop::now_us()));
     };
     transport_.start();
@@ -132,6 +150,7 @@ void Node::start(std::function<void()> on_ready) {
         log::warn("the overlay is open: any host that reaches ", self_.addr,
                   " can join it (use --overlay-key-file for closed membership)");
     apply(core_->bootstrap(cfg_.join, Loop::now_us()));
+    if (!joined()) join_warn_timer_.arm_in(cfg_.join_warn_after_us);
     if (!cfg_.state_dir.empty()) snapshot_timer_.arm_in(cfg_.snapshot_every_us);
     anti_entropy_timer_.arm_in(cfg_.anti_entropy_every_us);
     expire_store();
@@ -175,8 +194,15 @@ void Node::apply(std::vector<pastry::Effect> effects) {
             transport_.send(s->to.addr, payload);
         } else if (std::holds_alternative<pastry::Joined>(e)) {
             log::info("joined the overlay; leaf set has ", core_->leaf_set().size(), " nodes");
+            join_problem_.clear();
             leafs_ = core_->leaf_set();
             if (on_ready_) std::exchange(on_ready_, nullptr)();
+        } else if (auto* f = std::get_if<pastry::JoinFailed>(&e)) {
+            std::string why = f->timed_out ? "no join reply within " + seconds_text(cfg_.pastry.join_timeout_us) + " s"
+                                           : last_unreachable_why_;
+            join_problem_ = f->seed + ": " + why;
+            log::warn("join via ", f->seed, " failed: ", why, " (attempt ", f->attempt, "); next attempt in ",
+                      seconds_text(f->retry_in_us), " s");
         } else if (auto* c = std::get_if<pastry::LeafSetChanged>(&e)) {
             for (const auto& n : c->added) log::debug("leaf set + ", n.id.hex(), " ", n.addr);
             for (const auto& n : c->removed) log::debug("leaf set - ", n.id.hex(), " ", n.addr);

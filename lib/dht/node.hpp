@@ -82,6 +82,9 @@ struct NodeConfig {
     // dht.listen: subscriptions one local user (not root, not the daemon's
     // user) may hold on this node.
     std::size_t listens_per_uid = 256;
+    // Not joined this long after start: an error in the log (and in the
+    // health), once; the node keeps trying.
+    std::int64_t join_warn_after_us = 60'000'000;
 };
 
 using ReplyFn = std::function<void(const Reply&)>;
@@ -101,6 +104,9 @@ class Node {
     void reload(const NodeConfig& fresh);
 
     bool joined() const { return core_ && core_->joined(); }
+    // "ok"; "joining" while the first attempt is on its way; "joining: SEED:
+    // what went wrong" once one has failed (sr-ctl status shows it).
+    std::string health() const;
     const pastry::NodeRef& self() const { return self_; }
     pastry::Node& core() { return *core_; }
     Store& store() { return store_; }
@@ -214,7 +220,9 @@ class Node {
     std::optional<WriterKey> writer_key_;
     std::map<std::string, App> apps_;
     bool stopped_ = false;
-    Timer core_timer_, expiry_timer_, snapshot_timer_, anti_entropy_timer_;
+    Timer core_timer_, expiry_timer_, snapshot_timer_, anti_entropy_timer_, join_warn_timer_;
+    std::string join_problem_;           // the last failed join attempt: "SEED: why"
+    std::string last_unreachable_why_;   // the transport's reason, for the JoinFailed it causes
     std::int64_t started_us_;
 };
 

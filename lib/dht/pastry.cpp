@@ -22,6 +22,7 @@ const Config& validated(const Config& c) {
     if (c.neighbourhood_size < 0 || c.neighbourhood_size > 128)
         throw std::invalid_argument("pastry: neighbourhood_size must be 0..128");
     if (c.heartbeat_us <= 0 || c.rt_probe_us <= 0 || c.rt_maintenance_us <= 0 || c.join_timeout_us <= 0 ||
+        c.join_retry_us <= 0 || c.join_backoff_max_us < c.join_retry_us ||
         c.min_timeout_us <= 0 || c.max_timeout_us < c.min_timeout_us)
         throw std::invalid_argument("pastry: periods and timeouts must be positive, min <= max");
     if (c.max_missed < 1) throw std::invalid_argument("pastry: max_missed must be >= 1");
@@ -116,8 +117,27 @@ std::vector<Effect> Node::bootstrap(const std::vector<std::string>& seed_addrs, 
 
 void Node::send_join_request(std::int64_t now) {
     ++counters_.join_attempts;
+    join_waiting_ = false;
     send(NodeRef{Id{}, seeds_[seed_idx_]}, JoinRequest{self_, self_, 0, 0, {}});
     join_deadline_ = now + cfg_.join_timeout_us;
+}
+
+void Node::join_failed(std::int64_t now, bool timed_out) {
+    ++join_failures_;
+    std::size_t n = seeds_.size();
+    std::int64_t delay = 0;
+    if (join_failures_ % n == 0) {  // every seed failed in this round: back off before the next
+        std::uint64_t doublings = std::min<std::uint64_t>(join_failures_ / n - 1, 30);
+        delay = std::min(cfg_.join_backoff_max_us, cfg_.join_retry_us << doublings);
+    }
+    out_.emplace_back(JoinFailed{seeds_[seed_idx_], join_failures_, delay, timed_out});
+    seed_idx_ = (seed_idx_ + 1) % n;
+    if (delay == 0) {
+        send_join_request(now);
+    } else {
+        join_waiting_ = true;
+        join_deadline_ = now + delay;
+    }
 }
 
 void Node::start_timers(std::int64_t now) {
@@ -169,6 +189,7 @@ void Node::on_join_request(const JoinRequest& m) {
 void Node::on_join_reply(const JoinReply& m, std::int64_t now) {
     state_ = State::Joined;
     join_deadline_ = INT64_MAX;
+    join_waiting_ = false;
     installing_ = true;
     bool unused = false;
     heard_from(m.from, now, &unused);

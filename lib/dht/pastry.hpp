@@ -50,7 +50,9 @@
 //   with its leaf set and the collected rows. The joiner installs that state,
 //   sends Announce to every node it learned (each answers Pong, with its leaf
 //   set when the joiner falls into it) and reports Joined. No reply within
-//   join_timeout: the next seed, round robin, forever.
+//   join_timeout, or the seed unreachable: JoinFailed, and the next seed,
+//   round robin, forever; once every seed has failed in a round, the next
+//   round waits join_retry_us, doubled each round up to join_backoff_max_us.
 //
 // FAILURE DETECTION AND REPAIR
 //   Every heartbeat_us each leaf not heard from within the period gets a
@@ -109,6 +111,10 @@ struct Config {
     std::int64_t max_timeout_us = 5'000'000;
     int max_missed = 3;
     std::int64_t join_timeout_us = 5'000'000;
+    // After every seed has failed once more, wait before the next round:
+    // join_retry_us, doubling each round up to join_backoff_max_us.
+    std::int64_t join_retry_us = 1'000'000;
+    std::int64_t join_backoff_max_us = 60'000'000;
 };
 
 // ---- messages (all carry the sender in `from`) ------------------------------
@@ -193,13 +199,21 @@ struct Send {
     Message msg;
 };
 struct Joined {};
+// A join attempt through seed failed (no reply within join_timeout, or the
+// host could not reach it); the next one goes out in retry_in_us.
+struct JoinFailed {
+    std::string seed;
+    std::uint64_t attempt = 0;  // failures so far
+    std::int64_t retry_in_us = 0;
+    bool timed_out = false;
+};
 struct LeafSetChanged {
     std::vector<NodeRef> added, removed;
 };
 struct PeerDead {
     NodeRef peer;
 };
-using Effect = std::variant<Send, Joined, LeafSetChanged, PeerDead>;
+using Effect = std::variant<Send, Joined, JoinFailed, LeafSetChanged, PeerDead>;
 
 // Topological cost between this node and a peer (lower = nearer); nullopt
 // when unknown, in which case the measured RTT is used.
@@ -309,6 +323,7 @@ class Node {
     void on_join_request(const JoinRequest& m);
     void on_join_reply(const JoinReply& m, std::int64_t now);
     void send_join_request(std::int64_t now);
+    void join_failed(std::int64_t now, bool timed_out);  // JoinFailed; the next seed now or after a back-off
     void start_timers(std::int64_t now);
     void on_pong(const Pong& m, std::int64_t now);
     void add_leaf_delta(const LeafSet::Delta& d);
@@ -355,7 +370,9 @@ class Node {
 
     std::vector<std::string> seeds_;
     std::size_t seed_idx_ = 0;
-    std::int64_t join_deadline_ = INT64_MAX;
+    std::int64_t join_deadline_ = INT64_MAX;  // the reply is late, or (join_waiting_) the next attempt is due
+    bool join_waiting_ = false;
+    std::uint64_t join_failures_ = 0;
     std::int64_t next_heartbeat_ = INT64_MAX;
     std::int64_t next_rt_probe_ = INT64_MAX;
     std::int64_t next_maintenance_ = INT64_MAX;

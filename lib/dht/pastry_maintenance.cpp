@@ -274,8 +274,7 @@ void Node::miss(Peer& p, std::int64_t now) {
 
 std::vector<Effect> Node::peer_unreachable(const NodeRef& ref, std::int64_t now) {
     if (state_ == State::Joining) {
-        if (!seeds_.empty() && ref.addr == seeds_[seed_idx_])
-            join_deadline_ = std::min(join_deadline_, now + std::max<std::int64_t>(cfg_.min_timeout_us, cfg_.join_timeout_us / 5));
+        if (!join_waiting_ && !seeds_.empty() && ref.addr == seeds_[seed_idx_]) join_failed(now, false);
         return finish();
     }
     if (state_ != State::Joined) return {};
@@ -423,8 +422,8 @@ std::vector<Effect> Node::tick(std::int64_t now) {
     if (state_ == State::Idle || state_ == State::Left) return {};
     if (state_ == State::Joining) {
         if (now >= join_deadline_) {
-            seed_idx_ = (seed_idx_ + 1) % seeds_.size();
-            send_join_request(now);
+            if (join_waiting_) send_join_request(now);  // the back-off is over
+            else join_failed(now, true);                 // no reply in time
         }
         return finish();
     }

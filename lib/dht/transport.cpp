@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
 #include <deque>
 
@@ -236,7 +237,7 @@ void Transport::send(const std::string& addr, const std::string& payload) {
         int len = sizeof ss;
         if (!parse_address(addr, reinterpret_cast<sockaddr*>(&ss), &len)) {
             ++counters_["overlay.bad_addresses"];
-            if (on_unreachable) on_unreachable(addr);
+            if (on_unreachable) on_unreachable(addr, "not an IP:PORT address");
             return;
         }
         auto out = std::make_unique<Outbound>();
@@ -256,7 +257,7 @@ void Transport::send(const std::string& addr, const std::string& payload) {
             evbuffer_remove(in, hello, hello_size);
             if (std::memcmp(hello, magic, sizeof magic) != 0) {
                 ++o->owner->counters_["overlay.bad_hello"];
-                return o->owner->close_outbound(o->addr, true);
+                return o->owner->close_outbound(o->addr, true, "not an sr-dhtd overlay port (bad hello)");
             }
             o->nonce.assign(reinterpret_cast<char*>(hello) + sizeof magic, nonce_size);
             o->have_hello = true;
@@ -274,7 +275,10 @@ void Transport::send(const std::string& addr, const std::string& payload) {
             }
             if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
                 ++o->owner->counters_[what & BEV_EVENT_EOF ? "overlay.closed_by_peer" : "overlay.connect_failures"];
-                o->owner->close_outbound(o->addr, true);
+                std::string why = what & BEV_EVENT_EOF       ? "connection closed by the peer (another overlay key?)"
+                                  : what & BEV_EVENT_TIMEOUT ? "no answer to the connection in time"
+                                                             : std::strerror(EVUTIL_SOCKET_ERROR());
+                o->owner->close_outbound(o->addr, true, why);
             }
         };
         bufferevent_setcb(out->bev, read_cb, nullptr, event_cb, out.get());
@@ -290,8 +294,9 @@ void Transport::send(const std::string& addr, const std::string& payload) {
         });
         it = out_.emplace(addr, std::move(out)).first;
         if (bufferevent_socket_connect(raw->bev, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+            int err = errno;
             ++counters_["overlay.connect_failures"];
-            close_outbound(addr, true);
+            close_outbound(addr, true, std::strerror(err));
             return;
         }
         ++counters_["overlay.connections_opened"];
@@ -328,14 +333,14 @@ void Transport::flush_outbound(Outbound& out) {
     }
 }
 
-void Transport::close_outbound(const std::string& addr, bool report) {
+void Transport::close_outbound(const std::string& addr, bool report, const std::string& why) {
     auto it = out_.find(addr);
     if (it == out_.end()) return;
     auto out = std::move(it->second);
     out_.erase(it);
     if (!out->have_hello) --connecting_;
     bufferevent_free(out->bev);
-    if (report && on_unreachable) on_unreachable(addr);
+    if (report && on_unreachable) on_unreachable(addr, why.empty() ? "unreachable" : why);
 }
 
 bool Transport::make_room_outbound() {

@@ -103,7 +103,7 @@ class Transport {
     void set_key(std::optional<std::string> key);
 
     std::function<void(const std::string& payload)> on_message;
-    std::function<void(const std::string& addr)> on_unreachable;
+    std::function<void(const std::string& addr, const std::string& why)> on_unreachable;  // why: for the log
 
     // Parses "host:port" or "[v6]:port"; false when malformed.
     static bool parse_address(const std::string& addr, sockaddr* out, int* out_len);
@@ -118,7 +118,7 @@ class Transport {
     struct Outbound;
     struct Inbound;
     static void accept_cb(evconnlistener*, int fd, sockaddr*, int, void* self);
-    void close_outbound(const std::string& addr, bool report);
+    void close_outbound(const std::string& addr, bool report, const std::string& why = {});
     void close_inbound(Inbound* in);
     void flush_outbound(Outbound& out);
     void read_inbound(Inbound& in);

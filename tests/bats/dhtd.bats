@@ -306,3 +306,21 @@ PY
     assert_line --index 0 --regexp '^READY=1 STATUS=joined as [0-9a-f]{32}$'
     assert_line --index 1 'STOPPING=1'
 }
+
+@test "an unreachable bootstrap: each attempt logged with its error, backing off; status says joining and why" {
+    start_node_nowait 2 --join "$(node_addr 9)" --join-warn-after 2
+    local log
+    log="$(node_dir 2)/log"
+    until_true 20 grep -q '(attempt 3)' "$log"
+    grep -qF "join via $(node_addr 9) failed: Connection refused (attempt 1); next attempt in 1 s" "$log"
+    grep -qF "(attempt 2); next attempt in 2 s" "$log"
+    grep -qF "(attempt 3); next attempt in 4 s" "$log"
+    run at 2 sr-ctl -j status
+    [ "$(jq -r .health <<<"$output")" = "joining: $(node_addr 9): Connection refused" ]
+    # Past --join-warn-after, said loudly, once; the node keeps trying.
+    until_true 10 grep -q "error: not joined the overlay after 2 s ($(node_addr 9): Connection refused); still trying" "$log"
+    start_node 9
+    until_true 30 bash -c '[ "$(SR_RUNTIME_DIR='"$(node_dir 2)"'/run sr-ctl -j status | jq -r .health)" = ok ]'
+    stop_node 2
+    stop_node 9
+}

@@ -659,3 +659,34 @@ TEST(PastryNetwork, FiftyNodesRouteCorrectlyBeforeAndAfterFailures) {
     net.expect_consistent_leaf_sets();
     EXPECT_EQ(check_routes(), 0);
 }
+
+// A seed that cannot be reached: each failure is reported (JoinFailed), and
+// once every seed has failed in a round the next round waits 1 s, doubling up
+// to the bound, instead of hammering the seed.
+TEST(PastryJoin, BacksOffAfterEachRoundOfFailedSeeds) {
+    Config cfg;
+    cfg.join_backoff_max_us = 8'000'000;
+    Node n(ref(0x42, "x"), cfg, 0);
+    n.bootstrap({"dead:1"}, 0);
+    std::int64_t now = 0;
+    for (std::int64_t expected : {1'000'000, 2'000'000, 4'000'000, 8'000'000, 8'000'000}) {
+        auto e = n.peer_unreachable(NodeRef{Id{}, "dead:1"}, now);
+        auto failed = effects_of<JoinFailed>(e);
+        ASSERT_EQ(failed.size(), 1u);
+        EXPECT_EQ(failed[0].seed, "dead:1");
+        EXPECT_EQ(failed[0].retry_in_us, expected);
+        EXPECT_FALSE(failed[0].timed_out);
+        EXPECT_TRUE(sends_of<JoinRequest>(e).empty());  // not at once
+        EXPECT_EQ(n.next_wakeup(), now + expected);
+        // A second report of the same failure while waiting changes nothing.
+        EXPECT_TRUE(effects_of<JoinFailed>(n.peer_unreachable(NodeRef{Id{}, "dead:1"}, now)).empty());
+        now += expected;
+        EXPECT_EQ(sends_of<JoinRequest>(n.tick(now)).size(), 1u);
+    }
+    // No reply within join_timeout is a failure too.
+    now += cfg.join_timeout_us;
+    auto failed = effects_of<JoinFailed>(n.tick(now));
+    ASSERT_EQ(failed.size(), 1u);
+    EXPECT_TRUE(failed[0].timed_out);
+    EXPECT_EQ(failed[0].attempt, 6u);
+}

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
         sr::dht::add_methods(daemon.registry(), node);
         daemon.registry().stats_source([&node] { return node.counters_value(); });
         daemon.registry().set_health([&node] {
-            return sr::Value{{"health", node.joined() ? "ok" : "joining"},
+            return sr::Value{{"health", node.health()},
                              {"security", node.config().transport.key ? "overlay key" : "open overlay"},
                              {"detail", node.info()}};
         });
