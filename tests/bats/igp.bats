@@ -121,6 +121,7 @@ teardown_file() {
 px() { SR_RUNTIME_DIR="$IGP/px/run" "$@"; }
 adjacency() { px sr-ctl -j prox igp | jq -r "select(.neighbor == \"$1\") | .state"; }
 both_full() { [ "$(adjacency 192.0.2.1)" = Full ] && [ "$(adjacency 192.0.2.6)" = Full ]; }
+frr_sees_us_full() { vty r1 "show ip ospf neighbor 192.0.2.99" | grep -q Full/DROther; }
 cost() { px sr-lookup cost "192.0.2.$1" "192.0.2.$2"; }
 ROUTERS="1 2 3 4 5 6"  # for every_cost_matches (igp_lab.bash)
 
@@ -130,9 +131,12 @@ ROUTERS="1 2 3 4 5 6"  # for every_cost_matches (igp_lab.bash)
     assert_success
     [ "$(jq -r 'select(.neighbor == "192.0.2.1") | .role' <<<"$output")" = DR ]
     [ "$(jq -r 'select(.neighbor == "192.0.2.6") | .role' <<<"$output")" = p2p ]
-    # FRR sees us as a priority-0 DROther in Full.
-    run vty r1 "show ip ospf neighbor 192.0.2.99"
-    assert_output --partial "Full/DROther"
+    # FRR sees us as a priority-0 DROther in Full (each side reaches Full on
+    # its own: FRR may still be loading our router-LSA when we are Full).
+    until_true 15 frr_sees_us_full || {
+        vty r1 "show ip ospf neighbor 192.0.2.99"
+        false
+    }
     grep -q "neighbour 192.0.2.1 (10.100.100.1) Loading -> Full\|neighbour 192.0.2.1 (10.100.100.1) Exchange -> Full" "$IGP/px/log"
 }
 
