@@ -30,6 +30,25 @@ std::optional<Address> Address::parse(std::string_view text) {
     return a;
 }
 
+std::optional<Address> Address::parse_endpoint(std::string_view text) {
+    if (auto a = parse(text)) return a;
+    auto all_digits = [](std::string_view d) {
+        return !d.empty() && d.size() <= 5 && d.find_first_not_of("0123456789") == std::string_view::npos;
+    };
+    if (!text.empty() && text.front() == '[') {  // [V6] or [V6]:PORT
+        auto close = text.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        std::string_view rest = text.substr(close + 1);
+        if (!rest.empty() && !(rest.front() == ':' && all_digits(rest.substr(1)))) return std::nullopt;
+        auto a = parse(text.substr(1, close - 1));
+        return a && a->family == Family::v6 ? a : std::nullopt;
+    }
+    auto colon = text.rfind(':');  // V4:PORT (a bare IPv6 address parsed above)
+    if (colon == std::string_view::npos || !all_digits(text.substr(colon + 1))) return std::nullopt;
+    auto a = parse(text.substr(0, colon));
+    return a && a->family == Family::v4 ? a : std::nullopt;
+}
+
 std::string Address::str() const {
     char buf[INET6_ADDRSTRLEN];
     inet_ntop(family == Family::v4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf);

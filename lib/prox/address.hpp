@@ -23,6 +23,10 @@ struct Address {
 
     static Address v4(std::uint32_t host_order);
     static std::optional<Address> parse(std::string_view text);  // "192.0.2.1", "2001:db8::1"
+    // parse, or the address of an endpoint as the other tools print one:
+    // "192.0.2.1:4100", "[2001:db8::1]:4100", "[2001:db8::1]" (the port is
+    // ignored), so that a column of sr-ctl dht leafset feeds sr-lookup rank.
+    static std::optional<Address> parse_endpoint(std::string_view text);
     std::string str() const;
     std::uint32_t v4_value() const;  // host order; family must be v4
     int max_len() const { return family == Family::v4 ? 32 : 128; }

@@ -14,7 +14,7 @@ using rpc::Type;
 namespace {
 
 Address address_param(const Value& v, const char* field) {
-    auto a = v.is_string() ? Address::parse(v.get<std::string>()) : std::nullopt;
+    auto a = v.is_string() ? Address::parse_endpoint(v.get<std::string>()) : std::nullopt;
     if (!a) throw Error("invalid_params", std::string(field) + ": not an IPv4 or IPv6 address: " + v.dump());
     return *a;
 }
@@ -45,7 +45,7 @@ Value rank(const AltoModel& model, const Address& from, const Value& candidates,
     rows.reserve(candidates.size());
     for (const auto& c : candidates) {
         if (!c.is_string()) throw Error("invalid_params", "candidates: every candidate must be a string");
-        auto a = Address::parse(c.get<std::string>());
+        auto a = Address::parse_endpoint(c.get<std::string>());  // ADDR:PORT kept whole in the answer
         rows.push_back({c.get<std::string>(), a ? model.endpoint_cost(from, *a, m) : std::nullopt});
     }
     std::stable_sort(rows.begin(), rows.end(), [](const Row& x, const Row& y) {
@@ -92,7 +92,7 @@ void add_methods(rpc::Registry& reg, Service& service) {
                  "Candidates ordered by cost from an address, nearest first; ties keep their order; "
                  "candidates that cannot be placed come last with cost null.",
                  {{"from", Type::str, true, "the address to rank from"},
-                  {"candidates", Type::array, true, "addresses (strings)"},
+                  {"candidates", Type::array, true, "addresses, or endpoints ADDR:PORT / [V6]:PORT (strings, answered as given)"},
                   f_metric},
                  false, [&service](const Value& p, Call&) {
                      return Value{{"ranked", rank(*service.model(), address_param(p["from"], "from"), p["candidates"],

@@ -85,6 +85,22 @@ peer_state() { px sr-ctl -j prox peers | jq -r .state; }
 192.0.2.130	5"
 }
 
+@test "rank, cost and pid take endpoints as the other tools print them (ADDR:PORT, [V6]:PORT); rank keeps the port" {
+    run px sr-lookup rank --from 192.0.2.10:4100 192.0.2.200:4100 '[2001:db8:1::5]:4100' 192.0.2.130:8080 192.0.2.1:x
+    assert_success
+    assert_output "[2001:db8:1::5]:4100	0
+192.0.2.130:8080	5
+192.0.2.200:4100	12
+192.0.2.1:x	-"
+    run px sr-lookup cost '[2001:db8:1::5]:80' 192.0.2.200:4100
+    assert_output 12
+    run px sr-lookup pid 192.0.2.70:4100
+    assert_output fra
+    # What sr-ctl dht leafset prints (its address column) ranks as it is.
+    printf '%s\t%s\n' 0123 192.0.2.70:4160 4567 192.0.2.130:4160 | cut -f2 | px sr-lookup rank --from 192.0.2.10 >"$BATS_TEST_TMPDIR/r"
+    [ "$(cut -f1 "$BATS_TEST_TMPDIR/r" | paste -sd,)" = "192.0.2.130:4160,192.0.2.70:4160" ]
+}
+
 @test "cost and pid, IPv4 and IPv6; no path is exit 1" {
     run px sr-lookup cost 192.0.2.10 192.0.2.200
     assert_output 12

@@ -123,3 +123,16 @@ TEST(ProxLpm, EmptyAndEdges) {
 }
 
 }  // namespace
+
+// Endpoints as sr-ctl and sr-lookup print them are addresses too (issue 13).
+TEST(ProxAddress, ParseEndpointTakesAddressesAndEndpoints) {
+    using sr::prox::Address;
+    EXPECT_EQ(Address::parse_endpoint("192.0.2.1")->str(), "192.0.2.1");
+    EXPECT_EQ(Address::parse_endpoint("192.0.2.1:4100")->str(), "192.0.2.1");
+    EXPECT_EQ(Address::parse_endpoint("2001:db8::1")->str(), "2001:db8::1");
+    EXPECT_EQ(Address::parse_endpoint("[2001:db8::1]:4100")->str(), "2001:db8::1");
+    EXPECT_EQ(Address::parse_endpoint("[2001:db8::1]")->str(), "2001:db8::1");
+    for (const char* bad : {"", "192.0.2.1:", "192.0.2.1:x", "192.0.2.1:123456", "[192.0.2.1]:80", "[2001:db8::1",
+                            "[2001:db8::1]x", "host:80", "::1:80:"})
+        EXPECT_FALSE(Address::parse_endpoint(bad)) << bad;
+}
