@@ -44,3 +44,13 @@ s = socket.socket(); s.bind((\"127.0.0.12\", 8080)); s.listen(); print(\"listeni
     # Every PID file left names a live process: none here.
     [ -z "$(ls "$SR_LAB"/*.pid "$SR_LAB"/node*/*pid 2>/dev/null)" ]
 }
+
+@test "README's MISS, then HIT works as written against the lab" {
+    local line
+    line="$(grep -F "curl -sI 'http://127.0.0.11:8080/page" "$SR_TESTS/../../README.md" | sed 's/ *#.*//')"
+    [ -n "$line" ]
+    run in_netns bash -c "'$LAB_SH' cache >/dev/null && { $line; $line; }; rc=\$?; '$LAB_SH' stop >/dev/null; exit \$rc"
+    assert_success
+    [ "$(tr -d '\r' <<<"$output" | paste -sd,)" = "X-Cache: MISS,X-Cache: HIT" ]
+    [ -z "$(lab_processes)" ]
+}
