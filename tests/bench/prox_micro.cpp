@@ -222,8 +222,8 @@ void BM_CostRank16_Warm(benchmark::State& state) {
 BENCHMARK(BM_CostRank16_Warm);
 
 void BM_GraphmlZoo(benchmark::State& state) {
-    const char* candidates[] = {"../shared/data/topology-zoo/Kdl.graphml", "../../shared/data/topology-zoo/Kdl.graphml",
-                                "/work/shared/data/topology-zoo/Kdl.graphml"};
+    // Beside the checkout (a sibling shared/data), as run from its root or from build/.
+    const char* candidates[] = {"../shared/data/topology-zoo/Kdl.graphml", "../../shared/data/topology-zoo/Kdl.graphml"};
     std::string path;
     if (const char* env = std::getenv("SR_TOPOLOGY_ZOO")) path = std::string(env) + "/Kdl.graphml";
     for (auto* c : candidates)
