@@ -199,3 +199,14 @@ print(s.getsockname()[1], flush=True); sys.stdin.read()'; }
     assert_failure 78
     assert_output --partial "want IP:PORT or [IPv6]:PORT"
 }
+
+@test "a Python helper without python3-msgpack names the Debian package to install" {
+    mkdir -p "$TMP/nomsgpack"
+    printf 'raise ImportError("no msgpack here")\n' >"$TMP/nomsgpack/msgpack.py"
+    for helper in "$SR_TESTS/../security/core_flood.py" "$SR_TESTS/sr_rpc.py" "$SR_TESTS/../bench/prox_bench.py"; do
+        run env PYTHONPATH="$TMP/nomsgpack" /usr/bin/python3 "$helper"
+        assert_failure 1
+        assert_output --partial "install the Debian package python3-msgpack"
+        refute_output --partial "Traceback"
+    done
+}

@@ -21,7 +21,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sr_rpc import Rpc  # noqa: E402
 
-import msgpack  # noqa: E402
+from deps import require  # noqa: E402
+
+msgpack = require("msgpack", "python3-msgpack")
 
 
 def sock(lab, n):

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """An overlay application built on sr-dhtd's upcalls (common API, Dabek et al.).
 
 It registers the application name on several nodes' sockets, answers
@@ -15,7 +15,9 @@ import socket
 import sys
 import time
 
-import msgpack
+from deps import require  # noqa: E402
+
+msgpack = require("msgpack", "python3-msgpack")
 
 APP = "counter"
 

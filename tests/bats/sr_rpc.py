@@ -5,9 +5,13 @@ raises RuntimeError naming the error code; notifications that arrive in
 between are kept in `notifications`. tests/bats/third_party_client.py keeps
 its own copy on purpose: it shows what a third party writes from nothing.
 """
+import sys
+import os
 import socket
 
-import msgpack
+from deps import require  # noqa: E402
+
+msgpack = require("msgpack", "python3-msgpack")
 
 
 class Rpc:

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A third-party program using sr-dhtd with nothing but python3-msgpack.
 
 It speaks msgpack-RPC (sr-rpc(7)) on the node's Unix socket: a put, then a
@@ -8,7 +8,10 @@ get of the same name, and prints the value it read back. Usage:
 import socket
 import sys
 
-import msgpack
+try:
+    import msgpack
+except ImportError:  # standalone on purpose: the one thing it needs, named
+    sys.exit("third_party_client.py: install the Debian package python3-msgpack and run with /usr/bin/python3")
 
 
 class Rpc:

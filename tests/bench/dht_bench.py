@@ -35,7 +35,10 @@ import subprocess
 import sys
 import time
 
-import msgpack
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bats"))
+from deps import require  # noqa: E402
+
+msgpack = require("msgpack", "python3-msgpack")
 
 
 # ---------------------------------------------------------------- workload

@@ -73,10 +73,12 @@ import subprocess
 import sys
 import time
 
-import msgpack
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bats"))
+from deps import require  # noqa: E402
+
+msgpack = require("msgpack", "python3-msgpack")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "bats"))
 from sr_rpc import Rpc  # noqa: E402
 
 PAYLOAD = 100  # bytes of every message

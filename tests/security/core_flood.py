@@ -7,11 +7,15 @@ stops taking them (the socket stays unwritable for a second) or LIMIT bytes
 were sent. Prints "accepted N refused M" and holds every connection open
 until stdin closes. Usage: core_flood.py SOCKET CONNS PIPE LIMIT
 """
+import os
 import select
 import socket
 import sys
 
-import msgpack
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bats"))
+from deps import require  # noqa: E402
+
+msgpack = require("msgpack", "python3-msgpack")
 
 path, conns, pipe, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 socks, refused = [], 0

@@ -5,10 +5,14 @@ Sends dht.listen for NAME, reads its answer, prints "listening", then holds
 the connection without reading until stdin closes. Usage:
 core_slow_listener.py SOCKET NAME
 """
+import os
 import socket
 import sys
 
-import msgpack
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bats"))
+from deps import require  # noqa: E402
+
+msgpack = require("msgpack", "python3-msgpack")
 
 path, name = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Attacks on sr-dhtd's store for tests/security/dht-*.bats.
 
   dht_attack.py forge OVERLAY_ADDR KEYHEX WRITERHEX VID SEQ
@@ -17,9 +17,11 @@ import socket
 import struct
 import sys
 
-import msgpack
-
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bats"))
+from deps import require  # noqa: E402
+
+msgpack = require("msgpack", "python3-msgpack")
+
 from third_party_client import Rpc  # noqa: E402
 
 FAKE_ID = bytes.fromhex("e0" * 16)

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """An attacker of sr-dhtd's overlay port, for tests/security/dht-overlay.bats.
 
   dht_attacker.py flood TARGET SOURCE_IP COUNT WAIT_S
@@ -23,9 +23,11 @@ import struct
 import sys
 import time
 
-import msgpack
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bats"))
+from deps import require  # noqa: E402
+
+msgpack = require("msgpack", "python3-msgpack")
+
 from sr_rpc import Rpc  # noqa: E402
 
 

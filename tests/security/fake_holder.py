@@ -25,9 +25,11 @@ import socketserver
 import sys
 import time
 
-import msgpack
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bats"))
+from deps import require  # noqa: E402
+
+msgpack = require("msgpack", "python3-msgpack")
+
 from origin import body  # noqa: E402  (the origin's bytes for a target)
 
 

@@ -17,12 +17,16 @@ forgery, if a cache followed it).
 raw: puts the msgpack bytes HEX as they are (a record signed elsewhere).
 Prints the put's answer.
 """
+import os
 import hashlib
 import socket
 import sys
 import time
 
-import msgpack
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bats"))
+from deps import require  # noqa: E402
+
+msgpack = require("msgpack", "python3-msgpack")
 
 
 def call(path, method, params):
