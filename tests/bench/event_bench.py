@@ -424,7 +424,7 @@ def lat_raw_mqtt(where, topic, n, warm):
 
 
 def lat_paho(port, topic, n, warm, qos):
-    import paho.mqtt.client as mqtt
+    mqtt = require("paho.mqtt.client", "python3-paho-mqtt")
     state = {"got": None, "t0": None}
 
     def on_message(client, userdata, msg):
