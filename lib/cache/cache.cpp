@@ -1,5 +1,5 @@
 #include "cache/cache.hpp"
-
+#include "cache/access_log.hpp"
 #include "cache/coop.hpp"
 #include "cache/evhttp_util.hpp"
 #include "cache/fill.hpp"
@@ -305,6 +305,15 @@ void Cache::handle(evhttp_request* req) {
     bool peer = false;
     if (auto mark = get_header(d->headers, "x-sr-peer")) {
         peer = peer_mark_valid(cfg_.peer_key, *mark, d->url, wall_seconds());
+        if (peer) {
+            ++stats_.peer_requests;
+            // The requesting cache names its client last in X-Forwarded-For: the access log says for whom.
+            if (auto xff = get_combined(d->headers, "x-forwarded-for")) {
+                std::string last = xff->substr(xff->find_last_of(',') == std::string::npos ? 0 : xff->find_last_of(',') + 1);
+                last.erase(0, last.find_first_not_of(' '));
+                d->for_client = last.substr(0, 64);
+            }
+        }
         if (!peer) {  // not one of ours: an ordinary request, and the mark goes no further
             ++stats_.peer_rejected;
             remove_header(d->headers, "x-sr-peer");
@@ -327,7 +336,6 @@ void Cache::handle(evhttp_request* req) {
         if (how.action == Action::Serve || peer) {
             if (h->touched < now && store_->touch(h->object.url, h->object.variant, now)) h->touched = now;
             if (peer) ++stats_.peer_served;
-            else ++stats_.hits;
             if (peer) how.age = current_age(h->object.response, now);
             respond_stored(*d, h->object, nullptr, &h->body, how, peer ? "PEER-HIT" : "HIT");
             return;
@@ -353,7 +361,6 @@ void Cache::handle(evhttp_request* req) {
             case Action::ServeStaleAndRevalidate: {
                 bool background = how.action == Action::ServeStaleAndRevalidate;
                 if (background) ++stats_.stale;
-                else if (!peer) ++stats_.hits;
                 std::optional<StoredObject> revalidate;
                 Headers asked;
                 if (background && !joinable_.count(d->url)) {
@@ -384,7 +391,6 @@ void Cache::handle(evhttp_request* req) {
         reply(*d, 504, "not in the cache (only-if-cached)\n", "MISS");
         return;
     }
-    ++stats_.misses;
     if (auto it = joinable_.find(d->url); it != joinable_.end() && it->second->join(d)) {
         ++stats_.collapsed;
         d.reset();
@@ -596,11 +602,15 @@ void Cache::committed(const StoredObject& obj, std::int64_t lifetime_left, const
 }
 
 void Cache::access(const Downstream& d, int status) {
+    // Counted from the verdict the line carries, so that the counters and the
+    // access log agree (a stale copy fetched again whole is a MISS in both).
+    if (d.x_cache == "HIT") ++stats_.hits;
+    else if (d.x_cache == "MISS") ++stats_.misses;
     if (!access_log_) return;
     double ms = static_cast<double>(Loop::now_us() - d.start_us) / 1000.0;
-    // Method and target come from the client: escaped as in every log line.
-    std::fprintf(access_log_, "%s %s %s %d %llu %s %.3f\n", log::escape(d.client).c_str(), log::escape(d.method).c_str(),
-                 log::escape(d.url).c_str(), status, static_cast<unsigned long long>(d.sent), d.x_cache.c_str(), ms);
+    std::string line = access_line(cfg_.access_log_format, {log::rfc3339_now(), d.client, d.method, d.url, status, d.sent,
+                                                            d.x_cache, ms, d.upstream, d.for_client});
+    std::fwrite(line.data(), 1, line.size(), access_log_);
 }
 
 }  // namespace sr::cache

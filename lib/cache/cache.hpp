@@ -77,6 +77,7 @@ struct CacheConfig {
     ConnectionLimits connections;  // client connections: how many, how slow, how idle (core/http_admission.hpp)
     ClientLimits upstream;
     std::string access_log = "-";  // "-" stderr, "off", or a file (reopened on reload)
+    std::string access_log_format = "text";  // or "json" (access_log.hpp)
     // Cooperative caching (needs sr-dhtd on the runtime dir; sr-proxd to rank).
     bool cooperate = true;
     // Replica pointers and service records from the DHT are used: with a peer key (signed ones only) or
@@ -97,6 +98,7 @@ struct CacheStats {
     std::uint64_t records_rejected = 0, peer_bodies_rejected = 0;
     std::uint64_t bad_framing = 0;  // refused: ambiguous message framing (smuggling), connection closed
     std::uint64_t bad_targets = 0;  // refused: a path above the root, %2f, backslash, %00
+    std::uint64_t peer_requests = 0;  // with a valid peer mark (client requests: the rest but services)
 };
 
 class Fill;

@@ -24,6 +24,10 @@ CommandLine::CommandLine() {
                    "NAME=DSCP: a QoS class (repeatable; built in: gold=46 silver=26 bronze=10)");
     app.add_option("--qos", o.qos, "QoS class of flows whose route names none");
     app.add_option("--access-log", o.access_log, "Access log: a file, - for stderr, off")->capture_default_str();
+    app.add_option("--access-log-format", o.access_log_format,
+                   "text: one line of space-separated fields per answer; json: one JSON object per answer")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
     app.add_option("--max-header-size", o.max_header_size, "Largest request header, bytes")->capture_default_str();
     app.add_option("--max-request-body", o.max_request_body, "Largest request body, e.g. 16M")->capture_default_str();
     app.add_option("--client-timeout", o.client_timeout, "Seconds a client connection may stay silent")
@@ -165,6 +169,7 @@ CacheConfig make_cache_config(const CacheOptions& o, const DaemonOptions& common
     cfg.store.max_bytes = parse_size(o.max_size, "--max-size");
     if (cfg.store.max_bytes < (1u << 20)) throw Error("config", "--max-size must be at least 1M");
     cfg.access_log = o.access_log;
+    cfg.access_log_format = o.access_log_format;
     cfg.max_header_bytes = o.max_header_size;
     cfg.max_request_body = parse_size(o.max_request_body, "--max-request-body");
     cfg.client_timeout_s = static_cast<std::int64_t>(o.client_timeout);

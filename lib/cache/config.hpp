@@ -19,6 +19,7 @@ struct CacheOptions {
     std::vector<std::string> qos_classes;
     std::string qos;
     std::string access_log = "-";
+    std::string access_log_format = "text";
     std::size_t max_header_size = 16 << 10;
     std::string max_request_body = "16M";
     double client_timeout = 60, connect_timeout = 5, upstream_timeout = 30;

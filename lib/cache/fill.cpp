@@ -147,6 +147,7 @@ bool Fill::join(std::unique_ptr<Downstream>& d) {
         return false;
     d->fill = this;
     d->watch_close();
+    if (have_head_) d->upstream = current_.to.str();
     Downstream& ref = *d;
     waiters_.push_back(std::move(d));
     if (have_head_) start_reply(ref);
@@ -310,6 +311,7 @@ void Fill::on_head(const ResponseHead& head) {
     have_head_ = true;
     head_ = checked;
     status_ = head.status;
+    for (auto& d : waiters_) d->upstream = current_.to.str();
     unverified_ = current_.peer;
     if (current_.peer) {
         ++cache_.stats_.peer_fills;
@@ -492,7 +494,9 @@ void Fill::upstream_failed(const std::string& error) {
         return;
     }
     if (!have_head_ && !validated_ && !use_stale_) {
-        attempt();  // the next holder, then the origin
+        // A service instance that cannot be reached is failed over, as one answering 5xx is.
+        if (kind_ == Kind::Pass && next_ < candidates_.size()) ++cache_.stats_.service_failovers;
+        attempt();  // the next holder or instance, then the origin
         return;
     }
     if (writer_) cache_.store_->abort(std::move(writer_));

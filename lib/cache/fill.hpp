@@ -39,6 +39,8 @@ struct Downstream {
     std::string body;  // of the request (unsafe methods)
     std::int64_t start_us = 0;
     std::string x_cache = "MISS";
+    std::string upstream;    // ADDR:PORT of the origin, peer or instance that answered (access log)
+    std::string for_client;  // a peer's request: the client it asks for (its X-Forwarded-For)
     int dscp = -1;
     // It carried an X-SR-Peer mark we could not verify: served as an ordinary client's request,
     // but filled from the origin only, so that caches without a key cannot bounce it between them.

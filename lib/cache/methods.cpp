@@ -32,6 +32,8 @@ Value stats_value(const Cache& c) {
     const CacheStats& s = c.stats();
     StoreStats st = const_cast<Cache&>(c).store().stats();
     return Value{{"requests", s.requests},
+                 {"client_requests", s.requests - s.peer_requests - s.service_requests},
+                 {"peer_requests", s.peer_requests},
                  {"hits", s.hits},
                  {"misses", s.misses},
                  {"stale", s.stale},

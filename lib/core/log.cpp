@@ -20,7 +20,8 @@ const char* priorities[] = {"<7>", "<6>", "<4>", "<3>"};  // syslog's debug, inf
 bool daemon_style = false, journal = false;
 Format format = Format::text;
 
-// "2026-12-07T03:49:31.123Z"
+}  // namespace
+
 std::string rfc3339_now() {
     auto now = std::chrono::system_clock::now();
     std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -33,7 +34,6 @@ std::string rfc3339_now() {
     return buf;
 }
 
-}  // namespace
 
 void set_program(std::string_view name) { program = name; }
 

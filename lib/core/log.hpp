@@ -29,6 +29,8 @@ void set_program(std::string_view name);
 enum class Format { text, json };
 // A daemon's style: timestamps or journald priorities, text or JSON lines.
 void set_daemon_style(Format format);
+// "2026-12-07T03:49:31.123Z": now, in UTC, as the daemons' lines and sr-cached's access log stamp it.
+std::string rfc3339_now();
 // Whether stderr is the journald stream $JOURNAL_STREAM ("DEV:INODE") names.
 bool stderr_is_journal();
 void set_level(Level level);

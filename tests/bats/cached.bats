@@ -257,9 +257,13 @@ def held():  # disk blocks of the cache's tmp files, each file once
     inodes = {}
     for fd in os.listdir(f"/proc/{pid}/fd"):
         path = f"/proc/{pid}/fd/{fd}"
-        if "(deleted)" in os.readlink(path) or "/tmp/" in os.readlink(path):
-            st = os.stat(path)
-            inodes[st.st_ino] = st.st_blocks * 512
+        try:  # a descriptor may close between the listing and the look (a control connection)
+            target = os.readlink(path)
+            if "(deleted)" in target or "/tmp/" in target:
+                st = os.stat(path)
+                inodes[st.st_ino] = st.st_blocks * 512
+        except FileNotFoundError:
+            pass
     return sum(inodes.values()) // (1 << 20)
 first = held()
 with open(out, "wb") as f:
@@ -480,4 +484,28 @@ signal_pid() {
     [ "$(jq -r .security <<<"$output")" = "cooperation peer key" ]
     [ "$(jq -r .health <<<"$output")" = "cooperation off: no sr-dhtd" ]
     kill -TERM "$(cat "$dir/pid")"
+}
+
+@test "the counters agree with the access log; a line has its time, upstream and verdict" {
+    local m0 h0
+    m0="$(ctl -j cache stats | jq .misses)"
+    h0="$(ctl -j cache stats | jq .hits)"
+    # Stored but stale at once, without validators: the second request fetches it whole again, a MISS.
+    get '/agree-stale?size=10&cc=max-age%3D0'
+    [ "$(header X-Cache)" = MISS ]
+    get '/agree-stale?size=10&cc=max-age%3D0'
+    [ "$(header X-Cache)" = MISS ]
+    get '/agree-fresh?size=10&cc=max-age%3D300'
+    get '/agree-fresh?size=10&cc=max-age%3D300'
+    [ "$(header X-Cache)" = HIT ]
+    [ "$(ctl -j cache stats | jq .misses)" -eq $((m0 + 3)) ]
+    [ "$(ctl -j cache stats | jq .hits)" -eq $((h0 + 1)) ]
+    # The access log says the same (its lines are flushed within a second).
+    until_true 5 bash -c "[ \$(grep -c '/agree-' '$LAB/c/access.log') -eq 4 ]"
+    [ "$(grep '/agree-' "$LAB/c/access.log" | awk '$7 == "MISS"' | wc -l)" -eq 3 ]
+    [ "$(grep '/agree-' "$LAB/c/access.log" | awk '$7 == "HIT"' | wc -l)" -eq 1 ]
+    # TIME CLIENT METHOD URL STATUS BYTES X-CACHE MS UPSTREAM FOR
+    run grep -F '/agree-fresh' "$LAB/c/access.log"
+    assert_line --index 0 --regexp "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z 127\.0\.0\.1 GET http://$CACHE/agree-fresh\?size=10&cc=max-age%3D300 200 10 MISS [0-9.]+ $ORIGIN -\$"
+    assert_line --index 1 --regexp " 200 10 HIT [0-9.]+ - -\$"
 }

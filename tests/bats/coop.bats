@@ -97,6 +97,11 @@ published() { [ "$(stats "$1" replicas_published)" -ge "$2" ]; }
     [ "$(stats 2 peer_served)" -eq 1 ]
     [ "$(stats 1 peer_served)" -eq 1 ]
     [ "$(count /shared)" -eq 1 ]
+    # requests = client + peer + service requests: node 1 had one of each of the first two.
+    run at 1 sr-ctl -j cache stats
+    [ "$(jq '.peer_requests' <<<"$output")" -eq 1 ]
+    [ "$(jq '.client_requests' <<<"$output")" -eq 1 ]
+    [ "$(jq '.requests == .client_requests + .peer_requests + .service_requests' <<<"$output")" = true ]
     # Every copy has the origin's bytes.
     "$PYTHON" "$ORIGIN_PY" --body "$t" >"$BATS_TEST_TMPDIR/expected"
     for n in 1 2 3; do
