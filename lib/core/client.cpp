@@ -106,9 +106,9 @@ Value Client::call(const std::string& method, const Value& params) {
 
 Value Client::stream(const std::string& method, const Value& params,
                      const std::function<bool(const std::string&, const Value&)>& on_note,
-                     const std::function<void(const Value&)>& on_first) {
+                     const std::function<bool(const Value&)>& on_first) {
     Value first = call(method, params);
-    if (on_first) on_first(first);
+    if (on_first && !on_first(first)) return first;
     for (; !early_.empty(); early_.pop_front())
         if (!on_note(early_.front().method, early_.front().params)) return first;
     for (;;) {

@@ -46,10 +46,11 @@ class Client {
     Value call(const std::string& method, const Value& params = Value::object());
     // Sends a request, then hands every notification to on_note until it
     // returns false or the connection ends. The response comes first.
-    // on_first sees the response before any notification.
+    // on_first sees the response before any notification; when it returns
+    // false the stream ends there.
     Value stream(const std::string& method, const Value& params,
                  const std::function<bool(const std::string& method, const Value& params)>& on_note,
-                 const std::function<void(const Value& first)>& on_first = nullptr);
+                 const std::function<bool(const Value& first)>& on_first = nullptr);
     const std::string& path() const { return path_; }
 
   private:

@@ -198,7 +198,8 @@ void add_lookup_commands(CLI::App& app, const ClientOptions& opts, Commands& com
         sub->add_option("NAME", *name, "The name to watch");
         sub->add_option("--key", *key_hex, "Use this 128-bit key (32 hex digits) instead of a name");
         sub->add_option("--ns", *ns, "Namespace the name is hashed in")->capture_default_str();
-        sub->add_option("-n,--count", *count, "Exit after this many events (default: run until interrupted)");
+        sub->add_option("-n,--count", *count, "Exit after this many events, the current values included (default: run until interrupted)")
+            ->check(sr::at_least(1));
         commands.push_back({sub, [=, &opts] {
             Value params{{"ns", *ns}};
             if (!key_hex->empty()) params["key"] = *key_hex;
@@ -215,11 +216,15 @@ void add_lookup_commands(CLI::App& app, const ClientOptions& opts, Commands& com
                 out.row(row);
                 return *count == 0 || ++seen < *count;
             }, [&](const Value& first) {
+                // The current values are events too: -n 1 on a name that has a value prints it and ends.
                 for (auto v : first.value("values", Value::array())) {
+                    if (*count && seen >= *count) break;
                     v["event"] = "current";
                     v["name"] = label;
                     out.row(v);
+                    ++seen;
                 }
+                return *count == 0 || seen < *count;
             });
             return exit_ok;
         }});

@@ -106,7 +106,7 @@ teardown_file() { lab_teardown; }
 
 @test "listen prints current values, then new ones as they are put" {
     at 1 sr-lookup put watched first
-    at 1 sr-lookup listen --count 1 watched >"$LAB/listen.out" 3>&- &
+    at 1 sr-lookup listen --count 2 watched >"$LAB/listen.out" 3>&- &
     local pid=$!
     until_true 10 grep -q first "$LAB/listen.out"
     at 1 sr-lookup put watched second
@@ -114,6 +114,19 @@ teardown_file() { lab_teardown; }
     run cat "$LAB/listen.out"
     assert_line --index 0 --regexp '^current	watched	first$'
     assert_line --index 1 --regexp '^new	watched	second$'
+}
+
+@test "listen -n counts the current values as events; an expiry is one too" {
+    at 1 sr-lookup put --ttl 2 fleeting soon
+    run env SR_RUNTIME_DIR="$(node_dir 1)/run" timeout 10 sr-lookup listen -n 1 fleeting
+    assert_success
+    assert_output "current	fleeting	soon"
+    # Then the expiry, within a second of the TTL (sr-lookup(1)); the timeout only bounds a broken daemon.
+    run env SR_RUNTIME_DIR="$(node_dir 1)/run" timeout 10 sr-lookup listen -n 2 fleeting
+    assert_success
+    assert_line --index 1 "expired	fleeting	soon"
+    run env SR_RUNTIME_DIR="$(node_dir 1)/run" sr-lookup listen -n 0 fleeting
+    assert_failure 64
 }
 
 @test "sr-ctl shows the node: status, info, keys, with -j" {
