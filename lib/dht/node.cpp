@@ -429,6 +429,7 @@ void Node::deliver(Routed m) {
             if (!accept_record(rec, "put", now))
                 throw Error("forbidden", "the record's writer identity does not verify");
             PutOutcome outcome = store_.put(rec, now);
+            schedule_expiry();
             if (outcome == PutOutcome::stale && !holds_version(rec)) {
                 reply.result = {{"replicas", 0}, {"stale", true}};  // a newer version is stored
                 break;
@@ -568,7 +569,7 @@ void Node::on_replicate(const Replicate& m) {
         }
     }
     if (m.req != 0) send_dht(m.from, ReplicateAck{self_, m.req, stored});
-    if (!expiry_timer_.armed()) expire_store();
+    schedule_expiry();
 }
 
 void Node::handover(const std::vector<pastry::NodeRef>& old_leafs) {
@@ -617,8 +618,18 @@ void Node::expire_store() {
     for (const auto& r : store_.expire(now)) notify_subscribers(r, true);
     subscriptions_.expire(now);
     auto next = store_.next_expiry();
-    std::int64_t at = next ? std::max(*next, now + 1000) : now + 10'000'000;
-    expiry_timer_.arm_at(at);
+    expiry_due_us_ = next ? std::max(*next, now + 1000) : now + 10'000'000;
+    expiry_timer_.arm_at(expiry_due_us_);
+}
+
+// Without this a value put with a short TTL into a store whose timer was set
+// for later (10 s when empty) would expire, and its listeners hear of it, late.
+void Node::schedule_expiry() {
+    auto next = store_.next_expiry();
+    if (next && (!expiry_timer_.armed() || *next < expiry_due_us_)) {
+        expiry_due_us_ = std::max(*next, Loop::now_us() + 1000);
+        expiry_timer_.arm_at(expiry_due_us_);
+    }
 }
 
 void Node::notify_subscribers(const Record& r, bool expired) {
@@ -766,15 +777,18 @@ void Node::receive_direct(const Direct& m) {
 
 Value Node::info() const {
     auto st = store_.stats();
+    auto live = store_.live_totals(Loop::now_us());  // as dht.keys lists them
     return {{"id", self_.id.hex()},
             {"address", self_.addr},
             {"joined", joined()},
             {"uptime_s", (Loop::now_us() - started_us_) / 1'000'000},
             {"leafset", core_ ? core_->leaf_set().size() : 0},
             {"routes", core_ ? core_->routing_table().size() : 0},
-            {"keys", st.keys},
-            {"values", st.values},
-            {"bytes", st.bytes},
+            {"keys", live.keys},
+            {"values", live.values},
+            {"bytes", live.bytes},
+            {"charged_bytes", st.bytes},  // what --quota is compared with: values plus their records' overhead
+            {"tombstones", st.tombstones},
             {"replicas", cfg_.replicas},
             {"overlay", cfg_.transport.key ? "closed" : "open"},
             {"overlay_in", transport_.stats().inbound},

@@ -197,6 +197,7 @@ class Node {
     // check_record() on a record from another node; false (counted, logged) when refused.
     bool accept_record(Record& r, const char* how, std::int64_t now);
     void expire_store();
+    void schedule_expiry();  // after a put: the timer at the store's earliest expiry, if sooner
     void send_attempt(std::uint64_t req);
     std::uint64_t new_request_id() { return next_req_++; }
 
@@ -221,6 +222,7 @@ class Node {
     std::map<std::string, App> apps_;
     bool stopped_ = false;
     Timer core_timer_, expiry_timer_, snapshot_timer_, anti_entropy_timer_, join_warn_timer_;
+    std::int64_t expiry_due_us_ = 0;  // when expiry_timer_ fires
     std::string join_problem_;           // the last failed join attempt: "SEED: why"
     std::string last_unreachable_why_;   // the transport's reason, for the JoinFailed it causes
     std::int64_t started_us_;

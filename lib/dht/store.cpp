@@ -348,6 +348,20 @@ std::vector<KeyInfo> Store::keys(std::int64_t now, std::optional<Id> after, std:
     return out;
 }
 
+Store::Totals Store::live_totals(std::int64_t now) const {
+    Totals total;
+    for (const auto& [key, vals] : keys_) {
+        std::size_t before = total.values;
+        for (const auto& [vk, rec] : vals) {
+            if (!live(rec, now)) continue;
+            ++total.values;
+            total.bytes += rec.value.size();
+        }
+        if (total.values > before) ++total.keys;
+    }
+    return total;
+}
+
 StoreStats Store::stats() const {
     StoreStats s = counters_;
     s.keys = keys_.size();

@@ -190,6 +190,11 @@ public:
     std::vector<KeyInfo> keys(std::int64_t now, std::optional<Id> after = std::nullopt,
                               std::size_t limit = kMaxKeysPage) const;
     StoreStats stats() const;
+    // Keys with a live value, those values and their bytes: what keys() lists, in total.
+    struct Totals {
+        std::size_t keys = 0, values = 0, bytes = 0;
+    };
+    Totals live_totals(std::int64_t now) const;
 
     // Hand-over and persistence: everything, tombstones and not yet purged
     // expired records included.

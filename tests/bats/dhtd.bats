@@ -337,3 +337,23 @@ PY
     stop_node 2
     stop_node 9
 }
+
+@test "dht info's keys, values and bytes are what dht keys lists; a short TTL expires on time" {
+    # A quiet node: its expiry timer was set for long ago's next expiry, not this value's.
+    at 1 sr-lookup put --ttl 1 agree-brief x
+    at 1 sr-lookup put agree-two aa
+    at 1 sr-lookup put agree-two bbb
+    at 1 sr-lookup put -s agree-secret agree-gone zzzz
+    at 1 sr-lookup remove -s agree-secret agree-gone   # a tombstone: neither listed nor counted
+    agree() {
+        local info keys
+        info="$(at 1 sr-ctl -j dht info)"
+        keys="$(at 1 sr-ctl -j dht keys | jq -s '{keys: length, values: (map(.values) | add // 0), bytes: (map(.bytes) | add // 0)}')"
+        [ "$(jq -c '{keys, values, bytes}' <<<"$info")" = "$(jq -c . <<<"$keys")" ]
+    }
+    agree
+    # Expired within a second of its TTL: gone from both at once.
+    until_true 3 bash -c '! SR_RUNTIME_DIR='"$(node_dir 1)"'/run sr-ctl dht keys | grep -q "^$(sr-lookup key agree-brief)"'
+    agree
+    [ "$(at 1 sr-ctl -j dht info | jq '.charged_bytes >= .bytes')" = true ]
+}
