@@ -147,7 +147,10 @@ bool Fill::join(std::unique_ptr<Downstream>& d) {
         return false;
     d->fill = this;
     d->watch_close();
-    if (have_head_) d->upstream = current_.to.str();
+    if (have_head_) {
+        d->upstream = current_.to.str();
+        if (current_.peer) d->x_cache = "PEER";  // as the waiters had at the head
+    }
     Downstream& ref = *d;
     waiters_.push_back(std::move(d));
     if (have_head_) start_reply(ref);

@@ -63,7 +63,11 @@ std::optional<std::string> config_file_problem(const CLI::App& app, const std::s
             return at("section [" + section + "]: the options have no sections; write key = value lines");
         }
         auto eq = line.find('=');
-        if (eq == std::string::npos) return at("'" + line + "' is not key = value");
+        if (eq == std::string::npos) {  // CLI11 takes a bare flag's name as "true"
+            const CLI::Option* flag = option_for_key(app, unquote(line));
+            if (flag && flag->get_expected_max() == 0) continue;
+            return at("'" + line + "' is not key = value");
+        }
         std::string key = unquote(trim(line.substr(0, eq)));
         std::string value = trim(line.substr(eq + 1));
         if (key.empty()) return at("no key before '='");

@@ -165,7 +165,7 @@ std::optional<std::string> Daemon::reload() {
         on_reload();
         log::info("configuration reloaded");
         return std::nullopt;
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {  // sr::Error, or anything else apply() throws: never from a signal
         log::error("reload failed, keeping the running configuration: ", e.what());
         return e.what();
     }

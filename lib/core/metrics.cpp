@@ -65,7 +65,7 @@ constexpr Known kKnown[] = {
     // sr-cached
     {"cache.requests", Kind::counter, "HTTP requests received (clients, peers and services)."},
     {"cache.hits", Kind::counter, "Requests answered from the store."},
-    {"cache.misses", Kind::counter, "Requests filled from a peer or the origin."},
+    {"cache.misses", Kind::counter, "Answers the access log marks MISS (filled from the origin)."},
     {"cache.bytes", Kind::gauge, "Bytes of objects in the store.", "cache_stored_bytes"},
     {"cache.max_bytes", Kind::gauge, "The store's size limit in bytes.", "cache_max_bytes"},
     {"cache.objects", Kind::gauge, "Objects in the store."},
@@ -104,7 +104,7 @@ bool ends_with(std::string_view s, std::string_view tail) {
 }
 
 struct Sample {
-    std::string daemon, label_name, label_value;
+    std::string daemon, socket, label_name, label_value;  // socket: empty unless needed
     double value;
 };
 
@@ -144,7 +144,7 @@ std::string escape_label(const std::string& v) {
 
 std::string number(double v) {
     char buf[64];
-    if (v == static_cast<double>(static_cast<std::int64_t>(v)) && v < 9.0e15 && v > -9.0e15)
+    if (v < 9.0e15 && v > -9.0e15 && v == static_cast<double>(static_cast<std::int64_t>(v)))  // range first: no UB
         std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
     else
         std::snprintf(buf, sizeof buf, "%.17g", v);
@@ -172,7 +172,10 @@ MetricsFormat metrics_format_for(const std::string& accept) {
 
 std::string metrics_text(const std::vector<DaemonStats>& daemons, MetricsFormat format) {
     std::map<std::string, Family> families;  // by name without _total
+    std::map<std::string, int> named;        // daemons by name: two of one name need their socket as a label
+    for (const auto& d : daemons) ++named[d.daemon];
     for (const auto& d : daemons) {
+        std::string socket = named[d.daemon] > 1 ? d.socket : std::string();
         if (!d.stats.is_object()) continue;
         for (const auto& [key, v] : d.stats.items()) {
             double value;
@@ -197,7 +200,7 @@ std::string metrics_text(const std::vector<DaemonStats>& daemons, MetricsFormat 
             f.kind = kind;
             f.unit = unit;
             f.help = k ? std::string(k->help) : "The counter " + family_key + " of sys.stats (see the daemon's man page).";
-            f.samples.push_back({d.daemon, label_name, label_value, value});
+            f.samples.push_back({d.daemon, socket, label_name, label_value, value});
         }
     }
     std::string out;
@@ -213,6 +216,7 @@ std::string metrics_text(const std::vector<DaemonStats>& daemons, MetricsFormat 
         if (om && !f.unit.empty()) out += "# UNIT " + family + " " + f.unit + "\n";
         for (const auto& s : f.samples) {
             out += sample + "{daemon=\"" + escape_label(s.daemon) + "\"";
+            if (!s.socket.empty()) out += ",socket=\"" + escape_label(s.socket) + "\"";
             if (!s.label_name.empty()) out += "," + s.label_name + "=\"" + escape_label(s.label_value) + "\"";
             out += "} " + number(s.value) + "\n";
         }

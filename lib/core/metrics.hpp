@@ -26,6 +26,7 @@ namespace sr {
 struct DaemonStats {
     std::string daemon;  // "sr-dhtd"
     Value stats;         // its sys.stats
+    std::string socket;  // its control socket: a label too when two daemons share a name
 };
 
 enum class MetricsFormat { openmetrics, prometheus };

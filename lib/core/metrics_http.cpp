@@ -67,7 +67,14 @@ void MetricsServer::handle(evhttp_request* req) {
     }
     const char* accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
     MetricsFormat format = metrics_format_for(accept ? accept : "");
-    std::string body = metrics_text({{daemon_, stats_()}}, format);
+    std::string body;
+    try {  // a failure is this scrape's, never the daemon's
+        body = metrics_text({{daemon_, stats_()}}, format);
+    } catch (const std::exception& e) {
+        log::error("metrics: ", e.what());
+        evhttp_send_error(req, 500, "Internal Server Error");
+        return;
+    }
     ++scrapes_;
     evhttp_add_header(out, "Content-Type", metrics_content_type(format));
     evhttp_add_header(out, "Cache-Control", "no-store");

@@ -8,7 +8,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <iostream>
 #include <map>
@@ -30,6 +32,8 @@ std::vector<std::string> stats_sockets(const StatsArgs& a, const ClientOptions& 
     std::vector<std::string> sockets;
     for (const auto& d : a.daemons) sockets.push_back(daemon_socket(opts, d));
     if (sockets.empty()) sockets = daemon_sockets(checked_runtime_dir(opts.runtime_dir));
+    std::sort(sockets.begin(), sockets.end());  // each daemon once: a repeated one would repeat its series
+    sockets.erase(std::unique(sockets.begin(), sockets.end()), sockets.end());
     if (sockets.empty()) throw ClientError(exit_unavailable, "", "no daemon sockets in the runtime directory");
     return sockets;
 }
@@ -39,7 +43,7 @@ std::vector<DaemonStats> collect(const std::vector<std::string>& sockets, const 
     for (const auto& path : sockets) {
         Client c(path, opts.timeout_ms);
         std::string name = c.call("sys.version").value("name", path);
-        out.push_back({name, c.call("sys.stats")});
+        out.push_back({name, c.call("sys.stats"), path});
     }
     return out;
 }
@@ -77,7 +81,7 @@ int live_view(const StatsArgs& a, const std::vector<std::string>& sockets, const
                 double rate = 0;
                 if (counter && old.contains(key) && (old[key].is_number() || old[key].is_boolean())) {
                     rate = (value - as_number(old[key])) / seconds;
-                    row["per_s"] = static_cast<double>(static_cast<long long>(rate * 10 + (rate < 0 ? -0.5 : 0.5))) / 10;
+                    row["per_s"] = std::round(rate * 10) / 10;  // one decimal
                 }
                 if (tty && value == 0 && rate == 0) continue;
                 out.row(row);

@@ -22,7 +22,7 @@ void add_dht_options(CLI::App& app, DhtOptions& o) {
                    "Bootstrap node IP:PORT or [IPv6]:PORT: an address, not a host name (repeatable; tried in order)");
     app.add_option("--join-warn-after", o.join_warn_after,
                    "Seconds without joining before an error in the log (the node keeps trying, backing off)")
-        ->check(sr::at_least(1))
+        ->check(CLI::Range(1.0, 31'536'000.0))  // up to a year
         ->capture_default_str();
     app.add_option("--overlay-key-file", o.overlay_key_file,
                    "Pre-shared key: authenticate every overlay message (closed membership)");

@@ -626,9 +626,13 @@ void Node::expire_store() {
 // for later (10 s when empty) would expire, and its listeners hear of it, late.
 void Node::schedule_expiry() {
     auto next = store_.next_expiry();
-    if (next && (!expiry_timer_.armed() || *next < expiry_due_us_)) {
-        expiry_due_us_ = std::max(*next, Loop::now_us() + 1000);
-        expiry_timer_.arm_at(expiry_due_us_);
+    if (!next) return;
+    // Never later than what is armed: puts arriving faster than 1 ms apart
+    // must not push a due expiry back for ever.
+    std::int64_t due = std::max(*next, Loop::now_us() + 1000);
+    if (!expiry_timer_.armed() || due < expiry_due_us_) {
+        expiry_due_us_ = due;
+        expiry_timer_.arm_at(due);
     }
 }
 

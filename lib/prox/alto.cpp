@@ -208,6 +208,43 @@ json cost_rows(std::vector<Cell> cells, bool ordinal, const std::vector<AltoCons
 std::string pid_key(const std::string& s) { return s; }
 std::string address_key(const Address& a) { return typed(a); }
 
+// The model as the server shows it: its PIDs and, unless one of them covers
+// every address already, the default PID for the rest.
+class CompleteMap : public AltoModel {
+  public:
+    explicit CompleteMap(const AltoModel& m) : m_(m), pids_(m.pids()) {
+        bool covered = false;
+        for (const auto& pid : pids_)
+            for (const auto& p : m_.prefixes(pid)) covered = covered || p.len == 0;
+        if (!covered && std::find(pids_.begin(), pids_.end(), kDefaultPid) == pids_.end())
+            default_ = std::string(kDefaultPid);
+        if (!default_.empty()) pids_.push_back(default_);
+    }
+    std::vector<std::string> pids() const override { return pids_; }
+    std::vector<Prefix> prefixes(const std::string& pid) const override {
+        if (!default_.empty() && pid == default_) return {*Prefix::parse("0.0.0.0/0"), *Prefix::parse("::/0")};
+        return m_.prefixes(pid);
+    }
+    std::optional<double> pid_cost(const std::string& a, const std::string& b, Metric m) const override {
+        if (!default_.empty() && (a == default_ || b == default_)) return std::nullopt;
+        return m_.pid_cost(a, b, m);
+    }
+    std::optional<std::string> pid_of(const Address& a) const override {
+        auto pid = m_.pid_of(a);
+        if (!pid && !default_.empty()) return default_;
+        return pid;
+    }
+    std::optional<double> endpoint_cost(const Address& a, const Address& b, Metric m) const override {
+        return m_.endpoint_cost(a, b, m);
+    }
+    std::string version() const override { return m_.version(); }
+
+  private:
+    const AltoModel& m_;
+    std::vector<std::string> pids_;
+    std::string default_;  // empty: the model covers every address itself
+};
+
 struct Ctx {
     const AltoModel& model;
     const AltoConfig& config;
@@ -416,7 +453,8 @@ AltoResponse dispatch(const AltoModel& model, const AltoConfig& config, const Al
     if (!alto_accepts(req.accept, route->media))
         return http_error(406, "this resource is " + std::string(route->media));
 
-    Ctx ctx{model, config, req};
+    CompleteMap complete(model);
+    Ctx ctx{complete, config, req};
     try {
         if (!route->post) return route->fn(ctx, nullptr);
         json body;
@@ -530,6 +568,13 @@ std::optional<AltoConstraint> parse_alto_constraint(std::string_view text) {
     auto [p, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), c.value);
     if (ec != std::errc() || p != rest.data() + rest.size() || !std::isfinite(c.value)) return std::nullopt;
     return c;
+}
+
+std::string pid_for_name(std::string_view name) {
+    if (valid_pid_name(name)) return std::string(name);
+    std::string pid;
+    for (char c : name.substr(0, 55)) pid += pid_char(c) ? c : '_';
+    return pid + "." + Id::hash("pid", name).hex().substr(0, 8);
 }
 
 bool valid_pid_name(std::string_view name) {

@@ -148,4 +148,16 @@ std::optional<AltoConstraint> parse_alto_constraint(std::string_view text);
 // §10.1 PID name (also resource ids): 1..64 of [A-Za-z0-9-:@_.].
 bool valid_pid_name(std::string_view name);
 
+// The PID of a router or PoP name, which may hold anything a topology file
+// can quote: a valid name is its own PID; another has each byte outside the
+// PID alphabet replaced by '_', is cut to 55 bytes and gets "." and 8 hex
+// digits of the name's hash, so one router has one PID whatever else the
+// map holds.
+std::string pid_for_name(std::string_view name);
+
+// The PID of every address no other PID covers (0.0.0.0/0 and ::/0): the
+// network map then covers all of each family (§11.2.1.6, "a Network Map
+// SHOULD cover all addresses"). It has no costs (cost maps omit its pairs).
+inline constexpr std::string_view kDefaultPid = "default";
+
 }  // namespace sr::prox

@@ -108,11 +108,23 @@ class ModelView : public AltoModel {
 
 // ---- LocalModel ------------------------------------------------------------
 
+// PIDs are the routers' names made valid (pid_for_name); each PID holds the
+// router's prefixes and its own addresses, as host prefixes (a BGP next hop
+// or a router's loopback placed through the map as prox.pid places it).
 LocalModel::LocalModel(std::shared_ptr<CostModel> model, std::string version)
     : model_(std::move(model)), version_(version) {
     const Topology& t = model_->topology();
-    for (RouterId r = 0; r < t.size(); ++r) prefixes_[t.name(r)];
-    for (const auto& [p, r] : t.prefixes()) prefixes_[t.name(r)].push_back(p);
+    for (RouterId r = 0; r < t.size(); ++r) {
+        std::string pid = pid_for_name(t.name(r));
+        router_of_pid_[pid] = r;
+        prefixes_[pid];
+    }
+    for (const auto& [p, r] : t.prefixes()) prefixes_[pid_for_name(t.name(r))].push_back(p);
+    for (const auto& [a, r] : t.addresses()) {
+        auto& list = prefixes_[pid_for_name(t.name(r))];
+        Prefix host(a, a.max_len());
+        if (std::find(list.begin(), list.end(), host) == list.end()) list.push_back(host);
+    }
 }
 
 std::vector<std::string> LocalModel::pids() const {
@@ -148,8 +160,9 @@ const std::vector<std::uint32_t>& LocalModel::hops_from(RouterId source) const {
 
 std::optional<double> LocalModel::pid_cost(const std::string& from, const std::string& to, Metric m) const {
     const Topology& t = model_->topology();
-    auto a = t.find(from), b = t.find(to);
-    if (!a || !b) return std::nullopt;
+    auto fa = router_of_pid_.find(from), fb = router_of_pid_.find(to);
+    if (fa == router_of_pid_.end() || fb == router_of_pid_.end()) return std::nullopt;
+    std::optional<RouterId> a = fa->second, b = fb->second;
     if (m == Metric::hopcount) {
         auto h = hops_from(*a)[*b];
         return h == UINT32_MAX ? std::nullopt : std::optional<double>(h);
@@ -158,7 +171,13 @@ std::optional<double> LocalModel::pid_cost(const std::string& from, const std::s
     return c == kUnreachable ? std::nullopt : std::optional<double>(static_cast<double>(c));
 }
 
-std::optional<std::string> LocalModel::pid_of(const Address& a) const { return model_->pid(a); }
+std::optional<std::string> LocalModel::pid_of(const Address& a) const {
+    auto pid = model_->pid(a);  // a router's name, or "ext:ROUTER:HOPS"
+    if (!pid) return pid;
+    if (pid->rfind("ext:", 0) != 0) return pid_for_name(*pid);
+    auto colon = pid->rfind(':');
+    return "ext:" + pid_for_name(pid->substr(4, colon - 4)) + pid->substr(colon);
+}
 
 std::optional<double> LocalModel::endpoint_cost(const Address& from, const Address& to, Metric m) const {
     if (m == Metric::hopcount) return AltoModel::endpoint_cost(from, to, m);

@@ -76,7 +76,8 @@ class LocalModel : public AltoModel {
     const std::vector<std::uint32_t>& hops_from(RouterId r) const;
     std::shared_ptr<CostModel> model_;
     std::string version_;
-    std::map<std::string, std::vector<Prefix>> prefixes_;  // by PID: the router's and its external ones
+    std::map<std::string, std::vector<Prefix>> prefixes_;  // by PID: the router's prefixes and addresses
+    std::map<std::string, RouterId> router_of_pid_;
     mutable std::map<RouterId, std::vector<std::uint32_t>> hops_;  // BFS trees for hopcount
     mutable SpfCache spf_;                                         // for PID-to-PID costs
 };

@@ -122,6 +122,14 @@ roundtrip() {
     refute_output --partial "range.conf"
     run sr-dhtd -n -c "$TMP/missing.conf"
     assert_failure 78  # a configuration error, not a usage error
+    # A bare flag name is a flag set (CLI11 reads it so); a bad command line beside a good file is 64.
+    printf 'verbose\nreplicas = 2\n' >"$TMP/flag.conf"
+    run sr-dhtd -n -c "$TMP/flag.conf"
+    assert_success
+    assert_line "verbose=true"
+    run sr-dhtd -n -c "$TMP/flag.conf" --bogus
+    assert_failure 64
+    refute_output --partial "flag.conf"
 }
 
 @test "the example sr-proxd.conf and topology check clean" {

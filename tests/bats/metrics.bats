@@ -55,6 +55,10 @@ ctl() { SR_RUNTIME_DIR="$RUN" sr-ctl "$@"; }
     grep -q '^# TYPE sr_store_bytes gauge$' "$BATS_TEST_TMPDIR/all.prom"
     grep -q '^sr_pastry_messages_in_total{daemon="sr-dhtd",type="ping"} ' "$BATS_TEST_TMPDIR/all.prom"
     grep -q '^sr_uptime_seconds{daemon="sr-proxd"} ' "$BATS_TEST_TMPDIR/all.prom"
+    # A daemon named twice is asked once: no series twice, which scrapers refuse.
+    run ctl stats --prometheus dhtd dhtd sr-dhtd
+    assert_success
+    printf '%s\n' "$output" | promtool check metrics
     for port in 9300 9301 9302 9303 9304; do
         curl -sf "http://$IP:$port/metrics" >"$BATS_TEST_TMPDIR/one.prom"
         run promtool check metrics <"$BATS_TEST_TMPDIR/one.prom"

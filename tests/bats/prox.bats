@@ -160,7 +160,9 @@ peer_state() { px sr-ctl -j prox peers | jq -r .state; }
     nm="$(jq -r '.resources.networkmap.uri' <<<"$output")"
     ec="$(jq -r '.resources["endpoint-cost"].uri' <<<"$output")"
     run curl -sf "$nm"
-    [ "$(jq -c '.["network-map"].par' <<<"$output")" = '{"ipv4":["192.0.2.192/26"],"ipv6":["2001:db8:2::/48"]}' ]
+    # par's prefixes and its router addresses; the default PID covers the rest (RFC 7285 11.2.1.6).
+    [ "$(jq -c '.["network-map"].par' <<<"$output")" = '{"ipv4":["192.0.2.192/26","10.0.0.4/32"],"ipv6":["2001:db8:2::/48","2001:db8:1::2/128"]}' ]
+    [ "$(jq -c '.["network-map"].default' <<<"$output")" = '{"ipv4":["0.0.0.0/0"],"ipv6":["::/0"]}' ]
     run curl -sf -H 'Content-Type: application/alto-endpointcostparams+json' \
         -d '{"cost-type":{"cost-mode":"numerical","cost-metric":"routingcost"},"endpoints":{"srcs":["ipv4:192.0.2.10"],"dsts":["ipv4:192.0.2.200"]}}' "$ec"
     [ "$(jq '.["endpoint-cost-map"]["ipv4:192.0.2.10"]["ipv4:192.0.2.200"]' <<<"$output")" = 12 ]

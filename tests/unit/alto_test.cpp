@@ -555,3 +555,36 @@ TEST(Alto, HelperFunctions) {
     EXPECT_FALSE(valid_pid_name(std::string(65, 'a')));
     EXPECT_FALSE(valid_pid_name("a b"));
 }
+
+// §11.2.1.6: the network map covers every address. A map whose PIDs leave
+// addresses out gets the default PID for them (0.0.0.0/0 and ::/0), which
+// endpoint properties name and cost maps leave out (issue 13).
+TEST(AltoNetworkMap, UncoveredAddressesAreInTheDefaultPid) {
+    RfcModel m;
+    m.map.pop_back();  // no PID3: what PID1 and PID2 do not hold is covered by no PID
+    json nm = body_of(get(m, "/networkmap"))["network-map"];
+    EXPECT_EQ(nm["default"], json::parse(R"({"ipv4": ["0.0.0.0/0"], "ipv6": ["::/0"]})"));
+    auto r = post(m, "/endpointprop/lookup", kAltoEndpointPropParams,
+                  R"({"properties": ["my-default-network-map.pid"], "endpoints": ["ipv4:203.0.113.9", "ipv4:192.0.2.1"]})");
+    json props = body_of(r)["endpoint-properties"];
+    EXPECT_EQ(props["ipv4:203.0.113.9"]["my-default-network-map.pid"], "default");
+    EXPECT_EQ(props["ipv4:192.0.2.1"]["my-default-network-map.pid"], "PID1");
+    json cm = body_of(get(m, "/costmap/routingcost/num"))["cost-map"];
+    EXPECT_FALSE(cm.contains("default"));
+    EXPECT_FALSE(cm["PID1"].contains("default"));
+    // The RFC's own map covers everything with PID3: no default PID is added.
+    EXPECT_FALSE(body_of(get(RfcModel{}, "/networkmap"))["network-map"].contains("default"));
+}
+
+TEST(AltoNetworkMap, AnyRouterNameGivesAValidStablePid) {
+    EXPECT_EQ(pid_for_name("ams"), "ams");
+    EXPECT_EQ(pid_for_name("r1-px.example@core:1"), "r1-px.example@core:1");
+    std::string p = pid_for_name("New York 1");
+    EXPECT_TRUE(valid_pid_name(p)) << p;
+    EXPECT_EQ(p, "New_York_1.5e5751d4");  // as sr-proxd(8) shows it
+    EXPECT_EQ(p, pid_for_name("New York 1"));    // the same every time
+    EXPECT_NE(p, pid_for_name("New York_1"));    // two names, two PIDs
+    EXPECT_NE(pid_for_name("a b"), pid_for_name("a\tb"));
+    EXPECT_TRUE(valid_pid_name(pid_for_name(std::string(200, ' '))));
+    EXPECT_TRUE(valid_pid_name(pid_for_name("")));
+}
