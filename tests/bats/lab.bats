@@ -54,3 +54,20 @@ s = socket.socket(); s.bind((\"127.0.0.12\", 8080)); s.listen(); print(\"listeni
     [ "$(tr -d '\r' <<<"$output" | paste -sd,)" = "X-Cache: MISS,X-Cache: HIT" ]
     [ -z "$(lab_processes)" ]
 }
+
+@test "sr-ctl(8)'s lab examples run as written" {
+    # The block after "On the lab that examples/lab cache starts", its "$ " lines.
+    awk '/^On the lab that/ { on = 1 } on && /^```/ { n++; if (n == 2) exit; next } on && n == 1 && /^\$ / { print substr($0, 3) }' \
+        "$SR_TESTS/../../man/sr-ctl.8.scd" >"$BATS_TEST_TMPDIR/examples.sh"
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/examples.sh")" -ge 6 ]
+    unset SR_LAB  # the man page's paths: ${TMPDIR:-/tmp}/sr-lab
+    export TMPDIR="$BATS_TEST_TMPDIR"
+    run in_netns bash -c "cd '$SR_TESTS/../..' && set -e && source '$BATS_TEST_TMPDIR/examples.sh'"
+    assert_success
+    assert_output --partial "X-Cache: MISS"
+    assert_output --partial "hello"
+    assert_output --partial "cache.requests"
+    assert_output --partial "lab: stopped"
+    SR_LAB="$TMPDIR/sr-lab"
+    [ -z "$(lab_processes)" ]
+}
