@@ -72,10 +72,10 @@ std::vector<std::string> runtime_dirs(const std::vector<std::string>& patterns, 
     return dirs;
 }
 
-// One row per daemon socket in dir: 0, or 69 when a daemon did not answer.
-int status_of(const std::string& dir, const ClientOptions& opts, Output& out) {
+// One row per daemon socket: 0, or 69 when a daemon did not answer.
+int status_of(const std::vector<std::string>& sockets, const ClientOptions& opts, Output& out) {
     int status = exit_ok;
-    for (const auto& path : daemon_sockets(dir)) {
+    for (const auto& path : sockets) {
         try {
             Client c(path, opts.timeout_ms);
             Value v = c.call("sys.status");
@@ -108,17 +108,19 @@ void add_ctl_commands(CLI::App& app, const ClientOptions& opts, Commands& comman
             Output out(opts.output(), {"name", "pid", "version", "uptime_s", "health", "socket", "security"});
             if (!*all) {
                 std::string dir = checked_runtime_dir(opts.runtime_dir);
-                if (daemon_sockets(dir).empty())
+                auto sockets = daemon_sockets(dir);
+                if (sockets.empty())
                     throw ClientError(exit_unavailable, "", "no daemon sockets in " + dir + " (set --runtime-dir or SR_RUNTIME_DIR)");
-                return status_of(dir, opts, out);
+                return status_of(sockets, opts, out);
             }
             int status = exit_ok;
             std::size_t found = 0;
             for (const auto& dir : runtime_dirs(*patterns, opts)) {
                 try {
                     check_runtime_dir_for_client(find_runtime_dir(dir));
-                    found += daemon_sockets(dir).size();
-                    status = std::max(status, status_of(dir, opts, out));
+                    auto sockets = daemon_sockets(dir);
+                    found += sockets.size();
+                    status = std::max(status, status_of(sockets, opts, out));
                 } catch (const Error& e) {  // unsafe or unreadable: said in its row, the others still shown
                     out.row({{"health", "unreachable"}, {"socket", dir}, {"error", e.what()}});
                     status = exit_unavailable;

@@ -38,12 +38,15 @@ std::vector<std::string> stats_sockets(const StatsArgs& a, const ClientOptions& 
     return sockets;
 }
 
-std::vector<DaemonStats> collect(const std::vector<std::string>& sockets, const ClientOptions& opts) {
+// Each daemon's stats; names (asked with sys.version) are filled on the
+// first call and kept, so that -i asks only sys.stats at each report.
+std::vector<DaemonStats> collect(const std::vector<std::string>& sockets, const ClientOptions& opts,
+                                 std::vector<std::string>& names) {
     std::vector<DaemonStats> out;
-    for (const auto& path : sockets) {
-        Client c(path, opts.timeout_ms);
-        std::string name = c.call("sys.version").value("name", path);
-        out.push_back({name, c.call("sys.stats"), path});
+    for (std::size_t i = 0; i < sockets.size(); ++i) {
+        Client c(sockets[i], opts.timeout_ms);
+        if (names.size() <= i) names.push_back(c.call("sys.version").value("name", sockets[i]));
+        out.push_back({names[i], c.call("sys.stats"), sockets[i]});
     }
     return out;
 }
@@ -54,11 +57,12 @@ int live_view(const StatsArgs& a, const std::vector<std::string>& sockets, const
     using Clock = std::chrono::steady_clock;
     bool tty = ::isatty(STDOUT_FILENO) && !opts.json;
     auto step = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a.interval));
-    auto before = collect(sockets, opts);
+    std::vector<std::string> names;
+    auto before = collect(sockets, opts, names);
     auto at = Clock::now();
     for (long n = 0; a.count == 0 || n < a.count; ++n) {
         std::this_thread::sleep_until(at + step);
-        auto now = collect(sockets, opts);
+        auto now = collect(sockets, opts, names);
         double seconds = std::chrono::duration<double>(Clock::now() - at).count();
         at = Clock::now();
         if (tty) {
@@ -110,7 +114,8 @@ void add_stats_command(CLI::App& app, const ClientOptions& opts, Commands& comma
     commands.push_back({sub, [&opts, a]() -> int {
         auto sockets = stats_sockets(*a, opts);
         if (a->interval > 0) return live_view(*a, sockets, opts);
-        auto stats = collect(sockets, opts);
+        std::vector<std::string> names;
+        auto stats = collect(sockets, opts, names);
         if (a->openmetrics || a->prometheus) {
             std::cout << metrics_text(stats, a->openmetrics ? MetricsFormat::openmetrics : MetricsFormat::prometheus)
                       << std::flush;

@@ -117,11 +117,12 @@ LocalModel::LocalModel(std::shared_ptr<CostModel> model, std::string version)
     for (RouterId r = 0; r < t.size(); ++r) {
         std::string pid = pid_for_name(t.name(r));
         router_of_pid_[pid] = r;
+        pid_of_router_[t.name(r)] = pid;
         prefixes_[pid];
     }
-    for (const auto& [p, r] : t.prefixes()) prefixes_[pid_for_name(t.name(r))].push_back(p);
+    for (const auto& [p, r] : t.prefixes()) prefixes_[pid_of_router_[t.name(r)]].push_back(p);
     for (const auto& [a, r] : t.addresses()) {
-        auto& list = prefixes_[pid_for_name(t.name(r))];
+        auto& list = prefixes_[pid_of_router_[t.name(r)]];
         Prefix host(a, a.max_len());
         if (std::find(list.begin(), list.end(), host) == list.end()) list.push_back(host);
     }
@@ -174,9 +175,14 @@ std::optional<double> LocalModel::pid_cost(const std::string& from, const std::s
 std::optional<std::string> LocalModel::pid_of(const Address& a) const {
     auto pid = model_->pid(a);  // a router's name, or "ext:ROUTER:HOPS"
     if (!pid) return pid;
-    if (pid->rfind("ext:", 0) != 0) return pid_for_name(*pid);
+    // Names made PIDs once, in the constructor: this is every query's path.
+    auto router_pid = [this](const std::string& name) {
+        auto it = pid_of_router_.find(name);
+        return it != pid_of_router_.end() ? it->second : pid_for_name(name);
+    };
+    if (pid->rfind("ext:", 0) != 0) return router_pid(*pid);
     auto colon = pid->rfind(':');
-    return "ext:" + pid_for_name(pid->substr(4, colon - 4)) + pid->substr(colon);
+    return "ext:" + router_pid(pid->substr(4, colon - 4)) + pid->substr(colon);
 }
 
 std::optional<double> LocalModel::endpoint_cost(const Address& from, const Address& to, Metric m) const {

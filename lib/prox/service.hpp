@@ -32,6 +32,7 @@
 #include "prox/topology.hpp"
 
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -78,6 +79,7 @@ class LocalModel : public AltoModel {
     std::string version_;
     std::map<std::string, std::vector<Prefix>> prefixes_;  // by PID: the router's prefixes and addresses
     std::map<std::string, RouterId> router_of_pid_;
+    std::unordered_map<std::string, std::string> pid_of_router_;  // router name -> its PID
     mutable std::map<RouterId, std::vector<std::uint32_t>> hops_;  // BFS trees for hopcount
     mutable SpfCache spf_;                                         // for PID-to-PID costs
 };
